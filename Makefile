@@ -1,0 +1,38 @@
+# Everything runs in ./.venv, created on first use from pyproject.toml.
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test check lint types unit bench clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+## demo: synthesise a city, load it and print citywide and per-district statistics
+demo: $(VENV)/.installed
+	$(BIN)/safer77 demo
+
+## test: lint, types and the whole test suite (what CI runs)
+test: lint types unit
+
+check: test
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+types: $(VENV)/.installed
+	$(BIN)/mypy
+
+unit: $(VENV)/.installed
+	$(BIN)/python -m pytest
+
+## bench: the ingest benchmark (8M rows; minutes; not part of the tests)
+bench: $(VENV)/.installed
+	$(BIN)/python bench/ingest.py
+
+clean:
+	rm -rf $(VENV) safer77-demo safer77.duckdb safer77.duckdb.wal

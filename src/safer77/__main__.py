@@ -1,0 +1,3 @@
+from safer77.cli import main
+
+main()

@@ -1,0 +1,30 @@
+"""The ``safer77`` command: thin Typer groups over library functions."""
+
+from __future__ import annotations
+
+import typer
+
+from safer77.cli import fetch, ingest, stats, synth
+from safer77.cli.common import console
+
+app = typer.Typer(
+    name="safer77",
+    help="Open public-safety statistics for Chicago's 77 community areas.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(ingest.app, name="ingest")
+app.add_typer(fetch.app, name="fetch")
+app.add_typer(synth.app, name="synth")
+app.add_typer(stats.app, name="stats")
+app.command("quarantine")(ingest.quarantine)
+app.command("demo")(stats.demo)
+
+
+def main() -> None:
+    """Entry point of the ``safer77`` script."""
+    app()
+
+
+__all__ = ["app", "console", "main"]

@@ -1,0 +1,133 @@
+"""``safer77 ingest crimes|boundaries`` and ``safer77 quarantine``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from safer77.cli.common import DbOption, OutputFormat, console, errors_to_exit, out, settings
+from safer77.warehouse import LoadResult, connect, list_quarantine, load_boundaries, load_incidents
+
+app = typer.Typer(help="Load data into the warehouse.", no_args_is_help=True)
+
+COUNT_KEYS = ("read", "loaded", "updated", "duplicates", "quarantined")
+
+
+def _print_result(result: LoadResult) -> None:
+    counts = ", ".join(f"{k} {getattr(result, k):,}" for k in COUNT_KEYS)
+    console.print(f"{Path(result.file).name}: {counts} ({result.seconds:.1f} s)", highlight=False)
+    if result.geo_assigned:
+        console.print(f"  {result.geo_assigned:,} rows placed in an area from their coordinates")
+    if result.quarantined:
+        console.print(
+            f"[yellow]warning:[/] {result.quarantined:,} rows quarantined; "
+            "see `safer77 quarantine`",
+            highlight=False,
+        )
+
+
+def _updater(bar: Progress, task: TaskID) -> Callable[[float], None]:
+    def update(fraction: float) -> None:
+        bar.update(task, completed=fraction)
+
+    return update
+
+
+@app.command("crimes")
+def crimes(
+    paths: Annotated[list[Path], typer.Argument(help="CSV, CSV.gz, JSON, JSON Lines or GeoJSON.")],
+    db: DbOption = None,
+    agency: Annotated[str, typer.Option(help="Agency the incidents belong to.")] = "CPD",
+    fmt: Annotated[
+        OutputFormat, typer.Option("--format", help="table: counts on stderr; json: one object.")
+    ] = OutputFormat.table,
+) -> None:
+    """Load incident files. Each file is one transaction; reloading a file changes nothing."""
+    cfg = settings(db)
+    totals = dict.fromkeys(COUNT_KEYS, 0)
+    with errors_to_exit():
+        con = connect(cfg.db, memory_limit=cfg.memory_limit)
+        try:
+            for path in paths:
+                with Progress(
+                    TextColumn(f"loading {path.name}"),
+                    BarColumn(),
+                    TimeElapsedColumn(),
+                    console=console,
+                    transient=True,
+                ) as bar:
+                    task = bar.add_task("load", total=1.0)
+                    result = load_incidents(
+                        con,
+                        path,
+                        agency=agency,
+                        on_progress=_updater(bar, task),
+                    )
+                _print_result(result)
+                for k in COUNT_KEYS:
+                    totals[k] += getattr(result, k)
+        finally:
+            con.close()
+    if len(paths) > 1:
+        console.print("total: " + ", ".join(f"{k} {v:,}" for k, v in totals.items()))
+    if fmt is OutputFormat.json:
+        typer.echo(json.dumps(totals))
+
+
+@app.command("boundaries")
+def boundaries(
+    kind: Annotated[str, typer.Argument(help="community-areas, districts, beats or wards.")],
+    path: Annotated[Path, typer.Argument(help="GeoJSON, .shp or zipped shapefile.")],
+    db: DbOption = None,
+    fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+) -> None:
+    """Load boundary polygons, replacing those of the same kind."""
+    cfg = settings(db)
+    with errors_to_exit():
+        con = connect(cfg.db, memory_limit=cfg.memory_limit)
+        try:
+            result = load_boundaries(con, kind, path)
+        finally:
+            con.close()
+    _print_result(result)
+    if fmt is OutputFormat.json:
+        typer.echo(json.dumps({k: getattr(result, k) for k in COUNT_KEYS}))
+
+
+def quarantine(
+    db: DbOption = None,
+    file: Annotated[str | None, typer.Option(help="Only rows from this file.")] = None,
+    limit: Annotated[int | None, typer.Option(help="At most this many rows.")] = None,
+    fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+) -> None:
+    """List quarantined rows: file, line, field and reason."""
+    cfg = settings(db)
+    with errors_to_exit():
+        con = connect(cfg.db, read_only=True)
+        try:
+            rows = list_quarantine(con, file=file, limit=limit)
+        finally:
+            con.close()
+    if fmt is OutputFormat.json:
+        typer.echo(json.dumps(rows, default=str))
+        return
+    if fmt is OutputFormat.csv:
+        import csv
+        import sys
+
+        writer = csv.DictWriter(sys.stdout, fieldnames=["file", "line", "field", "reason", "value"])
+        writer.writeheader()
+        writer.writerows(rows)
+        return
+    table = Table("file", "line", "field", "reason", title=f"{len(rows)} quarantined rows")
+    for r in rows:
+        table.add_row(
+            Path(str(r["file"])).name, str(r["line"]), str(r["field"] or ""), str(r["reason"])
+        )
+    out.print(table)

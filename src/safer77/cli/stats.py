@@ -1,0 +1,253 @@
+"""``safer77 stats ...`` and ``safer77 demo``."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from safer77.cli.common import DbOption, OutputFormat, console, errors_to_exit, out, settings
+from safer77.demo import run_demo
+from safer77.metrics.stats import ArrestRow, arrest_stats, compute_all, open_by_age, yoy
+from safer77.warehouse import connect
+
+app = typer.Typer(
+    help="Statistics from the warehouse. Arrest rates use the open data's Arrest flag "
+    "(definition arrest_rate_proxy), which is a proxy for clearance, not clearance.",
+    no_args_is_help=True,
+)
+
+
+class Level(StrEnum):
+    city = "city"
+    district = "district"
+    community_area = "community-area"
+    beat = "beat"
+
+
+CrimeType = Annotated[
+    str | None, typer.Option("--crime-type", help="A primary type, e.g. ROBBERY.")
+]
+Category = Annotated[
+    str | None, typer.Option("--category", help="violent, property, index or all.")
+]
+By = Annotated[Level, typer.Option("--by", help="Geographic level.")]
+Fmt = Annotated[OutputFormat, typer.Option("--format", help="table, csv or json.")]
+
+
+def _pct(v: object) -> str:
+    return "–" if v is None else f"{100 * float(v):.1f}%"  # type: ignore[arg-type]
+
+
+def _emit(rows: list[dict[str, object]], fmt: OutputFormat, title: str) -> None:
+    if fmt is OutputFormat.json:
+        typer.echo(json.dumps(rows, default=str))
+    elif fmt is OutputFormat.csv:
+        if rows:
+            writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+    else:
+        table = Table(*(rows[0].keys() if rows else ["(no rows)"]), title=title)
+        for r in rows:
+            table.add_row(
+                *(
+                    "" if v is None else f"{v:.4g}" if isinstance(v, float) else str(v)
+                    for v in r.values()
+                )
+            )
+        out.print(table)
+
+
+@app.command("arrests")
+def arrests(
+    by: By = Level.city,
+    crime_type: CrimeType = None,
+    category: Category = None,
+    from_month: Annotated[str | None, typer.Option("--from", help="First month, YYYY-MM.")] = None,
+    to_month: Annotated[str | None, typer.Option("--to", help="Last month, YYYY-MM.")] = None,
+    fmt: Fmt = OutputFormat.table,
+    db: DbOption = None,
+) -> None:
+    """Monthly incidents, arrests and arrest rate (proxy) with 95% Wilson intervals."""
+    cfg = settings(db)
+    with errors_to_exit():
+        con = connect(cfg.db, read_only=True)
+        try:
+            rows = arrest_stats(
+                con,
+                by=by.value,
+                crime_type=crime_type,
+                category=category,
+                from_month=from_month,
+                to_month=to_month,
+            )
+        finally:
+            con.close()
+    if fmt is OutputFormat.table:
+        _arrest_table(rows)
+    else:
+        _emit([r.as_dict() for r in rows], fmt, "")
+
+
+def _arrest_table(rows: list[ArrestRow]) -> None:
+    table = Table(
+        "month",
+        "by",
+        "key",
+        "crime type",
+        "incidents",
+        "arrests",
+        "arrest rate",
+        "95% interval",
+        "low n",
+        title="Arrest rate (arrest_rate_proxy: the Arrest flag, not clearance)",
+    )
+    for r in rows:
+        table.add_row(
+            r.month,
+            r.by,
+            r.key,
+            r.crime_type,
+            f"{r.incidents:,}",
+            f"{r.arrests:,}",
+            _pct(r.arrest_rate),
+            f"{_pct(r.ci_low)}–{_pct(r.ci_high)}",
+            "yes" if r.low_n else "",
+        )
+    out.print(table)
+
+
+@app.command("yoy")
+def yoy_cmd(
+    by: By = Level.city,
+    crime_type: CrimeType = None,
+    category: Category = None,
+    month: Annotated[str | None, typer.Option("--month", help="Only this month, YYYY-MM.")] = None,
+    fmt: Fmt = OutputFormat.table,
+    db: DbOption = None,
+) -> None:
+    """Change on the same month a year earlier."""
+    cfg = settings(db)
+    with errors_to_exit():
+        con = connect(cfg.db, read_only=True)
+        try:
+            rows = yoy(con, by=by.value, crime_type=crime_type, category=category, month=month)
+        finally:
+            con.close()
+    _emit(rows, fmt, "Year-over-year change")
+
+
+@app.command("open")
+def open_cmd(
+    by: By = Level.city,
+    category: Category = None,
+    fmt: Fmt = OutputFormat.table,
+    db: DbOption = None,
+) -> None:
+    """Open (no-arrest) incidents by age: 0-30, 31-90, 91-365, over 365 days."""
+    cfg = settings(db)
+    with errors_to_exit():
+        con = connect(cfg.db, read_only=True)
+        try:
+            rows = open_by_age(con, by=by.value, category=category)
+        finally:
+            con.close()
+    _emit(rows, fmt, "Open incidents by age (no arrest recorded)")
+
+
+@app.command("refresh")
+def refresh(db: DbOption = None) -> None:
+    """Recompute and store every statistic (the site and API read the stored tables)."""
+    cfg = settings(db)
+    with errors_to_exit():
+        con = connect(cfg.db, memory_limit=cfg.memory_limit)
+        try:
+            counts = compute_all(con)
+        finally:
+            con.close()
+    console.print(
+        ", ".join(f"{k} {v:,}" if isinstance(v, int) else f"{k} {v:.2f}" for k, v in counts.items())
+    )
+
+
+def demo(
+    rows: Annotated[int, typer.Option(help="Synthetic incidents to generate.")] = 200_000,
+    seed: Annotated[int, typer.Option(help="Random seed of the synthetic city.")] = 77,
+    workdir: Annotated[Path, typer.Option(help="Where the synthetic files go.")] = Path(
+        "safer77-demo"
+    ),
+    db: DbOption = None,
+) -> None:
+    """Synthesise a city, load it, and print citywide and per-district summaries."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    cfg = settings(db)
+    with (
+        errors_to_exit(),
+        Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        ) as bar,
+    ):
+        task = bar.add_task("starting", total=1.0)
+        result = run_demo(
+            cfg,
+            rows=rows,
+            seed=seed,
+            workdir=workdir,
+            on_step=lambda msg: bar.update(task, description=msg, completed=0),
+            on_progress=lambda f: bar.update(task, completed=f),
+        )
+    for load in result.loads:
+        console.print(
+            f"{Path(load.file).name}: read {load.read:,}, loaded {load.loaded:,}, "
+            f"updated {load.updated:,}, duplicates {load.duplicates:,}, "
+            f"quarantined {load.quarantined:,}",
+            highlight=False,
+        )
+    con = connect(cfg.db, read_only=True)
+    try:
+        city = arrest_stats(con, by="city")
+        months = [r.month for r in city]
+        latest = months[-1] if months else None
+        prev = f"{int(latest[:4]) - 1}{latest[4:]}" if latest else None
+        districts = arrest_stats(con, by="district", from_month=latest, to_month=latest)
+        change = {str(r["key"]): r for r in yoy(con, by="district", month=latest)}
+    finally:
+        con.close()
+    _arrest_table(city[-12:])
+    table = Table(
+        "district",
+        "incidents",
+        f"vs {prev}",
+        "arrest rate",
+        "95% interval",
+        "low n",
+        title=f"Districts, {latest} (arrest_rate_proxy)",
+    )
+    for r in districts:
+        c = change.get(r.key, {}).get("incidents_change_pct")
+        table.add_row(
+            r.key,
+            f"{r.incidents:,}",
+            "–" if c is None else f"{float(c):+.1f}%",  # type: ignore[arg-type]
+            _pct(r.arrest_rate),
+            f"{_pct(r.ci_low)}–{_pct(r.ci_high)}",
+            "yes" if r.low_n else "",
+        )
+    out.print(table)
+    console.print(
+        f"warehouse: {result.db}  ·  try: safer77 stats arrests --by district "
+        f"--category violent --from {latest}",
+        highlight=False,
+    )

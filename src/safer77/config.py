@@ -1,0 +1,45 @@
+"""Settings, declared once with a help line each; built by :func:`get_settings`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every setting can be given as an environment variable ``SAFER77_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="SAFER77_", extra="ignore")
+
+    db: Path = Field(
+        default=Path("safer77.duckdb"),
+        description="DuckDB warehouse file (incidents, boundaries, quarantine, load log).",
+    )
+    shared_data: Path = Field(
+        default=Path("../shared/data"),
+        description="Folder of real Chicago data used by tests and benchmarks (read-only).",
+    )
+    portal_domain: str = Field(
+        default="data.cityofchicago.org",
+        description="Socrata open-data portal host used by `safer77 fetch`.",
+    )
+    crimes_dataset: str = Field(
+        default="ijzp-q8t2",
+        description="Socrata dataset id of 'Crimes - 2001 to Present'.",
+    )
+    socrata_app_token: str | None = Field(
+        default=None,
+        description="Optional Socrata app token (raises the portal's rate limits).",
+    )
+    memory_limit: str = Field(
+        default="6GB",
+        description="DuckDB memory limit for loads and queries (keeps peak memory bounded).",
+    )
+
+
+def get_settings(**overrides: object) -> Settings:
+    """Build settings from the environment, with explicit overrides taking precedence."""
+    clean = {k: v for k, v in overrides.items() if v is not None}
+    return Settings(**clean)  # type: ignore[arg-type]

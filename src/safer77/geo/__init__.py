@@ -1,0 +1,1 @@
+"""Geography: point-in-polygon assignment and projections."""

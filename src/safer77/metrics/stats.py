@@ -1,0 +1,217 @@
+"""The statistics the CLI, the site and the API ask for, over the registered metrics."""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+from typing import Any
+
+import duckdb
+
+from safer77.errors import InvalidInput
+from safer77.metrics.engines import build_query, run_duckdb
+from safer77.metrics.registry import METRICS
+from safer77.schema import CATEGORIES, LEVELS
+
+#: Tables that :func:`compute_all` writes, one per public metric.
+STATS_TABLES = {name: f"stats_{name}" for name in METRICS}
+
+
+@dataclass(frozen=True)
+class ArrestRow:
+    """One cell of the arrest-rate statistics (definition: ``arrest_rate_proxy``)."""
+
+    month: str
+    by: str
+    key: str
+    crime_type: str
+    incidents: int
+    arrests: int
+    arrest_rate: float | None
+    ci_low: float | None
+    ci_high: float | None
+    low_n: bool
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def parse_month(text: str | None, option: str) -> date | None:
+    """'YYYY-MM' → the first day of that month."""
+    if text is None:
+        return None
+    if not re.fullmatch(r"\d{4}-\d{2}", text) or not 1 <= int(text[5:]) <= 12:
+        raise InvalidInput(f"{option} must be a month like 2024-05, got {text!r}")
+    return date(int(text[:4]), int(text[5:]), 1)
+
+
+def crime_filter(crime_type: str | None, category: str | None) -> str:
+    """The ``crime_type`` value of the rows asked for."""
+    if crime_type and category:
+        raise InvalidInput("give --crime-type or --category, not both")
+    if category:
+        cat = category.lower()
+        if cat == "all":
+            return "ALL"
+        if cat not in CATEGORIES:
+            raise InvalidInput(
+                f"unknown category {category!r}; expected one of: {', '.join(CATEGORIES)}, all"
+            )
+        return cat
+    if crime_type:
+        return crime_type.strip().upper()
+    return "ALL"
+
+
+def _check_level(by: str) -> str:
+    if by not in LEVELS:
+        raise InvalidInput(f"unknown level {by!r}; expected one of: {', '.join(LEVELS)}")
+    return by
+
+
+def _source(con: duckdb.DuckDBPyConnection, metric: str) -> str:
+    """The materialised stats table if it is current, else the metric's query."""
+    table = STATS_TABLES[metric]
+    fresh = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND comment = "
+        "(SELECT CAST(coalesce(max(load_id), 0) AS VARCHAR) FROM load_log)",
+        [table],
+    ).fetchall()
+    if fresh and fresh[0][0]:
+        return table
+    return f"({build_query(metric)})"
+
+
+def arrest_stats(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    by: str = "city",
+    crime_type: str | None = None,
+    category: str | None = None,
+    from_month: str | None = None,
+    to_month: str | None = None,
+) -> list[ArrestRow]:
+    """Monthly incidents, arrests and arrest rate (proxy) with 95% Wilson intervals."""
+    level = _check_level(by)
+    ctype = crime_filter(crime_type, category)
+    start, end = parse_month(from_month, "--from"), parse_month(to_month, "--to")
+    sql = (
+        "SELECT strftime(month, '%Y-%m'), level, area_key, crime_type, incidents, arrests, "
+        f"arrest_rate, ci_low, ci_high, low_n FROM {_source(con, 'arrest_rate_proxy')} "
+        "WHERE level = ? AND crime_type = ?"
+    )
+    params: list[object] = [level, ctype]
+    if start:
+        sql += " AND month >= ?"
+        params.append(start)
+    if end:
+        sql += " AND month <= ?"
+        params.append(end)
+    sql += " ORDER BY month, TRY_CAST(area_key AS INTEGER) NULLS FIRST, area_key"
+    return [
+        ArrestRow(
+            month=str(r[0]),
+            by=str(r[1]),
+            key=str(r[2]),
+            crime_type=str(r[3]),
+            incidents=int(r[4]),
+            arrests=int(r[5]),
+            arrest_rate=_f(r[6]),
+            ci_low=_f(r[7]),
+            ci_high=_f(r[8]),
+            low_n=bool(r[9]),
+        )
+        for r in run_duckdb(con, sql, params)
+    ]
+
+
+def _f(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def _dicts(
+    con: duckdb.DuckDBPyConnection, sql: str, params: list[object]
+) -> list[dict[str, object]]:
+    cur = con.execute(sql, params)
+    names = [d[0] for d in cur.description or []]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def yoy(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    by: str = "city",
+    crime_type: str | None = None,
+    category: str | None = None,
+    month: str | None = None,
+) -> list[dict[str, object]]:
+    """Year-over-year change per cell (all months, or one)."""
+    level = _check_level(by)
+    sql = (
+        "SELECT strftime(month, '%Y-%m') AS month, level AS by, area_key AS key, crime_type, "
+        "incidents, incidents_prev_year, incidents_change_pct, arrest_rate, "
+        "arrest_rate_prev_year, arrest_rate_change_pts, low_n "
+        f"FROM {_source(con, 'yoy_change')} WHERE level = ? AND crime_type = ?"
+    )
+    params: list[object] = [level, crime_filter(crime_type, category)]
+    m = parse_month(month, "--month")
+    if m:
+        sql += " AND month = ?"
+        params.append(m)
+    sql += " ORDER BY month, TRY_CAST(area_key AS INTEGER) NULLS FIRST, area_key"
+    return _dicts(con, sql, params)
+
+
+def open_by_age(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    by: str = "city",
+    category: str | None = None,
+    as_of: datetime | None = None,
+) -> list[dict[str, object]]:
+    """Open (no-arrest) incidents by age bucket."""
+    level = _check_level(by)
+    source = (
+        f"({build_query('open_incidents_by_age', as_of=as_of)})"
+        if as_of
+        else _source(con, "open_incidents_by_age")
+    )
+    sql = (
+        "SELECT level AS by, area_key AS key, crime_type, age_bucket, open_incidents "
+        f"FROM {source} WHERE level = ? AND crime_type = ? ORDER BY "
+        "TRY_CAST(area_key AS INTEGER) NULLS FIRST, area_key, "
+        "CASE age_bucket WHEN '0-30' THEN 1 WHEN '31-90' THEN 2 WHEN '91-365' THEN 3 ELSE 4 END"
+    )
+    return _dicts(con, sql, [level, crime_filter(None, category)])
+
+
+def compute_all(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
+    """Materialise every metric into ``stats_<name>`` tables in one transaction.
+
+    The tables are stamped with the last load id, so readers use them only while current.
+    Returns row counts per table and the seconds taken.
+    """
+    started = time.perf_counter()
+    stamp = con.execute(
+        "SELECT CAST(coalesce(max(load_id), 0) AS VARCHAR) FROM load_log"
+    ).fetchall()[0][0]
+    counts: dict[str, object] = {}
+    con.execute("BEGIN TRANSACTION")
+    try:
+        done: dict[str, str] = {}
+        for name in METRICS:  # registry order lists dependencies first
+            table = STATS_TABLES[name]
+            con.execute(
+                f"CREATE OR REPLACE TABLE {table} AS {build_query(name, materialised=done)}"
+            )
+            con.execute(f"COMMENT ON TABLE {table} IS '{stamp}'")
+            done[name] = table
+            counts[table] = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    counts["seconds"] = time.perf_counter() - started
+    return counts

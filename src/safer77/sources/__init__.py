@@ -1,0 +1,1 @@
+"""Downloaders for the open-data sources safer77 reads."""

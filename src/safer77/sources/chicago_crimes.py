@@ -1,0 +1,291 @@
+"""Chicago "Crimes - 2001 to present" in the portal's shapes: CSV (plain or gzip), the API's
+JSON rows (array or JSON Lines), and GeoJSON point exports.
+
+This module knows file formats only. It inspects a file and returns an :class:`IncidentSource`
+that says how to read it: the column of each canonical field, or the records themselves when
+the format is small and irregular (JSON, GeoJSON). Reading at scale is the warehouse's job.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from safer77.errors import InvalidInput
+from safer77.schema import INCIDENT_COLUMNS, canonical_column, missing_required
+
+EXPECTED = (
+    "the portal's 'Crimes - 2001 to present' export (CSV header with Date and Primary Type "
+    "or IUCR, e.g. ID,Case Number,Date,Block,IUCR,Primary Type,...), its API JSON rows, "
+    "or a GeoJSON of incident points"
+)
+
+Format = Literal["csv", "records"]
+
+
+@dataclass(frozen=True)
+class IncidentSource:
+    """How to read one incident file.
+
+    ``mapping`` maps each canonical column present in the file to the file's own column name
+    (used in error messages, so they name the field as the user sees it). For ``records``
+    sources, ``records`` holds one dict per input record keyed by canonical name, with the
+    1-based line (JSON Lines) or record number (JSON array, GeoJSON) in ``_line``, and
+    ``bad_records`` holds records that could not be parsed at all: (line, reason).
+    """
+
+    path: Path
+    format: Format
+    compression: Literal["none", "gzip"]
+    header: tuple[str, ...]
+    mapping: dict[str, str]
+    ignored: tuple[str, ...] = ()
+    records: list[dict[str, str | None]] = field(default_factory=list)
+    bad_records: list[tuple[int, str]] = field(default_factory=list)
+    #: strptime format shared by every Date and Updated On value seen in the sample, if any.
+    timestamp_format: str | None = None
+
+    def source_name(self, canonical: str) -> str:
+        """The file's own name for a canonical column."""
+        return self.mapping.get(canonical, canonical)
+
+
+def _is_gzip(path: Path) -> bool:
+    with path.open("rb") as fh:
+        return fh.read(2) == b"\x1f\x8b"
+
+
+def _first_bytes(path: Path, gz: bool, n: int = 65536) -> bytes:
+    try:
+        if gz:
+            with gzip.open(path, "rb") as fh:
+                return fh.read(n)
+        with path.open("rb") as fh:
+            return fh.read(n)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise InvalidInput(
+            f"unreadable gzip file ({exc}); expected {EXPECTED}", file=str(path)
+        ) from None
+
+
+def _map_header(path: Path, header: list[str]) -> tuple[dict[str, str], tuple[str, ...]]:
+    mapping: dict[str, str] = {}
+    ignored: list[str] = []
+    for name in header:
+        canon = canonical_column(name)
+        if canon is None or canon in mapping:
+            ignored.append(name)
+        else:
+            mapping[canon] = name
+    missing = missing_required(set(mapping))
+    if missing:
+        shown = ",".join(header[:8]) + (",..." if len(header) > 8 else "")
+        raise InvalidInput(
+            f"not a crimes file: header [{shown}] has no {' and no '.join(missing)} column; "
+            f"expected {EXPECTED}",
+            file=str(path),
+            line=1,
+        )
+    return mapping, tuple(ignored)
+
+
+def open_incident_source(path: Path) -> IncidentSource:
+    """Inspect ``path`` and describe how to read it; refuse files in no known schema."""
+    if not path.exists():
+        raise InvalidInput("file not found", file=str(path))
+    if path.is_dir():
+        raise InvalidInput("is a folder, expected a file", file=str(path))
+    if path.stat().st_size == 0:
+        raise InvalidInput(f"file is empty; expected {EXPECTED}", file=str(path))
+    gz = _is_gzip(path)
+    head = _first_bytes(path, gz)
+    if not head.strip():
+        raise InvalidInput(f"file is empty; expected {EXPECTED}", file=str(path))
+    if head.lstrip()[:1] in (b"{", b"["):
+        return _json_source(path, gz)
+    try:
+        first_line = head.split(b"\n", 1)[0].decode("utf-8-sig").rstrip("\r")
+    except UnicodeDecodeError:
+        raise InvalidInput(
+            f"header is not UTF-8 text (binary file?); expected {EXPECTED}", file=str(path), line=1
+        ) from None
+    header = next(csv.reader([first_line]))
+    mapping, ignored = _map_header(path, header)
+    return IncidentSource(
+        path=path,
+        format="csv",
+        compression="gzip" if gz else "none",
+        header=tuple(header),
+        mapping=mapping,
+        ignored=ignored,
+        timestamp_format=_sample_timestamp_format(head, header, mapping),
+    )
+
+
+#: Timestamp layouts seen in portal exports, most common first.
+TIMESTAMP_FORMATS = (
+    "%m/%d/%Y %I:%M:%S %p",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S.%f",
+)
+
+
+def _sample_timestamp_format(head: bytes, header: list[str], mapping: dict[str, str]) -> str | None:
+    """The one format that reads every Date/Updated On in the first rows, or None.
+
+    A file whose sample mixes layouts gets None, and the warehouse parses each value on its
+    own (slower, but nothing is refused for its layout).
+    """
+    cols = [header.index(mapping[c]) for c in ("date", "updated_on") if c in mapping]
+    text = head.decode("utf-8", errors="replace").splitlines()[1:-1][:200]
+    values = [
+        row[i].strip()
+        for row in csv.reader(text)
+        for i in cols
+        if len(row) == len(header) and row[i].strip()
+    ]
+    if not values:
+        return None
+    for fmt in TIMESTAMP_FORMATS:
+        try:
+            for v in values:
+                datetime.strptime(v, fmt)
+        except ValueError:
+            continue
+        return fmt
+    return None
+
+
+# --- JSON shapes ------------------------------------------------------------------------------
+
+
+def _text(value: Any) -> str | None:
+    """A JSON value as the text a CSV export would hold."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return None  # e.g. the API's nested `location`; latitude/longitude carry the point
+    return str(value)
+
+
+def _iter_json_records(path: Path, gz: bool) -> Iterator[tuple[int, dict[str, Any] | str]]:
+    """Yield (line or record number, record dict or an error message)."""
+    opener = gzip.open if gz else open
+    try:
+        with opener(path, "rt", encoding="utf-8") as fh:
+            text = fh.read()
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(f"not UTF-8 text ({exc.reason})", file=str(path)) from None
+    except (OSError, EOFError, zlib.error) as exc:
+        raise InvalidInput(f"unreadable gzip file ({exc})", file=str(path)) from None
+    stripped = text.lstrip()
+    whole: Any = None
+    if stripped.startswith("["):
+        whole = _loads_or_refuse(path, text)
+    else:
+        first = stripped.split("\n", 1)[0]
+        try:
+            obj = json.loads(first)
+        except json.JSONDecodeError:
+            obj = None
+        if not isinstance(obj, dict) or obj.get("type") == "FeatureCollection":
+            whole = _loads_or_refuse(path, text)
+    if whole is not None:
+        items = whole.get("features") if isinstance(whole, dict) else whole
+        if not isinstance(items, list):
+            raise InvalidInput(
+                f"JSON is neither an array of rows nor GeoJSON; expected {EXPECTED}", file=str(path)
+            )
+        for n, item in enumerate(items, start=1):
+            yield n, _feature_record(item) if isinstance(item, dict) else "record is not an object"
+        return
+    for n, line in enumerate(io.StringIO(text), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield n, f"invalid JSON ({exc.msg})"
+            continue
+        yield n, obj if isinstance(obj, dict) else "line is not a JSON object"
+
+
+def _loads_or_refuse(path: Path, text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(
+            f"invalid JSON at line {exc.lineno}: {exc.msg}", file=str(path), line=exc.lineno
+        ) from None
+
+
+def _feature_record(item: dict[str, Any]) -> dict[str, Any]:
+    """A GeoJSON Feature → its properties (with the point's coordinates); rows pass through."""
+    if item.get("type") != "Feature":
+        return item
+    props = dict(item.get("properties") or {})
+    geom = item.get("geometry") or {}
+    coords = geom.get("coordinates") if geom.get("type") == "Point" else None
+    if coords and len(coords) >= 2:
+        props.setdefault("Longitude", coords[0])
+        props.setdefault("Latitude", coords[1])
+    return props
+
+
+def _json_source(path: Path, gz: bool) -> IncidentSource:
+    records: list[dict[str, str | None]] = []
+    bad: list[tuple[int, str]] = []
+    mapping: dict[str, str] = {}
+    ignored: set[str] = set()
+    for line, rec in _iter_json_records(path, gz):
+        if isinstance(rec, str):
+            bad.append((line, rec))
+            continue
+        out: dict[str, str | None] = {"_line": str(line)}
+        for key, value in rec.items():
+            canon = mapping_get(mapping, ignored, key)
+            if canon is not None:
+                out[canon] = _text(value)
+        records.append(out)
+    if records:
+        missing = missing_required(set(mapping))
+        if missing:
+            raise InvalidInput(
+                f"not a crimes file: records have no {' and no '.join(missing)} field; "
+                f"expected {EXPECTED}",
+                file=str(path),
+            )
+    elif not bad:
+        raise InvalidInput(f"file holds no records; expected {EXPECTED}", file=str(path))
+    order = [c for c in INCIDENT_COLUMNS if c in mapping]
+    return IncidentSource(
+        path=path,
+        format="records",
+        compression="gzip" if gz else "none",
+        header=tuple(mapping[c] for c in order),
+        mapping=mapping,
+        ignored=tuple(sorted(ignored)),
+        records=records,
+        bad_records=bad,
+    )
+
+
+def mapping_get(mapping: dict[str, str], ignored: set[str], key: str) -> str | None:
+    """Canonical name for a record key, remembering the first source name seen for it."""
+    canon = canonical_column(key)
+    if canon is None:
+        ignored.add(key)
+        return None
+    mapping.setdefault(canon, key)
+    return canon

@@ -1,0 +1,120 @@
+"""Connection and table definitions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+DDL: tuple[str, ...] = (
+    """
+    CREATE TABLE IF NOT EXISTS incidents (
+        incident_key BIGINT,             -- the portal ID, or a negative content key (no ID)
+        id BIGINT,
+        case_number VARCHAR,
+        occurred_at TIMESTAMP,
+        block VARCHAR,
+        iucr VARCHAR,
+        primary_type VARCHAR,
+        description VARCHAR,
+        location_description VARCHAR,
+        arrest BOOLEAN,                  -- NULL when the source has no Arrest field
+        domestic BOOLEAN,
+        beat INTEGER,
+        district INTEGER,
+        ward INTEGER,
+        community_area INTEGER,
+        fbi_code VARCHAR,
+        x_coordinate DOUBLE,
+        y_coordinate DOUBLE,
+        year INTEGER,
+        updated_on TIMESTAMP,
+        latitude DOUBLE,
+        longitude DOUBLE,
+        category VARCHAR,                -- 'violent', 'property' or NULL
+        index_crime BOOLEAN,             -- UCR Part I index crime
+        geo_assigned VARCHAR,            -- fields filled from coordinates, e.g. 'beat,district'
+        agency VARCHAR NOT NULL,
+        source_file VARCHAR NOT NULL,
+        load_id INTEGER NOT NULL,
+        -- Transient: set only inside a load, on rows about to be moved to the quarantine.
+        -- Always NULL once a load has committed. (Checks live in the loader, not as
+        -- constraints, so that a file is parsed once, straight into this table.)
+        _bad_field VARCHAR,
+        _reason VARCHAR
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS quarantine (
+        load_id INTEGER NOT NULL,
+        file VARCHAR NOT NULL,
+        line BIGINT,                     -- 1-based; header = line 1 (record number for JSON)
+        field VARCHAR,
+        reason VARCHAR NOT NULL,
+        value VARCHAR
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS boundaries (
+        kind VARCHAR NOT NULL,           -- community_areas, districts, beats, wards
+        key INTEGER NOT NULL,
+        name VARCHAR NOT NULL,
+        geometry BLOB NOT NULL,          -- WKB, EPSG:4326
+        source_file VARCHAR NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS load_log (
+        load_id INTEGER NOT NULL,
+        kind VARCHAR NOT NULL,
+        file VARCHAR NOT NULL,
+        started_at TIMESTAMP NOT NULL,
+        finished_at TIMESTAMP NOT NULL,
+        read BIGINT NOT NULL,
+        loaded BIGINT NOT NULL,
+        updated BIGINT NOT NULL,
+        duplicates BIGINT NOT NULL,
+        quarantined BIGINT NOT NULL,
+        ignored_columns VARCHAR
+    )
+    """,
+)
+
+
+def connect(
+    path: Path | str = ":memory:", *, read_only: bool = False, memory_limit: str | None = None
+) -> duckdb.DuckDBPyConnection:
+    """Open (creating if needed) the warehouse and make sure its tables exist."""
+    target = str(path)
+    if target != ":memory:":
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
+    if read_only and target != ":memory:" and not Path(target).exists():
+        from safer77.errors import NotFound
+
+        raise NotFound(f"warehouse {target} does not exist; run `safer77 ingest crimes` first")
+    con = duckdb.connect(target, read_only=read_only)
+    if memory_limit:
+        con.execute(f"SET memory_limit = '{memory_limit}'")
+    con.execute("SET preserve_insertion_order = true")
+    # Progress is tracked (for query_progress) but never printed by DuckDB itself.
+    con.execute("SET enable_progress_bar = true")
+    con.execute("SET enable_progress_bar_print = false")
+    if not read_only:
+        ensure_schema(con)
+    return con
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the warehouse tables if they do not exist."""
+    for stmt in DDL:
+        con.execute(stmt)
+
+
+def next_load_id(con: duckdb.DuckDBPyConnection) -> int:
+    rows = con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM load_log").fetchall()
+    return int(rows[0][0]) if rows else 1
+
+
+def sql_str(text: str) -> str:
+    """A SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"

@@ -1,0 +1,40 @@
+"""Reading the quarantine: rows that were not loaded, with where and why."""
+
+from __future__ import annotations
+
+import duckdb
+
+
+def list_quarantine(
+    con: duckdb.DuckDBPyConnection, *, file: str | None = None, limit: int | None = None
+) -> list[dict[str, object]]:
+    """Quarantined rows as dicts with ``file``, ``line``, ``field``, ``reason`` (and ``value``)."""
+    sql = "SELECT file, line, field, reason, value FROM quarantine"
+    params: list[object] = []
+    if file:
+        sql += " WHERE file = ?"
+        params.append(file)
+    sql += " ORDER BY file, line NULLS LAST"
+    if limit:
+        sql += f" LIMIT {int(limit)}"
+    rows = con.execute(sql, params).fetchall()
+    return [
+        {"file": f, "line": ln, "field": fld, "reason": r, "value": v} for f, ln, fld, r, v in rows
+    ]
+
+
+def replace_quarantine(con: duckdb.DuckDBPyConnection, file: str) -> None:
+    """Make the quarantine of ``file`` equal the temp table ``_q``, keeping unchanged rows.
+
+    Rows already quarantined by an earlier load of the same file keep their original load id,
+    so a reload leaves the table identical.
+    """
+    key = "file, line, coalesce(field, ''), reason"
+    con.execute(
+        f"DELETE FROM quarantine WHERE file = ? AND ({key}) NOT IN (SELECT {key} FROM _q)", [file]
+    )
+    con.execute(
+        f"INSERT INTO quarantine SELECT * FROM _q WHERE ({key}) NOT IN "
+        f"(SELECT {key} FROM quarantine WHERE file = ?)",
+        [file],
+    )

@@ -1,0 +1,101 @@
+"""Shared fixtures: an in-memory warehouse, small portal-format files written in code, and the
+path of the real Chicago data (tests needing it skip when it is absent)."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import os
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from safer77.schema import PORTAL_CSV_HEADER
+from safer77.warehouse import connect
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def shared_data_dir() -> Path:
+    return Path(os.environ.get("SAFER77_SHARED_DATA", ROOT.parent / "shared" / "data"))
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The real data folder; skips the test when it is not there."""
+    path = shared_data_dir()
+    if not (path / "PROVENANCE.md").exists():
+        pytest.skip(f"real data not found at {path} (set SAFER77_SHARED_DATA)")
+    return path
+
+
+@pytest.fixture
+def con() -> Iterator[duckdb.DuckDBPyConnection]:
+    c = connect(":memory:")
+    yield c
+    c.close()
+
+
+def portal_row(**overrides: str) -> dict[str, str]:
+    """A valid row in the portal's CSV export format; keyword arguments replace fields
+    (use the canonical snake_case names, e.g. ``updated_on``)."""
+    row = {
+        "ID": "1001",
+        "Case Number": "JA100001",
+        "Date": "05/31/2022 11:59:00 PM",
+        "Block": "001XX N STATE ST",
+        "IUCR": "0486",
+        "Primary Type": "BATTERY",
+        "Description": "DOMESTIC BATTERY SIMPLE",
+        "Location Description": "APARTMENT",
+        "Arrest": "false",
+        "Domestic": "true",
+        "Beat": "0111",
+        "District": "001",
+        "Ward": "42",
+        "Community Area": "32",
+        "FBI Code": "08B",
+        "X Coordinate": "1176346",
+        "Y Coordinate": "1900981",
+        "Year": "2022",
+        "Updated On": "06/07/2022 04:47:18 PM",
+        "Latitude": "41.882857",
+        "Longitude": "-87.627776",
+        "Location": "(41.882857, -87.627776)",
+    }
+    names = {h.lower().replace(" ", "_"): h for h in PORTAL_CSV_HEADER}
+    for key, value in overrides.items():
+        row[names[key]] = value
+    return row
+
+
+WriteCsv = Callable[..., Path]
+
+
+@pytest.fixture
+def write_csv(tmp_path: Path) -> WriteCsv:
+    """Write rows (dicts) as a portal CSV; ``gz=True`` gzips it; ``header`` overrides it."""
+
+    def write(
+        name: str,
+        rows: Sequence[dict[str, str]],
+        header: Sequence[str] = PORTAL_CSV_HEADER,
+        gz: bool = False,
+    ) -> Path:
+        path = tmp_path / name
+        opener = gzip.open if gz else open
+        with opener(path, "wt", newline="", encoding="utf-8") as fh:  # type: ignore[operator]
+            writer = csv.writer(fh)
+            writer.writerow(header)
+            for row in rows:
+                writer.writerow([row.get(h, "") for h in header])
+        return path
+
+    return write
+
+
+def table_rows(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[object, ...]]:
+    """Every row of a table in a stable order, for whole-table comparisons."""
+    return sorted(con.execute(f"SELECT * FROM {table}").fetchall(), key=repr)
