@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import gzip
 import os
+import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import duckdb
 import pytest
 
 from safer77.schema import PORTAL_CSV_HEADER
-from safer77.warehouse import connect
+from safer77.warehouse import connect, load_incidents
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -72,6 +73,22 @@ def portal_row(**overrides: str) -> dict[str, str]:
 
 
 WriteCsv = Callable[..., Path]
+
+
+def load_rows(rows: Sequence[dict[str, str]]) -> duckdb.DuckDBPyConnection:
+    """A fresh in-memory warehouse holding ``rows`` (portal CSV rows), loaded the normal way.
+
+    For hypothesis tests, which cannot use function-scoped fixtures."""
+    con = connect(":memory:")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "rows.csv"
+        with path.open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(PORTAL_CSV_HEADER)
+            for row in rows:
+                writer.writerow([row.get(h, "") for h in PORTAL_CSV_HEADER])
+        load_incidents(con, path)
+    return con
 
 
 @pytest.fixture

@@ -10,11 +10,12 @@ from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from safer77.config import Settings, get_settings
 from safer77.errors import Safer77Error
 
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 out = Console(soft_wrap=True)
 
 T = TypeVar("T")
@@ -37,11 +38,8 @@ def settings(db: Path | None = None) -> Settings:
 
 def run(fn: Callable[[], T]) -> T:
     """Call ``fn``; a :class:`Safer77Error` becomes one red line on stderr and its exit code."""
-    try:
+    with errors_to_exit():
         return fn()
-    except Safer77Error as exc:
-        console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
-        raise typer.Exit(exc.exit_code) from None
 
 
 @contextmanager
@@ -50,5 +48,15 @@ def errors_to_exit() -> Iterator[None]:
     try:
         yield
     except Safer77Error as exc:
-        console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        print_error(str(exc))
         raise typer.Exit(exc.exit_code) from None
+
+
+def print_error(message: str) -> None:
+    """One line on stderr, never wrapped, never read as Rich markup."""
+    console.print(Text.assemble(("error: ", "bold red"), message), soft_wrap=True)
+
+
+def warn(message: str) -> None:
+    """A one-line warning on stderr."""
+    console.print(Text.assemble(("warning: ", "yellow"), message), soft_wrap=True)

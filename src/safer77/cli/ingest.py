@@ -11,7 +11,15 @@ import typer
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from safer77.cli.common import DbOption, OutputFormat, console, errors_to_exit, out, settings
+from safer77.cli.common import (
+    DbOption,
+    OutputFormat,
+    console,
+    errors_to_exit,
+    out,
+    settings,
+    warn,
+)
 from safer77.warehouse import LoadResult, connect, list_quarantine, load_boundaries, load_incidents
 
 app = typer.Typer(help="Load data into the warehouse.", no_args_is_help=True)
@@ -25,11 +33,7 @@ def _print_result(result: LoadResult) -> None:
     if result.geo_assigned:
         console.print(f"  {result.geo_assigned:,} rows placed in an area from their coordinates")
     if result.quarantined:
-        console.print(
-            f"[yellow]warning:[/] {result.quarantined:,} rows quarantined; "
-            "see `safer77 quarantine`",
-            highlight=False,
-        )
+        warn(f"{result.quarantined:,} rows quarantined; see `safer77 quarantine`")
 
 
 def _updater(bar: Progress, task: TaskID) -> Callable[[float], None]:

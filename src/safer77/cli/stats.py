@@ -9,6 +9,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
+import duckdb
 import typer
 from rich.table import Table
 
@@ -16,6 +17,7 @@ from safer77.cli.common import DbOption, OutputFormat, console, errors_to_exit, 
 from safer77.demo import run_demo
 from safer77.metrics.stats import ArrestRow, arrest_stats, compute_all, open_by_age, yoy
 from safer77.warehouse import connect
+from safer77.warehouse.fileview import connect_file
 
 app = typer.Typer(
     help="Statistics from the warehouse. Arrest rates use the open data's Arrest flag "
@@ -39,6 +41,20 @@ Category = Annotated[
 ]
 By = Annotated[Level, typer.Option("--by", help="Geographic level.")]
 Fmt = Annotated[OutputFormat, typer.Option("--format", help="table, csv or json.")]
+FileOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--file",
+        help="Compute straight from this crimes file instead of the warehouse (no load; "
+        "bad rows left out, repeated rows not removed).",
+    ),
+]
+
+
+def _open(db: Path | None, file: Path | None) -> duckdb.DuckDBPyConnection:
+    if file is not None:
+        return connect_file(file)
+    return connect(settings(db).db, read_only=True)
 
 
 def _pct(v: object) -> str:
@@ -74,11 +90,11 @@ def arrests(
     to_month: Annotated[str | None, typer.Option("--to", help="Last month, YYYY-MM.")] = None,
     fmt: Fmt = OutputFormat.table,
     db: DbOption = None,
+    file: FileOption = None,
 ) -> None:
     """Monthly incidents, arrests and arrest rate (proxy) with 95% Wilson intervals."""
-    cfg = settings(db)
     with errors_to_exit():
-        con = connect(cfg.db, read_only=True)
+        con = _open(db, file)
         try:
             rows = arrest_stats(
                 con,
@@ -96,25 +112,28 @@ def arrests(
         _emit([r.as_dict() for r in rows], fmt, "")
 
 
-def _arrest_table(rows: list[ArrestRow]) -> None:
+def _arrest_table(rows: list[ArrestRow], title: str | None = None) -> None:
+    """Rows as a table; columns that hold one value for every row go into the title."""
+    varying = [c for c in ("by", "key", "crime_type") if len({getattr(r, c) for r in rows}) > 1]
+    fixed = ", ".join(
+        f"{c.replace('_', ' ')} {getattr(rows[0], c)}"
+        for c in ("by", "key", "crime_type")
+        if rows and c not in varying
+    )
     table = Table(
         "month",
-        "by",
-        "key",
-        "crime type",
+        *(c.replace("_", " ") for c in varying),
         "incidents",
         "arrests",
         "arrest rate",
         "95% interval",
         "low n",
-        title="Arrest rate (arrest_rate_proxy: the Arrest flag, not clearance)",
+        title=title or f"Arrest rate proxy (Arrest flag, not clearance) — {fixed}",
     )
     for r in rows:
         table.add_row(
             r.month,
-            r.by,
-            r.key,
-            r.crime_type,
+            *(str(getattr(r, c)) for c in varying),
             f"{r.incidents:,}",
             f"{r.arrests:,}",
             _pct(r.arrest_rate),
@@ -132,11 +151,11 @@ def yoy_cmd(
     month: Annotated[str | None, typer.Option("--month", help="Only this month, YYYY-MM.")] = None,
     fmt: Fmt = OutputFormat.table,
     db: DbOption = None,
+    file: FileOption = None,
 ) -> None:
     """Change on the same month a year earlier."""
-    cfg = settings(db)
     with errors_to_exit():
-        con = connect(cfg.db, read_only=True)
+        con = _open(db, file)
         try:
             rows = yoy(con, by=by.value, crime_type=crime_type, category=category, month=month)
         finally:
@@ -150,11 +169,11 @@ def open_cmd(
     category: Category = None,
     fmt: Fmt = OutputFormat.table,
     db: DbOption = None,
+    file: FileOption = None,
 ) -> None:
     """Open (no-arrest) incidents by age: 0-30, 31-90, 91-365, over 365 days."""
-    cfg = settings(db)
     with errors_to_exit():
-        con = connect(cfg.db, read_only=True)
+        con = _open(db, file)
         try:
             rows = open_by_age(con, by=by.value, category=category)
         finally:
@@ -225,7 +244,9 @@ def demo(
         change = {str(r["key"]): r for r in yoy(con, by="district", month=latest)}
     finally:
         con.close()
-    _arrest_table(city[-12:])
+    _arrest_table(
+        city[-12:], "Citywide, last 12 months (arrest_rate_proxy: the Arrest flag, not clearance)"
+    )
     table = Table(
         "district",
         "incidents",

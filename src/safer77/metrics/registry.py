@@ -87,10 +87,11 @@ METRICS: Final[dict[str, Metric]] = {
             name="open_incidents_by_age",
             title="Open incidents by age",
             description="Incidents with no arrest recorded, by days since they occurred "
-            "(0-30, 31-90, 91-365, over 365), counted at the date of the newest incident.",
+            "(0-30, 31-90, 91-365, over 365; days of 24 hours before the newest incident).",
             unit="incidents",
             grain="level x crime type (all, categories) x age bucket",
             definition="arrest_rate_proxy",
+            depends_on=("monthly_facts",),
             caveats=(
                 "Open means no arrest flag: exceptionally cleared and unfounded cases are "
                 "counted as open, so this overstates what is unsolved.",

@@ -16,7 +16,7 @@ from safer77.metrics.registry import METRICS
 from safer77.schema import CATEGORIES, LEVELS
 
 #: Tables that :func:`compute_all` writes, one per public metric.
-STATS_TABLES = {name: f"stats_{name}" for name in METRICS}
+STATS_TABLES = {name: f"stats_{name}" for name, m in METRICS.items() if m.public}
 
 
 @dataclass(frozen=True)
@@ -188,9 +188,10 @@ def open_by_age(
 
 
 def compute_all(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
-    """Materialise every metric into ``stats_<name>`` tables in one transaction.
+    """Materialise every public metric into ``stats_<name>`` tables in one transaction.
 
-    The tables are stamped with the last load id, so readers use them only while current.
+    Internal building blocks (``monthly_facts``) live in temp tables for the duration. The
+    tables are stamped with the last load id, so readers use them only while current.
     Returns row counts per table and the seconds taken.
     """
     started = time.perf_counter()
@@ -201,17 +202,22 @@ def compute_all(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
     con.execute("BEGIN TRANSACTION")
     try:
         done: dict[str, str] = {}
-        for name in METRICS:  # registry order lists dependencies first
-            table = STATS_TABLES[name]
-            con.execute(
-                f"CREATE OR REPLACE TABLE {table} AS {build_query(name, materialised=done)}"
-            )
-            con.execute(f"COMMENT ON TABLE {table} IS '{stamp}'")
+        for name, metric in METRICS.items():  # registry order lists dependencies first
+            table = STATS_TABLES[name] if metric.public else f"_tmp_{name}"
+            kind = "TABLE" if metric.public else "TEMP TABLE"
+            query = build_query(name, materialised=done)
+            con.execute(f"CREATE OR REPLACE {kind} {table} AS {query}")
+            if metric.public:
+                con.execute(f"COMMENT ON TABLE {table} IS '{stamp}'")
+                counts[table] = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
             done[name] = table
-            counts[table] = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
+    finally:
+        for name, metric in METRICS.items():
+            if not metric.public:
+                con.execute(f"DROP TABLE IF EXISTS _tmp_{name}")
     counts["seconds"] = time.perf_counter() - started
     return counts

@@ -13,6 +13,7 @@ DDL: tuple[str, ...] = (
         id BIGINT,
         case_number VARCHAR,
         occurred_at TIMESTAMP,
+        month DATE,                      -- first day of the month of occurrence
         block VARCHAR,
         iucr VARCHAR,
         primary_type VARCHAR,

@@ -41,6 +41,7 @@ ROW_COLUMNS = (
     "id",
     "case_number",
     "occurred_at",
+    "month",
     "block",
     "iucr",
     "primary_type",
@@ -210,10 +211,15 @@ def _quarantine_bad_rows(
                 "(SELECT _line AS _rn, * EXCLUDE (_line) FROM _raw_records)",
             )
             join, line = "", "s._rn"
-        con.execute(
-            f"INSERT INTO _q SELECT {load_id}, {sql_str(file_label)}, {line}, s._bad_field, "
-            f"s._reason, NULL FROM ({select}) s {join} WHERE s._bad_field IS NOT NULL"
-        )
+        # (filter pushdown would inline the nested checks into the filter: much slower)
+        con.execute("SET disabled_optimizers = 'filter_pushdown'")
+        try:
+            con.execute(
+                f"INSERT INTO _q SELECT {load_id}, {sql_str(file_label)}, {line}, s._bad_field, "
+                f"s._reason, NULL FROM ({select}) s {join} WHERE s._bad_field IS NOT NULL"
+            )
+        finally:
+            con.execute("RESET disabled_optimizers")
         con.execute("DELETE FROM incidents WHERE load_id = ? AND _bad_field IS NOT NULL", [load_id])
     con.execute(
         f"INSERT INTO _q SELECT {load_id}, {sql_str(file_label)}, line, field, msg, raw "

@@ -174,6 +174,7 @@ def staged_select(
         "i_id AS id",
         f"{_v('case_number')} AS case_number",
         "t_date AS occurred_at",
+        "CAST(date_trunc('month', t_date) AS DATE) AS month",
         f"{_v('block')} AS block",
         "n_iucr AS iucr",
         "n_ptype AS primary_type",

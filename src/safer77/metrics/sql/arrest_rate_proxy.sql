@@ -3,45 +3,52 @@
 -- each category (violent, property, index) and all crimes together ('ALL').
 -- The rate is a PROXY for clearance: the open data's Arrest flag has no exceptional
 -- clearances and no clearance date. 95% Wilson score interval; low_n when incidents < 20.
-WITH levels AS (
-    SELECT month, 'city' AS level, 'city' AS area_key, crime_type, category, index_crime,
-           incidents, arrests, flagged
+WITH typed AS (
+    SELECT month, beat, district, community_area, crime_type, incidents, arrests, flagged
     FROM monthly_facts
     UNION ALL
-    SELECT month, 'district', CAST(district AS VARCHAR), crime_type, category, index_crime,
-           incidents, arrests, flagged
-    FROM monthly_facts WHERE district IS NOT NULL
+    SELECT month, beat, district, community_area, 'ALL', incidents, arrests, flagged
+    FROM monthly_facts
     UNION ALL
-    SELECT month, 'community-area', CAST(community_area AS VARCHAR), crime_type, category,
-           index_crime, incidents, arrests, flagged
-    FROM monthly_facts WHERE community_area IS NOT NULL
+    SELECT month, beat, district, community_area, category, incidents, arrests, flagged
+    FROM monthly_facts WHERE category IS NOT NULL
     UNION ALL
-    SELECT month, 'beat', CAST(beat AS VARCHAR), crime_type, category, index_crime,
-           incidents, arrests, flagged
-    FROM monthly_facts WHERE beat IS NOT NULL
-),
-typed AS (
-    SELECT month, level, area_key, crime_type, incidents, arrests, flagged FROM levels
-    UNION ALL
-    SELECT month, level, area_key, 'ALL', incidents, arrests, flagged FROM levels
-    UNION ALL
-    SELECT month, level, area_key, category, incidents, arrests, flagged
-    FROM levels WHERE category IS NOT NULL
-    UNION ALL
-    SELECT month, level, area_key, 'index', incidents, arrests, flagged
-    FROM levels WHERE index_crime
+    SELECT month, beat, district, community_area, 'index', incidents, arrests, flagged
+    FROM monthly_facts WHERE index_crime
 ),
 cells AS (
-    SELECT month, level, area_key, crime_type,
-           SUM(incidents) AS incidents, SUM(arrests) AS arrests, SUM(flagged) AS flagged
+    SELECT
+        month,
+        CASE
+            WHEN GROUPING(district) = 0 THEN 'district'
+            WHEN GROUPING(community_area) = 0 THEN 'community-area'
+            WHEN GROUPING(beat) = 0 THEN 'beat'
+            ELSE 'city'
+        END AS level,
+        CASE
+            WHEN GROUPING(district) = 0 THEN CAST(district AS VARCHAR)
+            WHEN GROUPING(community_area) = 0 THEN CAST(community_area AS VARCHAR)
+            WHEN GROUPING(beat) = 0 THEN CAST(beat AS VARCHAR)
+            ELSE 'city'
+        END AS area_key,
+        crime_type,
+        SUM(incidents) AS incidents,
+        SUM(arrests) AS arrests,
+        SUM(flagged) AS flagged
     FROM typed
-    GROUP BY month, level, area_key, crime_type
+    GROUP BY GROUPING SETS (
+        (month, crime_type),
+        (month, district, crime_type),
+        (month, community_area, crime_type),
+        (month, beat, crime_type)
+    )
 ),
 rated AS (
     SELECT *,
            CASE WHEN flagged > 0 THEN CAST(arrests AS DOUBLE) / flagged END AS p,
            3.8414588206941245 AS z2  -- 1.959963984540054 squared: the 95% normal quantile
     FROM cells
+    WHERE area_key IS NOT NULL  -- incidents with no district (etc.) count for the city only
 )
 SELECT
     month,

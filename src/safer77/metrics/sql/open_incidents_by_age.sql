@@ -1,39 +1,72 @@
--- open_incidents_by_age: incidents with no arrest recorded, by how long ago they occurred,
--- counted at `as_of` (default: the newest incident in the warehouse), per level and for all
--- crimes and each category. "Open" here means no arrest flag: the open data cannot tell an
--- exceptionally cleared or unfounded case from an unsolved one.
-WITH open_rows AS (
-    SELECT
-        district, community_area, beat, category, index_crime,
-        CASE
-            WHEN date_diff('day', i.occurred_at, params.as_of) <= 30 THEN '0-30'
-            WHEN date_diff('day', i.occurred_at, params.as_of) <= 90 THEN '31-90'
-            WHEN date_diff('day', i.occurred_at, params.as_of) <= 365 THEN '91-365'
-            ELSE '>365'
-        END AS age_bucket
-    FROM incidents AS i
-    CROSS JOIN params
-    WHERE i.arrest = false AND i.occurred_at <= params.as_of
+-- open_incidents_by_age: incidents with no arrest recorded, by how long before `as_of` they
+-- occurred (24-hour days: 0-30, 31-90, 91-365, >365; default as_of: the newest incident),
+-- per level, for all crimes and each category. "Open" here means no arrest flag: the open
+-- data cannot tell an exceptionally cleared or unfounded case from an unsolved one.
+-- Months wholly older than a year before as_of come from monthly_facts (flagged - arrests);
+-- only the last thirteen months are bucketed row by row.
+WITH bounds AS (
+    SELECT as_of, CAST(date_trunc('month', as_of - INTERVAL 365 DAY) AS DATE) AS cutoff
+    FROM params
 ),
-levels AS (
-    SELECT 'city' AS level, 'city' AS area_key, category, index_crime, age_bucket FROM open_rows
+recent AS (
+    SELECT i.district, i.community_area, i.beat, i.category, i.index_crime,
+           CASE
+               WHEN i.occurred_at >= b.as_of - INTERVAL 30 DAY THEN '0-30'
+               WHEN i.occurred_at >= b.as_of - INTERVAL 90 DAY THEN '31-90'
+               WHEN i.occurred_at >= b.as_of - INTERVAL 365 DAY THEN '91-365'
+               ELSE '>365'
+           END AS age_bucket
+    FROM incidents AS i
+    CROSS JOIN bounds AS b
+    WHERE i.arrest = false AND i.month >= b.cutoff AND i.occurred_at <= b.as_of
+),
+open_rows AS (
+    SELECT district, community_area, beat, category, index_crime, age_bucket,
+           COUNT(*) AS incidents
+    FROM recent
+    GROUP BY district, community_area, beat, category, index_crime, age_bucket
     UNION ALL
-    SELECT 'district', CAST(district AS VARCHAR), category, index_crime, age_bucket
-    FROM open_rows WHERE district IS NOT NULL
-    UNION ALL
-    SELECT 'community-area', CAST(community_area AS VARCHAR), category, index_crime, age_bucket
-    FROM open_rows WHERE community_area IS NOT NULL
-    UNION ALL
-    SELECT 'beat', CAST(beat AS VARCHAR), category, index_crime, age_bucket
-    FROM open_rows WHERE beat IS NOT NULL
+    SELECT f.district, f.community_area, f.beat, f.category, f.index_crime, '>365',
+           f.flagged - f.arrests
+    FROM monthly_facts AS f
+    CROSS JOIN bounds AS b
+    WHERE f.month < b.cutoff AND f.flagged > f.arrests
 ),
 typed AS (
-    SELECT level, area_key, 'ALL' AS crime_type, age_bucket FROM levels
+    SELECT district, community_area, beat, 'ALL' AS crime_type, age_bucket, incidents
+    FROM open_rows
     UNION ALL
-    SELECT level, area_key, category, age_bucket FROM levels WHERE category IS NOT NULL
+    SELECT district, community_area, beat, category, age_bucket, incidents
+    FROM open_rows WHERE category IS NOT NULL
     UNION ALL
-    SELECT level, area_key, 'index', age_bucket FROM levels WHERE index_crime
+    SELECT district, community_area, beat, 'index', age_bucket, incidents
+    FROM open_rows WHERE index_crime
+),
+cells AS (
+    SELECT
+        CASE
+            WHEN GROUPING(district) = 0 THEN 'district'
+            WHEN GROUPING(community_area) = 0 THEN 'community-area'
+            WHEN GROUPING(beat) = 0 THEN 'beat'
+            ELSE 'city'
+        END AS level,
+        CASE
+            WHEN GROUPING(district) = 0 THEN CAST(district AS VARCHAR)
+            WHEN GROUPING(community_area) = 0 THEN CAST(community_area AS VARCHAR)
+            WHEN GROUPING(beat) = 0 THEN CAST(beat AS VARCHAR)
+            ELSE 'city'
+        END AS area_key,
+        crime_type,
+        age_bucket,
+        SUM(incidents) AS open_incidents
+    FROM typed
+    GROUP BY GROUPING SETS (
+        (crime_type, age_bucket),
+        (district, crime_type, age_bucket),
+        (community_area, crime_type, age_bucket),
+        (beat, crime_type, age_bucket)
+    )
 )
-SELECT level, area_key, crime_type, age_bucket, COUNT(*) AS open_incidents
-FROM typed
-GROUP BY level, area_key, crime_type, age_bucket
+SELECT level, area_key, crime_type, age_bucket, open_incidents
+FROM cells
+WHERE area_key IS NOT NULL
