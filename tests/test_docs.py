@@ -27,3 +27,19 @@ def test_every_setting_and_metric_is_described() -> None:
         assert m.description and m.unit and m.grain
         assert m.sql().strip()
         assert m.definition in ("none", "arrest_rate_proxy", "ucr_clearance")
+
+
+def test_every_command_and_option_has_help() -> None:
+    import typer
+
+    from safer77.cli import app
+    from safer77.docs import walk_commands
+
+    seen = 0
+    for path, cmd in walk_commands(typer.main.get_command(app), "safer77"):
+        assert (cmd.help or "").strip(), f"`{path}` has no help text"
+        for p in cmd.params:
+            if p.param_type_name == "option" and not getattr(p, "hidden", False):
+                assert (p.help or "").strip(), f"`{path}` option {p.opts} has no help"
+        seen += 1
+    assert seen > 10

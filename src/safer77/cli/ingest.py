@@ -89,7 +89,9 @@ def boundaries(
     kind: Annotated[str, typer.Argument(help="community-areas, districts, beats or wards.")],
     path: Annotated[Path, typer.Argument(help="GeoJSON, .shp or zipped shapefile.")],
     db: DbOption = None,
-    fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+    fmt: Annotated[
+        OutputFormat, typer.Option("--format", help="table (default), csv or json.")
+    ] = OutputFormat.table,
 ) -> None:
     """Load boundary polygons, replacing those of the same kind."""
     cfg = settings(db)
@@ -108,7 +110,9 @@ def quarantine(
     db: DbOption = None,
     file: Annotated[str | None, typer.Option(help="Only rows from this file.")] = None,
     limit: Annotated[int | None, typer.Option(help="At most this many rows.")] = None,
-    fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+    fmt: Annotated[
+        OutputFormat, typer.Option("--format", help="table (default), csv or json.")
+    ] = OutputFormat.table,
 ) -> None:
     """List quarantined rows: file, line, field and reason."""
     cfg = settings(db)

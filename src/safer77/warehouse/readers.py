@@ -78,7 +78,6 @@ def csv_relation(src: IncidentSource, *, with_rn: bool, rejects: str | None) -> 
         "null_padding = false",
         f"compression = '{'gzip' if src.compression == 'gzip' else 'none'}'",
         "ignore_errors = true",
-        "max_line_size = 10000000",
     ]
     if rejects:
         options += [
