@@ -118,4 +118,4 @@ def test_geojson_carjackings_match_recount(shared_data: Path, tmp_path: Path) ->
         expected[key] = expected.get(key, 0) + 1
     got = _ours(path, "district", tmp_path)
     assert {k: v[0] for k, v in got.items()} == expected
-    assert all(v[1] == 0 for v in got.values())  # no Arrest field in this export
+    assert all(v[1] is None for v in got.values())  # no Arrest field: unknown, not zero

@@ -149,3 +149,16 @@ def test_stats_from_file_equal_stats_from_warehouse(write_csv: WriteCsv, tmp_pat
         )
         assert code == 0 and json.loads(from_file) == json.loads(from_db)
     assert sum(r["incidents"] for r in json.loads(from_db)) == 59
+
+
+def test_stats_from_file_counts_repeats_the_warehouse_removes(
+    write_csv: WriteCsv, tmp_path: Path
+) -> None:
+    rows = [portal_row(id="1"), portal_row(id="1"), portal_row(id="2")]  # ID 1 twice
+    path = write_csv("rep.csv", rows)
+    db = str(tmp_path / "w.duckdb")
+    assert invoke("ingest", "crimes", str(path), "--db", db)[0] == 0
+    _, from_db, _ = invoke("stats", "arrests", "--format", "json", "--db", db)
+    _, from_file, _ = invoke("stats", "arrests", "--format", "json", "--file", str(path))
+    assert json.loads(from_db)[0]["incidents"] == 2  # the load keeps one row per ID
+    assert json.loads(from_file)[0]["incidents"] == 3  # the quick look counts every row

@@ -69,3 +69,26 @@ def test_year_over_year(con: duckdb.DuckDBPyConnection, write_csv: WriteCsv) -> 
     assert march["low_n"] is True
     (first,) = yoy(con, by="city", month="2023-03")
     assert first["incidents_prev_year"] is None and first["incidents_change_pct"] is None
+
+
+def test_age_is_counted_in_whole_days(con: duckdb.DuckDBPyConnection, write_csv: WriteCsv) -> None:
+    ages = {"1": 30.5, "2": 90.5, "3": 365.5, "4": 30.99, "5": 31.0}
+    rows = [portal_row(id=i, date=when(d), arrest="false") for i, d in ages.items()]
+    load_incidents(con, write_csv("ages.csv", rows))
+    got = {r["age_bucket"]: r["open_incidents"] for r in open_by_age(con, by="city", as_of=AS_OF)}
+    # 30.5 and 30.99 days are 30 whole days; 31.0 is 31; 90.5 is 90; 365.5 is 365
+    assert got == {"0-30": 2, "31-90": 2, "91-365": 1}
+
+
+def test_a_fall_to_zero_still_shows(con: duckdb.DuckDBPyConnection, write_csv: WriteCsv) -> None:
+    rows = [
+        portal_row(id=str(i), date="03/10/2023 10:00:00 AM", district="007") for i in range(1, 5)
+    ]  # district 7: 4 in March 2023, none in March 2024
+    rows.append(portal_row(id="9", date="04/01/2024 10:00:00 AM", district="001"))
+    load_incidents(con, write_csv("zero.csv", rows))
+    march = {r["key"]: r for r in yoy(con, by="district", month="2024-03")}
+    assert march["7"]["incidents"] == 0 and march["7"]["incidents_prev_year"] == 4
+    assert march["7"]["incidents_change_pct"] == -100.0
+    april = {r["key"]: r for r in yoy(con, by="district", month="2024-04")}
+    assert april["1"]["incidents_prev_year"] == 0  # April 2023 is inside the data: zero, known
+    assert april["1"]["incidents_change_pct"] is None  # but no percentage of zero

@@ -130,3 +130,41 @@ def test_missing_area_filled_from_coordinates_source_value_kept(
         (4, None, None),
         (5, None, None),
     ]
+
+
+def test_boundaries_loaded_after_crimes_still_place_them(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path, write_csv: WriteCsv
+) -> None:
+    rows = [
+        portal_row(id="1", community_area="", latitude="41.77", longitude="-87.62"),  # area 2
+        # no lat/lon, only State Plane feet: (-87.68, 41.77) is (1162473, 1859456)
+        portal_row(
+            id="2",
+            community_area="",
+            latitude="",
+            longitude="",
+            x_coordinate="1162473",
+            y_coordinate="1859456",
+        ),
+        portal_row(id="3", community_area="44", latitude="41.77", longitude="-87.62"),  # kept
+    ]
+    load_incidents(con, write_csv("first.csv", rows))
+    assert con.execute("SELECT count(community_area) FROM incidents").fetchall() == [(1,)]
+    r = load_boundaries(con, "community_areas", geojson(tmp_path / "ca.geojson", "area_numbe"))
+    assert r.geo_assigned == 2
+    got = con.execute("SELECT id, community_area, geo_assigned FROM incidents ORDER BY id")
+    assert got.fetchall() == [(1, 2, "community_area"), (2, 1, "community_area"), (3, 44, None)]
+
+    # New polygons (the two areas swapped): placements made from coordinates follow them,
+    # values from the source do not change.
+    swapped = tmp_path / "swapped.geojson"
+    swapped.write_text(
+        (tmp_path / "ca.geojson")
+        .read_text()
+        .replace('"1"', '"X"')
+        .replace('"2"', '"1"')
+        .replace('"X"', '"2"')
+    )
+    load_boundaries(con, "community_areas", swapped)
+    got = con.execute("SELECT id, community_area, geo_assigned FROM incidents ORDER BY id")
+    assert got.fetchall() == [(1, 1, "community_area"), (2, 2, "community_area"), (3, 44, None)]

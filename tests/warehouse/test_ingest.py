@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import json
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import pytest
 
 from conftest import WriteCsv, portal_row, table_rows
 from safer77.errors import InvalidInput
-from safer77.warehouse import list_quarantine, load_incidents
+from safer77.warehouse import connect, list_quarantine, load_incidents
 from safer77.warehouse.incidents import LoadResult
 
 
@@ -305,6 +304,7 @@ def test_geojson_points_with_cut_field_names(
             "District": 7,
             "Commu_Area": 68,
             "FBI Code": 3,
+            "Latitude": None,  # empty in the properties: the geometry gives the point
         },
     }
     path = tmp_path / "carjack.geojson"
@@ -318,7 +318,100 @@ def test_geojson_points_with_cut_field_names(
 
 
 def test_gzip_csv_loads_like_plain(con: duckdb.DuckDBPyConnection, write_csv: WriteCsv) -> None:
-    r = load_incidents(con, write_csv("g.csv.gz", rows(4), gz=True))
-    assert r.loaded == 4
-    with gzip.open(write_csv("g2.csv.gz", rows(2), gz=True), "rt") as fh:
-        assert fh.readline().startswith("ID,Case Number,Date")
+    plain = connect(":memory:")
+    load_incidents(plain, write_csv("g.csv", rows(40)))
+    r = load_incidents(con, write_csv("g.csv.gz", rows(40), gz=True))
+    assert r.loaded == 40
+    columns = "* EXCLUDE (source_file, load_id)"
+    assert table_rows(con, f"(SELECT {columns} FROM incidents)") == table_rows(
+        plain, f"(SELECT {columns} FROM incidents)"
+    )
+
+
+def test_dates_in_two_layouts_all_load(con: duckdb.DuckDBPyConnection, write_csv: WriteCsv) -> None:
+    # Two exports joined: the first rows set the layout the fast reader expects.
+    us = [portal_row(id=str(i)) for i in range(1, 1501)]
+    iso = [
+        portal_row(id=str(i), date="2022-05-31 23:59:00", updated_on="2022-06-07 16:47:18")
+        for i in range(1501, 2001)
+    ]
+    r = load_incidents(con, write_csv("joined.csv", us + iso))
+    assert (r.read, r.loaded, r.quarantined) == (2000, 2000, 0)
+    assert con.execute("SELECT count(DISTINCT occurred_at) FROM incidents").fetchall() == [(1,)]
+
+
+def test_line_numbers_count_physical_lines(
+    con: duckdb.DuckDBPyConnection, write_csv: WriteCsv, tmp_path: Path
+) -> None:
+    rows = [portal_row(id=str(i)) for i in range(1, 6)]
+    rows[1]["Block"] = "001XX N STATE ST\nREAR"  # a quoted field over two lines (lines 3-4)
+    rows[3]["Beat"] = "17.5"  # record 4, on line 6
+    lines = write_csv("multi.csv", rows).read_bytes().split(b"\r\n")
+    lines.insert(3, b"")  # a blank line between records
+    path = tmp_path / "blank_and_multi.csv"
+    path.write_bytes(b"\r\n".join(lines))
+    # now: header 1, rec1 2, rec2 3-4, blank 5, rec3 6, rec4 7, rec5 8
+    r = load_incidents(con, path)
+    assert (r.read, r.loaded, r.quarantined) == (5, 4, 1)
+    assert [(q["line"], q["field"]) for q in list_quarantine(con)] == [(7, "Beat")]
+    assert con.execute("SELECT block FROM incidents WHERE id = 2").fetchall() == [
+        ("001XX N STATE ST\nREAR",)
+    ]
+
+
+SLIM = [
+    "Date",
+    "Block",
+    "Primary Type",
+    "Description",
+    "Location Description",
+    "Arrest",
+    "Domestic",
+    "Community Area",
+]
+
+
+def test_rows_without_id_are_updated_by_a_later_export(
+    con: duckdb.DuckDBPyConnection, write_csv: WriteCsv
+) -> None:
+    theft = {
+        "Date": "2022-09-16 21:30:00",
+        "Block": "026XX S KEDVALE AVE",
+        "Primary Type": "THEFT",
+        "Description": "OVER $500",
+        "Location Description": "STREET",
+        "Arrest": "false",
+        "Domestic": "false",
+        "Community Area": "30",
+    }
+    load_incidents(con, write_csv("v1.csv", [theft, theft], header=SLIM))
+    # a later export: one of the two thefts now has an arrest
+    r = load_incidents(con, write_csv("v2.csv", [theft, dict(theft, Arrest="true")], header=SLIM))
+    assert (r.loaded, r.updated, r.duplicates) == (0, 1, 1)
+    got = con.execute("SELECT arrest, count(*) FROM incidents GROUP BY ALL ORDER BY 1").fetchall()
+    assert got == [(False, 1), (True, 1)]
+    again = load_incidents(
+        con, write_csv("v2.csv", [theft, dict(theft, Arrest="true")], header=SLIM)
+    )
+    assert (again.loaded, again.updated, again.duplicates) == (0, 0, 2)
+
+
+def test_same_id_and_updated_on_but_other_content_keeps_the_stored_row(
+    con: duckdb.DuckDBPyConnection, write_csv: WriteCsv
+) -> None:
+    load_incidents(con, write_csv("a.csv", [portal_row(id="5", arrest="true")]))
+    r = load_incidents(con, write_csv("b.csv", [portal_row(id="5", arrest="false")]))
+    assert (r.loaded, r.updated, r.duplicates) == (0, 0, 1)
+    assert con.execute("SELECT arrest FROM incidents").fetchall() == [(True,)]
+
+
+def test_a_new_file_at_the_same_path_keeps_the_old_quarantine(
+    con: duckdb.DuckDBPyConnection, write_csv: WriteCsv
+) -> None:
+    load_incidents(con, write_csv("monthly.csv", [portal_row(id="1", date="bad date")]))
+    # next month's download overwrites the file; its rows are all good
+    r = load_incidents(con, write_csv("monthly.csv", [portal_row(id="2"), portal_row(id="3")]))
+    assert r.quarantined == 0
+    assert [q["line"] for q in list_quarantine(con)] == [2]  # last month's bad row is still there
+    log = con.execute("SELECT quarantined FROM load_log ORDER BY load_id").fetchall()
+    assert log == [(1,), (0,)]

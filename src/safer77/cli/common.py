@@ -8,6 +8,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, TypeVar
 
+import duckdb
 import typer
 from rich.console import Console
 from rich.text import Text
@@ -50,6 +51,9 @@ def errors_to_exit() -> Iterator[None]:
     except Safer77Error as exc:
         print_error(str(exc))
         raise typer.Exit(exc.exit_code) from None
+    except duckdb.Error as exc:  # e.g. a file that became unreadable while a query read it
+        print_error(str(exc).splitlines()[0])
+        raise typer.Exit(2) from None
 
 
 def print_error(message: str) -> None:

@@ -135,7 +135,7 @@ def _arrest_table(rows: list[ArrestRow], title: str | None = None) -> None:
             r.month,
             *(str(getattr(r, c)) for c in varying),
             f"{r.incidents:,}",
-            f"{r.arrests:,}",
+            "–" if r.arrests is None else f"{r.arrests:,}",
             _pct(r.arrest_rate),
             f"{_pct(r.ci_low)}–{_pct(r.ci_high)}",
             "yes" if r.low_n else "",

@@ -28,7 +28,7 @@ class ArrestRow:
     key: str
     crime_type: str
     incidents: int
-    arrests: int
+    arrests: int | None  # None where no source records the Arrest flag
     arrest_rate: float | None
     ci_low: float | None
     ci_high: float | None
@@ -117,7 +117,7 @@ def arrest_stats(
             key=str(r[2]),
             crime_type=str(r[3]),
             incidents=int(r[4]),
-            arrests=int(r[5]),
+            arrests=None if r[5] is None else int(r[5]),
             arrest_rate=_f(r[6]),
             ci_low=_f(r[7]),
             ci_high=_f(r[8]),

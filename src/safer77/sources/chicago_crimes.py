@@ -189,20 +189,21 @@ def _iter_json_records(path: Path, gz: bool) -> Iterator[tuple[int, dict[str, An
         raise InvalidInput(f"not UTF-8 text ({exc.reason})", file=str(path)) from None
     except (OSError, EOFError, zlib.error) as exc:
         raise InvalidInput(f"unreadable gzip file ({exc})", file=str(path)) from None
-    stripped = text.lstrip()
+    # A document that parses whole is a JSON array, a GeoJSON FeatureCollection or one row;
+    # anything else starting with "{" is JSON Lines, where a bad line is one bad record.
     whole: Any = None
-    if stripped.startswith("["):
+    if text.lstrip().startswith("["):
         whole = _loads_or_refuse(path, text)
     else:
-        first = stripped.split("\n", 1)[0]
         try:
-            obj = json.loads(first)
+            whole = json.loads(text)
         except json.JSONDecodeError:
-            obj = None
-        if not isinstance(obj, dict) or obj.get("type") == "FeatureCollection":
-            whole = _loads_or_refuse(path, text)
+            whole = None
     if whole is not None:
-        items = whole.get("features") if isinstance(whole, dict) else whole
+        if isinstance(whole, dict):
+            items = whole.get("features") if whole.get("type") == "FeatureCollection" else [whole]
+        else:
+            items = whole
         if not isinstance(items, list):
             raise InvalidInput(
                 f"JSON is neither an array of rows nor GeoJSON; expected {EXPECTED}", file=str(path)
@@ -238,8 +239,11 @@ def _feature_record(item: dict[str, Any]) -> dict[str, Any]:
     geom = item.get("geometry") or {}
     coords = geom.get("coordinates") if geom.get("type") == "Point" else None
     if coords and len(coords) >= 2:
-        props.setdefault("Longitude", coords[0])
-        props.setdefault("Latitude", coords[1])
+        # properties may carry the point too; fill them from the geometry where empty
+        for name, value in (("Longitude", coords[0]), ("Latitude", coords[1])):
+            key = next((k for k in props if k.lower() == name.lower()), name)
+            if props.get(key) in (None, ""):
+                props[key] = value
     return props
 
 
@@ -258,16 +262,18 @@ def _json_source(path: Path, gz: bool) -> IncidentSource:
             if canon is not None:
                 out[canon] = _text(value)
         records.append(out)
-    if records:
-        missing = missing_required(set(mapping))
-        if missing:
-            raise InvalidInput(
-                f"not a crimes file: records have no {' and no '.join(missing)} field; "
-                f"expected {EXPECTED}",
-                file=str(path),
-            )
-    elif not bad:
-        raise InvalidInput(f"file holds no records; expected {EXPECTED}", file=str(path))
+    if not records:
+        shown = "; ".join(f"record {n}: {why}" for n, why in bad[:3]) or "no records"
+        raise InvalidInput(
+            f"no record is a JSON object ({shown}); expected {EXPECTED}", file=str(path)
+        )
+    missing = missing_required(set(mapping))
+    if missing:
+        raise InvalidInput(
+            f"not a crimes file: records have no {' and no '.join(missing)} field; "
+            f"expected {EXPECTED}",
+            file=str(path),
+        )
     order = [c for c in INCIDENT_COLUMNS if c in mapping]
     return IncidentSource(
         path=path,
@@ -289,3 +295,47 @@ def mapping_get(mapping: dict[str, str], ignored: set[str], key: str) -> str | N
         return None
     mapping.setdefault(canon, key)
     return canon
+
+
+def record_lines(
+    src: IncidentSource, wanted: set[int], accepted_total: int, refused_lines: set[int]
+) -> dict[int, int]:
+    """Physical line (header = 1) of the ``wanted`` accepted records of a CSV source.
+
+    Records are counted the way the warehouse's reader counts them: blank lines and the
+    ``refused_lines`` it rejected do not count, and a record whose quoted field spans lines
+    sits on the line it starts on. When every line after the header is one record (the usual
+    case, found by counting newlines) this is arithmetic; otherwise the file is read once
+    with Python's csv module.
+    """
+    if not wanted:
+        return {}
+    opener = gzip.open if src.compression == "gzip" else open
+    newlines, last = 0, b"\n"
+    with opener(src.path, "rb") as fh:
+        while chunk := fh.read(1 << 24):
+            newlines += chunk.count(b"\n")
+            last = chunk[-1:]
+    physical = newlines + (last != b"\n")
+    if physical == 1 + accepted_total + len(refused_lines):
+        refused = sorted(refused_lines)
+        out: dict[int, int] = {}
+        j = 0
+        for rn in sorted(wanted):  # record rn comes after every refused line before it
+            while j < len(refused) and refused[j] <= rn + 1 + j:
+                j += 1
+            out[rn] = rn + 1 + j
+        return out
+    out = {}
+    accepted = 0
+    with opener(src.path, "rt", encoding="utf-8", errors="replace", newline="") as text:
+        reader = csv.reader(text)
+        next(reader, None)  # the header
+        start = reader.line_num + 1
+        for record in reader:
+            if record and start not in refused_lines:
+                accepted += 1
+                if accepted in wanted:
+                    out[accepted] = start
+            start = reader.line_num + 1
+    return out

@@ -12,7 +12,9 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from safer77.sources.boundaries import read_boundaries
+from safer77.sources.files import fingerprint
 from safer77.warehouse.db import next_load_id
+from safer77.warehouse.geocode import assign_geography, forget_assignments
 from safer77.warehouse.incidents import LoadResult
 from safer77.warehouse.quarantine import replace_quarantine
 
@@ -53,11 +55,16 @@ def load_boundaries(con: duckdb.DuckDBPyConnection, kind: str, path: Path) -> Lo
                 "INSERT INTO _q VALUES (?, ?, ?, ?, ?, NULL)",
                 [(load_id, file_label, n, fld, reason) for n, fld, reason in parsed.rejected],
             )
-        replace_quarantine(con, file_label)
+        content_id = fingerprint(path)
+        replace_quarantine(con, file_label, content_id)
         con.execute("DROP TABLE _q")
+        # Incidents placed by the old polygons are placed again, and any loaded before these
+        # boundaries existed get their missing area now.
+        forget_assignments(con, parsed.kind)
+        placed = assign_geography(con, only_kind=parsed.kind)
         duplicates = len(parsed.features) - len(rows)
         con.execute(
-            "INSERT INTO load_log VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, NULL)",
+            "INSERT INTO load_log VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, NULL, ?)",
             [
                 load_id,
                 f"boundaries:{parsed.kind}",
@@ -68,6 +75,7 @@ def load_boundaries(con: duckdb.DuckDBPyConnection, kind: str, path: Path) -> Lo
                 len(rows),
                 duplicates,
                 len(parsed.rejected),
+                content_id,
             ],
         )
         con.execute("COMMIT")
@@ -82,7 +90,7 @@ def load_boundaries(con: duckdb.DuckDBPyConnection, kind: str, path: Path) -> Lo
         updated=0,
         duplicates=duplicates,
         quarantined=len(parsed.rejected),
-        geo_assigned=0,
+        geo_assigned=placed,
         seconds=time.perf_counter() - started,
         load_id=load_id,
     )

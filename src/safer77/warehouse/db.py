@@ -6,6 +6,8 @@ from pathlib import Path
 
 import duckdb
 
+from safer77.errors import Conflict, InvalidInput, NotFound
+
 DDL: tuple[str, ...] = (
     """
     CREATE TABLE IF NOT EXISTS incidents (
@@ -52,7 +54,8 @@ DDL: tuple[str, ...] = (
         line BIGINT,                     -- 1-based; header = line 1 (record number for JSON)
         field VARCHAR,
         reason VARCHAR NOT NULL,
-        value VARCHAR
+        value VARCHAR,
+        fingerprint VARCHAR              -- the file's content identity (size + edge hashes)
     )
     """,
     """
@@ -76,7 +79,8 @@ DDL: tuple[str, ...] = (
         updated BIGINT NOT NULL,
         duplicates BIGINT NOT NULL,
         quarantined BIGINT NOT NULL,
-        ignored_columns VARCHAR
+        ignored_columns VARCHAR,
+        fingerprint VARCHAR
     )
     """,
 )
@@ -85,15 +89,27 @@ DDL: tuple[str, ...] = (
 def connect(
     path: Path | str = ":memory:", *, read_only: bool = False, memory_limit: str | None = None
 ) -> duckdb.DuckDBPyConnection:
-    """Open (creating if needed) the warehouse and make sure its tables exist."""
+    """Open the warehouse (creating it, unless ``read_only``) and make sure its tables exist.
+
+    Raises :class:`NotFound` for a missing warehouse opened read-only, and
+    :class:`InvalidInput` / :class:`Conflict` for a file that is not a DuckDB database or is
+    locked by another process.
+    """
     target = str(path)
     if target != ":memory:":
-        Path(target).parent.mkdir(parents=True, exist_ok=True)
-    if read_only and target != ":memory:" and not Path(target).exists():
-        from safer77.errors import NotFound
-
-        raise NotFound(f"warehouse {target} does not exist; run `safer77 ingest crimes` first")
-    con = duckdb.connect(target, read_only=read_only)
+        if read_only and not Path(target).exists():
+            raise NotFound(f"warehouse {target} does not exist; run `safer77 ingest crimes` first")
+        if Path(target).is_dir():
+            raise InvalidInput("is a folder, expected a warehouse file", file=target)
+        if not read_only:
+            Path(target).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(target, read_only=read_only)
+    except duckdb.IOException as exc:
+        first = str(exc).splitlines()[0]
+        if "lock" in first.lower():
+            raise Conflict(f"warehouse {target} is in use by another process ({first})") from None
+        raise InvalidInput(f"not a DuckDB warehouse ({first})", file=target) from None
     if memory_limit:
         con.execute(f"SET memory_limit = '{memory_limit}'")
     con.execute("SET preserve_insertion_order = true")
@@ -102,6 +118,15 @@ def connect(
     con.execute("SET enable_progress_bar_print = false")
     if not read_only:
         ensure_schema(con)
+        return con
+    names = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    missing = {"incidents", "load_log", "quarantine", "boundaries"} - names
+    if missing:
+        con.close()
+        raise NotFound(
+            f"{target} is not a safer77 warehouse (no {', '.join(sorted(missing))} table); "
+            "run `safer77 ingest crimes` first"
+        )
     return con
 
 

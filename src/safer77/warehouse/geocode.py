@@ -13,20 +13,23 @@ from safer77.geo.areas import assign_points, state_plane_to_lonlat
 GEO_FIELDS = (("community_area", "community_areas"), ("district", "districts"), ("beat", "beats"))
 
 
-def assign_geography(con: duckdb.DuckDBPyConnection, load_id: int) -> int:
-    """Place rows of load ``load_id`` that lack an area but have coordinates; the source
-    value is kept where present. Returns the number of rows changed."""
+def assign_geography(
+    con: duckdb.DuckDBPyConnection, load_id: int | None = None, only_kind: str | None = None
+) -> int:
+    """Place rows that lack an area but have coordinates; the source value is kept where
+    present. ``load_id`` limits this to one load's rows; ``only_kind`` to one boundary kind.
+    Returns the number of rows changed."""
     kinds = {r[0] for r in con.execute("SELECT DISTINCT kind FROM boundaries").fetchall()}
-    todo = [(f, k) for f, k in GEO_FIELDS if k in kinds]
+    todo = [(f, k) for f, k in GEO_FIELDS if k in kinds and only_kind in (None, k)]
     if not todo:
         return 0
     need = " OR ".join(f"{f} IS NULL" for f, _ in todo)
+    scope = "" if load_id is None else f"load_id = {int(load_id)} AND "
     tbl = con.sql(
         f"SELECT rowid AS rid, longitude, latitude, x_coordinate, y_coordinate, "
-        f"{', '.join(f for f, _ in todo)} FROM incidents WHERE load_id = ? AND ({need}) AND "
+        f"{', '.join(f for f, _ in todo)} FROM incidents WHERE {scope}({need}) AND "
         "((longitude IS NOT NULL AND latitude IS NOT NULL) OR "
-        "(x_coordinate IS NOT NULL AND y_coordinate IS NOT NULL))",
-        params=[load_id],
+        "(x_coordinate IS NOT NULL AND y_coordinate IS NOT NULL))"
     ).to_arrow_table()
     if tbl.num_rows == 0:
         return 0
@@ -58,7 +61,8 @@ def assign_geography(con: duckdb.DuckDBPyConnection, load_id: int) -> int:
     try:
         sets = ", ".join(f"{f} = coalesce(incidents.{f}, g.{f})" for f, _ in todo)
         con.execute(
-            f"UPDATE incidents SET {sets}, geo_assigned = g.geo_assigned FROM _geo_view g "
+            f"UPDATE incidents SET {sets}, geo_assigned = concat_ws(',', incidents.geo_assigned, "
+            "g.geo_assigned) FROM _geo_view g "
             "WHERE incidents.rowid = g.rid AND g.geo_assigned IS NOT NULL"
         )
     finally:
@@ -68,3 +72,16 @@ def assign_geography(con: duckdb.DuckDBPyConnection, load_id: int) -> int:
 
 def _floats(col: pa.ChunkedArray) -> np.ndarray:
     return np.asarray(col.to_numpy(zero_copy_only=False), dtype=np.float64)
+
+
+def forget_assignments(con: duckdb.DuckDBPyConnection, kind: str) -> int:
+    """Clear the values that coordinates gave for ``kind`` (its boundaries are changing)."""
+    field = dict((k, f) for f, k in GEO_FIELDS).get(kind)
+    if field is None:
+        return 0
+    label = "',' || geo_assigned || ','"
+    rows = con.execute(
+        f"UPDATE incidents SET {field} = NULL, geo_assigned = nullif(trim(replace({label}, "
+        f"',{field},', ','), ','), '') WHERE contains({label}, ',{field},')"
+    ).fetchall()
+    return int(rows[0][0]) if rows else 0

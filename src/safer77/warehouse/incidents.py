@@ -11,6 +11,7 @@ bad rows are read a second time, lightly, to find those rows' line numbers.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Callable
@@ -19,10 +20,13 @@ from datetime import datetime
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from safer77.errors import InvalidInput
-from safer77.sources.chicago_crimes import IncidentSource, open_incident_source
+from safer77.sources.chicago_crimes import IncidentSource, open_incident_source, record_lines
+from safer77.sources.files import fingerprint
 from safer77.warehouse.db import next_load_id, sql_str
+from safer77.warehouse.dedupe import content_keys, resolve_duplicates
 from safer77.warehouse.geocode import assign_geography
 from safer77.warehouse.normalise import staged_select
 from safer77.warehouse.quarantine import replace_quarantine
@@ -69,10 +73,11 @@ ROW_COLUMNS = (
 _TEMP_TABLES = (
     "_raw_records",
     "_reject_lines",
-    "_reject_shift",
+    "_numbered",
     "_q",
     "_problem",
     "_losers",
+    "_versions",
     "_rej",
     "_rej_scan",
     "_rej2",
@@ -113,6 +118,27 @@ def load_incidents(
     started = time.perf_counter()
     source = open_incident_source(path)
     file_label = str(path.resolve())
+    try:
+        return _load_once(con, source, file_label, agency, on_progress, started)
+    except _MixedDateLayouts:
+        # Dates in more than one layout (e.g. two exports joined): parse each value alone.
+        slow = dataclasses.replace(source, timestamp_format=None)
+        return _load_once(con, slow, file_label, agency, on_progress, started)
+
+
+class _MixedDateLayouts(Exception):
+    """The reader refused dates that are valid in another layout than the sampled one."""
+
+
+def _load_once(
+    con: duckdb.DuckDBPyConnection,
+    source: IncidentSource,
+    file_label: str,
+    agency: str,
+    on_progress: Progress | None,
+    started: float,
+) -> LoadResult:
+    """One attempt at a load, in its own transaction."""
     con.execute("BEGIN TRANSACTION")
     try:
         result = _load(con, source, file_label, agency, on_progress, started)
@@ -182,6 +208,15 @@ def _insert_rows(
         done.set()
     if src.format == "csv":
         con.execute(f"CREATE TEMP TABLE _reject_lines AS {reject_lines_sql('_rej')}")
+        if src.timestamp_format is not None:
+            dates = [src.mapping[c] for c in ("date", "updated_on") if c in src.mapping]
+            refused = _count(
+                con,
+                "SELECT count(*) FROM _rej WHERE error_type = 'CAST' AND column_name IN "
+                f"({', '.join(sql_str(d) for d in dates)})",
+            )
+            if refused:
+                raise _MixedDateLayouts
     return _count(con, "SELECT count(*) FROM incidents") - before
 
 
@@ -199,106 +234,47 @@ def _quarantine_bad_rows(
         [load_id],
     )
     if n_bad:
-        # A second, light read that numbers the rows, for the flagged rows' lines.
+        # A second read that numbers the rows, for the flagged rows' lines. It selects every
+        # column so that the reader checks (and refuses) exactly the lines the load did.
         if src.format == "csv":
             raw = csv_relation(src, with_rn=True, rejects="_rej2")
             select = staged_select(set(src.mapping), src.source_name, raw, typed_columns(src))
-            join, line = _line_shift(con)
         else:
             select = staged_select(
                 set(src.mapping),
                 src.source_name,
                 "(SELECT _line AS _rn, * EXCLUDE (_line) FROM _raw_records)",
             )
-            join, line = "", "s._rn"
         # (filter pushdown would inline the nested checks into the filter: much slower)
         con.execute("SET disabled_optimizers = 'filter_pushdown'")
         try:
             con.execute(
-                f"INSERT INTO _q SELECT {load_id}, {sql_str(file_label)}, {line}, s._bad_field, "
-                f"s._reason, NULL FROM ({select}) s {join} WHERE s._bad_field IS NOT NULL"
+                f"CREATE TEMP TABLE _numbered AS SELECT * FROM ({select}) s "
+                "WHERE s._bad_field IS NOT NULL"
             )
         finally:
             con.execute("RESET disabled_optimizers")
+        rns = {int(r[0]) for r in con.execute("SELECT _rn FROM _numbered").fetchall()}
+        if src.format == "csv":
+            refused = {int(r[0]) for r in con.execute("SELECT line FROM _reject_lines").fetchall()}
+            accepted = _count(con, f"SELECT count(*) FROM incidents WHERE load_id = {load_id}")
+            lines = record_lines(src, rns, accepted, refused)
+        else:
+            lines = {rn: rn for rn in rns}
+        con.register("_lines_view", pa.table({"rn": list(lines), "line": list(lines.values())}))
+        try:
+            con.execute(
+                f"INSERT INTO _q SELECT {load_id}, {sql_str(file_label)}, l.line, n._bad_field, "
+                "n._reason, NULL FROM _numbered n JOIN _lines_view l ON n._rn = l.rn"
+            )
+        finally:
+            con.unregister("_lines_view")
         con.execute("DELETE FROM incidents WHERE load_id = ? AND _bad_field IS NOT NULL", [load_id])
     con.execute(
         f"INSERT INTO _q SELECT {load_id}, {sql_str(file_label)}, line, field, msg, raw "
         "FROM _reject_lines"
     )
     return n_bad
-
-
-def _line_shift(con: duckdb.DuckDBPyConnection) -> tuple[str, str]:
-    """(join clause, expression) turning a row's position ``s._rn`` into its file line.
-
-    Row i follows the j-th refused line (line r_j) iff r_j - j - 1 < i; the header is line 1.
-    """
-    if not _count(con, "SELECT count(*) FROM _reject_lines"):
-        return "", "s._rn + 1"
-    con.execute(
-        "CREATE TEMP TABLE _reject_shift AS SELECT t, max(j) AS k FROM ("
-        "SELECT line - row_number() OVER (ORDER BY line) - 1 AS t, "
-        "row_number() OVER (ORDER BY line) AS j FROM _reject_lines) GROUP BY t"
-    )
-    return "ASOF LEFT JOIN _reject_shift rs ON s._rn > rs.t", "s._rn + 1 + coalesce(rs.k, 0)"
-
-
-def _content_keys(con: duckdb.DuckDBPyConnection, load_id: int) -> None:
-    """Stable keys for rows without an ID: a hash of their content and occurrence number.
-
-    Identical rows in one file are distinct incidents (two thefts on a block in the same
-    minute); the occurrence number keeps them apart, and reloading gives the same keys.
-    """
-    content = (
-        "concat_ws('|', case_number, CAST(occurred_at AS VARCHAR), block, iucr, primary_type, "
-        "description, location_description, CAST(arrest AS VARCHAR), CAST(domestic AS VARCHAR), "
-        "CAST(beat AS VARCHAR), CAST(district AS VARCHAR), CAST(ward AS VARCHAR), "
-        "CAST(community_area AS VARCHAR), fbi_code, CAST(latitude AS VARCHAR), "
-        "CAST(longitude AS VARCHAR))"
-    )
-    con.execute(
-        "UPDATE incidents SET incident_key = k.key FROM ("
-        "SELECT rid, -CAST(('0x' || substr(md5(c || '#' || CAST(n AS VARCHAR)), 1, 15)) "
-        "AS BIGINT) - 1 AS key FROM (SELECT rid, c, row_number() OVER (PARTITION BY c "
-        f"ORDER BY rid) AS n FROM (SELECT rowid AS rid, {content} AS c FROM incidents "
-        f"WHERE load_id = {load_id} AND incident_key IS NULL))) k WHERE incidents.rowid = k.rid"
-    )
-
-
-def _resolve_duplicates(
-    con: duckdb.DuckDBPyConnection, load_id: int, had_rows: bool
-) -> tuple[int, int]:
-    """Keep one row per key: the newest ``Updated On``, the existing row on a tie.
-
-    Returns (rows updated, new rows dropped as duplicates).
-    """
-    new = f"load_id = {load_id}"
-    n_new = _count(con, f"SELECT count(*) FROM incidents WHERE {new}")
-    repeats = _count(con, f"SELECT count(DISTINCT incident_key) FROM incidents WHERE {new}") < n_new
-    con.execute(
-        f"CREATE TEMP TABLE _problem AS SELECT incident_key FROM incidents WHERE {new} "
-        "GROUP BY incident_key HAVING count(*) > 1"
-        if repeats
-        else "CREATE TEMP TABLE _problem (incident_key BIGINT)"
-    )
-    if had_rows:
-        con.execute(
-            f"INSERT INTO _problem SELECT DISTINCT incident_key FROM incidents WHERE {new} "
-            f"AND incident_key IN (SELECT incident_key FROM incidents WHERE NOT {new}) "
-            "EXCEPT SELECT incident_key FROM _problem"
-        )
-    if not _count(con, "SELECT count(*) FROM _problem"):
-        return 0, 0
-    con.execute(
-        "CREATE TEMP TABLE _losers AS SELECT rid, is_new FROM ("
-        f"SELECT rowid AS rid, {new} AS is_new, row_number() OVER (PARTITION BY incident_key "
-        f"ORDER BY updated_on DESC NULLS LAST, ({new}) ASC, rowid) AS r FROM incidents "
-        "WHERE incident_key IN (SELECT incident_key FROM _problem)) WHERE r > 1"
-    )
-    updated = _count(con, "SELECT count(*) FROM _losers WHERE NOT is_new")
-    dropped = _count(con, "SELECT count(*) FROM _losers WHERE is_new")
-    con.execute("DELETE FROM incidents WHERE rowid IN (SELECT rid FROM _losers)")
-    return updated, dropped
 
 
 def _load(
@@ -317,10 +293,12 @@ def _load(
     if _count(
         con, f"SELECT count(*) FROM incidents WHERE load_id = {load_id} AND incident_key IS NULL"
     ):
-        _content_keys(con, load_id)
-    updated, dropped = _resolve_duplicates(con, load_id, had_rows)
+        content_keys(con, load_id)
+    # Areas first: a reloaded row must look like the stored one, fills included.
     geo = assign_geography(con, load_id)
-    replace_quarantine(con, file_label)
+    updated, dropped = resolve_duplicates(con, load_id, had_rows)
+    content_id = fingerprint(src.path)
+    replace_quarantine(con, file_label, content_id)
 
     n_rejects = _count(con, "SELECT count(*) FROM _reject_lines")
     read = inserted + n_rejects
@@ -328,7 +306,7 @@ def _load(
     loaded = inserted - n_bad - dropped - updated
     seconds = time.perf_counter() - started
     con.execute(
-        "INSERT INTO load_log VALUES (?, 'incidents', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO load_log VALUES (?, 'incidents', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             load_id,
             file_label,
@@ -340,6 +318,7 @@ def _load(
             dropped,
             quarantined,
             ",".join(src.ignored) or None,
+            content_id,
         ],
     )
     return LoadResult(

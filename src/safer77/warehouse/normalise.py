@@ -62,7 +62,7 @@ def read_type(col: str) -> str:
     if col in INT_FIELDS or col in FLOAT_FIELDS:
         return "DOUBLE"  # whole numbers arrive as '0422' or '17.0'; checked for wholeness here
     if col in BOOL_FIELDS:
-        return "BOOLEAN"
+        return "VARCHAR"  # read as text: exports write true/True/TRUE, sometimes padded
     if col in TS_FIELDS:
         return "TIMESTAMP"
     return "VARCHAR"

@@ -23,18 +23,21 @@ def list_quarantine(
     ]
 
 
-def replace_quarantine(con: duckdb.DuckDBPyConnection, file: str) -> None:
-    """Make the quarantine of ``file`` equal the temp table ``_q``, keeping unchanged rows.
+def replace_quarantine(con: duckdb.DuckDBPyConnection, file: str, fingerprint: str) -> None:
+    """Make the quarantine of this file (path and content) equal the temp table ``_q``.
 
     Rows already quarantined by an earlier load of the same file keep their original load id,
-    so a reload leaves the table identical.
+    so a reload leaves the table identical; rows of an earlier, different file at the same
+    path stay as they were.
     """
-    key = "file, line, coalesce(field, ''), reason"
+    key = "line, coalesce(field, ''), reason"
+    same = "file = ? AND fingerprint = ?"
     con.execute(
-        f"DELETE FROM quarantine WHERE file = ? AND ({key}) NOT IN (SELECT {key} FROM _q)", [file]
+        f"DELETE FROM quarantine WHERE {same} AND ({key}) NOT IN (SELECT {key} FROM _q)",
+        [file, fingerprint],
     )
     con.execute(
-        f"INSERT INTO quarantine SELECT * FROM _q WHERE ({key}) NOT IN "
-        f"(SELECT {key} FROM quarantine WHERE file = ?)",
-        [file],
+        f"INSERT INTO quarantine SELECT *, ? FROM _q WHERE ({key}) NOT IN "
+        f"(SELECT {key} FROM quarantine WHERE {same})",
+        [fingerprint, file, fingerprint],
     )

@@ -48,9 +48,9 @@ def csv_relation(src: IncidentSource, *, with_rn: bool, rejects: str | None) -> 
     typed = typed_columns(src)
     fmt = src.timestamp_format
     names: list[str] = []
-    for name in src.header:  # headers may repeat: later copies get a suffix, and are ignored
+    for name in src.header:  # repeated headers (DuckDB ignores case) get a suffix; ignored
         unique = name
-        while unique in names:
+        while unique.lower() in (n.lower() for n in names):
             unique += "_"
         names.append(unique)
     canon_of = {src.mapping[c]: c for c in src.mapping}

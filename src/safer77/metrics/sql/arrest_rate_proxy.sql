@@ -2,7 +2,9 @@
 -- occurrence, for the city, each district, community area and beat, and for each crime type,
 -- each category (violent, property, index) and all crimes together ('ALL').
 -- The rate is a PROXY for clearance: the open data's Arrest flag has no exceptional
--- clearances and no clearance date. 95% Wilson score interval; low_n when incidents < 20.
+-- clearances and no clearance date. The rate, its 95% Wilson score interval and low_n (< 20)
+-- are over `flagged`, the incidents whose source records the Arrest flag; where no source
+-- does, arrests and the rate are NULL (unknown), not zero.
 WITH typed AS (
     SELECT month, beat, district, community_area, crime_type, incidents, arrests, flagged
     FROM monthly_facts
@@ -56,7 +58,7 @@ SELECT
     area_key,
     crime_type,
     incidents,
-    arrests,
+    CASE WHEN flagged > 0 THEN arrests END AS arrests,
     flagged,
     p AS arrest_rate,
     CASE WHEN flagged > 0 THEN GREATEST(0.0, LEAST(p,
@@ -65,5 +67,5 @@ SELECT
     CASE WHEN flagged > 0 THEN LEAST(1.0, GREATEST(p,
         (p + z2 / (2 * flagged) + SQRT(z2 * (p * (1 - p) / flagged + z2 / (4.0 * flagged * flagged))))
         / (1 + z2 / flagged))) END AS ci_high,
-    incidents < 20 AS low_n
+    flagged < 20 AS low_n
 FROM rated

@@ -1,19 +1,20 @@
 -- open_incidents_by_age: incidents with no arrest recorded, by how long before `as_of` they
--- occurred (24-hour days: 0-30, 31-90, 91-365, >365; default as_of: the newest incident),
+-- occurred, in whole days (age 30.9 days is 30: bucket 0-30; then 31-90, 91-365, >365;
+-- default as_of: the newest incident),
 -- per level, for all crimes and each category. "Open" here means no arrest flag: the open
 -- data cannot tell an exceptionally cleared or unfounded case from an unsolved one.
 -- Months wholly older than a year before as_of come from monthly_facts (flagged - arrests);
 -- only the last thirteen months are bucketed row by row.
 WITH bounds AS (
-    SELECT as_of, CAST(date_trunc('month', as_of - INTERVAL 365 DAY) AS DATE) AS cutoff
+    SELECT as_of, CAST(date_trunc('month', as_of - INTERVAL 366 DAY) AS DATE) AS cutoff
     FROM params
 ),
 recent AS (
     SELECT i.district, i.community_area, i.beat, i.category, i.index_crime,
            CASE
-               WHEN i.occurred_at >= b.as_of - INTERVAL 30 DAY THEN '0-30'
-               WHEN i.occurred_at >= b.as_of - INTERVAL 90 DAY THEN '31-90'
-               WHEN i.occurred_at >= b.as_of - INTERVAL 365 DAY THEN '91-365'
+               WHEN i.occurred_at > b.as_of - INTERVAL 31 DAY THEN '0-30'
+               WHEN i.occurred_at > b.as_of - INTERVAL 91 DAY THEN '31-90'
+               WHEN i.occurred_at > b.as_of - INTERVAL 366 DAY THEN '91-365'
                ELSE '>365'
            END AS age_bucket
     FROM incidents AS i
