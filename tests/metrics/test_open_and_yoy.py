@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime, timedelta
 
 import duckdb
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from conftest import WriteCsv, portal_row
+from conftest import WriteCsv, load_rows, portal_row
 from safer77.metrics import compute_all, open_by_age, yoy
 from safer77.warehouse import load_incidents
 
@@ -92,3 +95,36 @@ def test_a_fall_to_zero_still_shows(con: duckdb.DuckDBPyConnection, write_csv: W
     april = {r["key"]: r for r in yoy(con, by="district", month="2024-04")}
     assert april["1"]["incidents_prev_year"] == 0  # April 2023 is inside the data: zero, known
     assert april["1"]["incidents_change_pct"] is None  # but no percentage of zero
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.tuples(st.floats(0, 900), st.sampled_from([True, False, None])), min_size=1, max_size=80
+    )
+)
+def test_open_buckets_equal_a_row_by_row_count(ages: list[tuple[float, bool | None]]) -> None:
+    con = load_rows(
+        [
+            portal_row(id=str(i), date=when(d), arrest="" if a is None else str(a))
+            for i, (d, a) in enumerate(ages, start=1)
+        ]
+    )
+    expected: Counter[str] = Counter()
+    for days, arrest in ages:
+        # the row's timestamp is rounded to the second by the date format
+        age = (AS_OF - datetime.strptime(when(days), "%m/%d/%Y %I:%M:%S %p")).total_seconds()
+        whole = int(age // 86400)
+        if arrest is False:
+            expected[
+                "0-30"
+                if whole <= 30
+                else "31-90"
+                if whole <= 90
+                else "91-365"
+                if whole <= 365
+                else ">365"
+            ] += 1
+    got = {r["age_bucket"]: r["open_incidents"] for r in open_by_age(con, by="city", as_of=AS_OF)}
+    assert got == dict(expected)
+    con.close()

@@ -26,6 +26,18 @@ def rows(n: int, start: int = 1) -> list[dict[str, str]]:
     return [portal_row(id=str(i), case_number=f"JA{i:06d}") for i in range(start, start + n)]
 
 
+SLIM = [
+    "Date",
+    "Block",
+    "Primary Type",
+    "Description",
+    "Location Description",
+    "Arrest",
+    "Domestic",
+    "Community Area",
+]
+
+
 def test_good_file_loads_every_row(con: duckdb.DuckDBPyConnection, write_csv: WriteCsv) -> None:
     path = write_csv("ok.csv", rows(5))
     r = load_incidents(con, path)
@@ -172,16 +184,7 @@ def test_reload_is_idempotent(con: duckdb.DuckDBPyConnection, write_csv: WriteCs
 def test_column_subset_without_id_gets_stable_keys(
     con: duckdb.DuckDBPyConnection, write_csv: WriteCsv
 ) -> None:
-    header = [
-        "Date",
-        "Block",
-        "Primary Type",
-        "Description",
-        "Location Description",
-        "Arrest",
-        "Domestic",
-        "Community Area",
-    ]
+    header = SLIM
     same = {
         "Date": "2022-09-16 21:30:00",
         "Block": "026XX S KEDVALE AVE",
@@ -357,18 +360,6 @@ def test_line_numbers_count_physical_lines(
     assert con.execute("SELECT block FROM incidents WHERE id = 2").fetchall() == [
         ("001XX N STATE ST\nREAR",)
     ]
-
-
-SLIM = [
-    "Date",
-    "Block",
-    "Primary Type",
-    "Description",
-    "Location Description",
-    "Arrest",
-    "Domestic",
-    "Community Area",
-]
 
 
 def test_rows_without_id_are_updated_by_a_later_export(

@@ -62,7 +62,7 @@ def read_type(col: str) -> str:
     if col in INT_FIELDS or col in FLOAT_FIELDS:
         return "DOUBLE"  # whole numbers arrive as '0422' or '17.0'; checked for wholeness here
     if col in BOOL_FIELDS:
-        return "VARCHAR"  # read as text: exports write true/True/TRUE, sometimes padded
+        return "BOOLEAN"  # true/false/True/t/1/yes...; a padded " true" is quarantined
     if col in TS_FIELDS:
         return "TIMESTAMP"
     return "VARCHAR"

@@ -3,10 +3,15 @@
 -- default as_of: the newest incident),
 -- per level, for all crimes and each category. "Open" here means no arrest flag: the open
 -- data cannot tell an exceptionally cleared or unfounded case from an unsolved one.
--- Months wholly older than a year before as_of come from monthly_facts (flagged - arrests);
--- only the last thirteen months are bucketed row by row.
+-- A month that lies wholly inside one bucket is counted from monthly_facts (flagged -
+-- arrests); only the months where a bucket boundary (or as_of) falls are read row by row.
 WITH bounds AS (
-    SELECT as_of, CAST(date_trunc('month', as_of - INTERVAL 366 DAY) AS DATE) AS cutoff
+    SELECT
+        as_of,
+        CAST(date_trunc('month', as_of) AS DATE) AS m_now,
+        CAST(date_trunc('month', as_of - INTERVAL 31 DAY) AS DATE) AS m30,
+        CAST(date_trunc('month', as_of - INTERVAL 91 DAY) AS DATE) AS m90,
+        CAST(date_trunc('month', as_of - INTERVAL 366 DAY) AS DATE) AS m365
     FROM params
 ),
 recent AS (
@@ -19,7 +24,9 @@ recent AS (
            END AS age_bucket
     FROM incidents AS i
     CROSS JOIN bounds AS b
-    WHERE i.arrest = false AND i.month >= b.cutoff AND i.occurred_at <= b.as_of
+    WHERE i.arrest = false
+      AND i.month IN (b.m_now, b.m30, b.m90, b.m365)
+      AND i.occurred_at <= b.as_of
 ),
 open_rows AS (
     SELECT district, community_area, beat, category, index_crime, age_bucket,
@@ -27,11 +34,19 @@ open_rows AS (
     FROM recent
     GROUP BY district, community_area, beat, category, index_crime, age_bucket
     UNION ALL
-    SELECT f.district, f.community_area, f.beat, f.category, f.index_crime, '>365',
+    SELECT f.district, f.community_area, f.beat, f.category, f.index_crime,
+           CASE
+               WHEN f.month > b.m30 THEN '0-30'
+               WHEN f.month > b.m90 THEN '31-90'
+               WHEN f.month > b.m365 THEN '91-365'
+               ELSE '>365'
+           END,
            f.flagged - f.arrests
     FROM monthly_facts AS f
     CROSS JOIN bounds AS b
-    WHERE f.month < b.cutoff AND f.flagged > f.arrests
+    WHERE f.month NOT IN (b.m_now, b.m30, b.m90, b.m365)
+      AND f.month < b.m_now
+      AND f.flagged > f.arrests
 ),
 typed AS (
     SELECT district, community_area, beat, 'ALL' AS crime_type, age_bucket, incidents
