@@ -116,3 +116,26 @@ def write_csv(tmp_path: Path) -> WriteCsv:
 def table_rows(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[object, ...]]:
     """Every row of a table in a stable order, for whole-table comparisons."""
     return sorted(con.execute(f"SELECT * FROM {table}").fetchall(), key=repr)
+
+
+@pytest.fixture(scope="session")
+def synth_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A warehouse file holding a small synthetic city (20,000 incidents, 24 months), with its
+    community areas (the real 77 polygons), districts and beats; built once per test run."""
+    from safer77.metrics import compute_all
+    from safer77.synth import synth_crimes, synth_geography, write_boundaries
+    from safer77.warehouse import load_boundaries
+
+    folder = tmp_path_factory.mktemp("synth")
+    city = synth_geography(7)
+    files = write_boundaries(city, folder)
+    crimes = folder / "crimes.csv"
+    synth_crimes(rows=20_000, seed=7, out=crimes, city=city)
+    db = folder / "w.duckdb"
+    con = connect(db)
+    for kind in ("community_areas", "districts", "beats"):
+        load_boundaries(con, kind, files[kind])
+    load_incidents(con, crimes)
+    compute_all(con)
+    con.close()
+    return db

@@ -119,3 +119,35 @@ def test_geojson_carjackings_match_recount(shared_data: Path, tmp_path: Path) ->
     got = _ours(path, "district", tmp_path)
     assert {k: v[0] for k, v in got.items()} == expected
     assert all(v[1] is None for v in got.values())  # no Arrest field: unknown, not zero
+
+
+def test_site_from_real_data_matches_a_recount(shared_data: Path, tmp_path: Path) -> None:
+    import re
+
+    db = str(tmp_path / "site.duckdb")
+    crimes = shared_data / "crimes" / "chicago_crimes_2022_slim.csv.gz"
+    cli_json(
+        "ingest",
+        "boundaries",
+        "community-areas",
+        str(shared_data / "boundaries" / "community_areas_with_pop_2000_2010.geojson"),
+        "--db",
+        db,
+    )
+    cli_json("ingest", "crimes", str(crimes), "--db", db)
+    result = runner.invoke(app, ["publish", "--out", str(tmp_path / "site"), "--db", db])
+    assert result.exit_code == 0, result.stderr
+    recount = _recount_csv(crimes, "Community Area")
+    month = max(m for m, _ in recount)
+    for number, slug in (("25", "austin"), ("68", "englewood"), ("8", "near-north-side")):
+        html = (tmp_path / "site" / "areas" / f"{number}-{slug}.html").read_text()
+        shown = re.search(r'data-figure="incidents">([\d,]+)<', html)
+        assert shown, number
+        incidents, arrests = recount[(month, number)]
+        assert int(shown.group(1).replace(",", "")) == incidents
+        arrests_shown = re.search(r'data-figure="arrests">([\d,]+)<', html)
+        assert arrests_shown and int(arrests_shown.group(1).replace(",", "")) == arrests
+        print(
+            f"area {number} {month}: {incidents} incidents, {arrests} arrests on the page and "
+            "in the recount"
+        )

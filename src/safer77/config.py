@@ -33,6 +33,14 @@ class Settings(BaseSettings):
         default=None,
         description="Optional Socrata app token (raises the portal's rate limits).",
     )
+    site_dir: Path = Field(
+        default=Path("site"),
+        description="Folder the public site is built into and served from.",
+    )
+    host: str = Field(
+        default="127.0.0.1",
+        description="Address `safer77 serve` listens on (0.0.0.0 to publish on a network).",
+    )
     memory_limit: str = Field(
         default="6GB",
         description="DuckDB memory limit for loads and queries (keeps peak memory bounded).",

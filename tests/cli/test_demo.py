@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -13,6 +20,7 @@ def test_demo_runs_and_is_idempotent(tmp_path: Path) -> None:
     runner = CliRunner()
     args = [
         "demo",
+        "--no-serve",
         "--rows",
         "20000",
         "--workdir",
@@ -27,3 +35,54 @@ def test_demo_runs_and_is_idempotent(tmp_path: Path) -> None:
     assert first.stdout.count("\n│ ") >= 12 + 22  # 12 months and 22 districts
     again = runner.invoke(app, args)
     assert again.exit_code == 0 and "loaded 0, updated 0, duplicates 20,000" in again.stderr
+
+
+def test_demo_ends_by_serving_the_site(tmp_path: Path) -> None:
+    """The README's main command, as a user runs it: it prints the URL and serves the site."""
+    port = _free_port()
+    env = dict(
+        os.environ, SAFER77_DB=str(tmp_path / "w.duckdb"), SAFER77_SITE_DIR=str(tmp_path / "site")
+    )
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "safer77",
+            "demo",
+            "--rows",
+            "5000",
+            "--workdir",
+            str(tmp_path / "demo"),
+            "--port",
+            str(port),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        body = ""
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as resp:
+                    body = resp.read().decode()
+                    break
+            except OSError:
+                time.sleep(0.3)
+        assert "Chicago, citywide" in body
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/areas?q=englewood") as resp:
+            found = json.loads(resp.read())
+        assert {"number": 68, "name": "Englewood", "page": "/areas/68-englewood.html"} in found
+        assert {a["number"] for a in found} == {67, 68}  # and West Englewood
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=30)
+    assert f"http://127.0.0.1:{port}/" in err
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from safer77.cli import fetch, ingest, stats, synth
+from safer77.cli import demo, fetch, ingest, publish, stats, synth
 from safer77.cli.common import console
 
 app = typer.Typer(
@@ -19,7 +19,9 @@ app.add_typer(fetch.app, name="fetch")
 app.add_typer(synth.app, name="synth")
 app.add_typer(stats.app, name="stats")
 app.command("quarantine")(ingest.quarantine)
-app.command("demo")(stats.demo)
+app.command("demo")(demo.demo)
+app.command("publish")(publish.publish)
+app.command("serve")(publish.serve)
 
 
 def main() -> None:

@@ -92,8 +92,12 @@ def arrest_stats(
     category: str | None = None,
     from_month: str | None = None,
     to_month: str | None = None,
+    key: str | None = None,
 ) -> list[ArrestRow]:
-    """Monthly incidents, arrests and arrest rate (proxy) with 95% Wilson intervals."""
+    """Monthly incidents, arrests and arrest rate (proxy) with 95% Wilson intervals.
+
+    ``key`` limits the rows to one area of the level (e.g. community area "25").
+    """
     level = _check_level(by)
     ctype = crime_filter(crime_type, category)
     start, end = parse_month(from_month, "--from"), parse_month(to_month, "--to")
@@ -103,6 +107,9 @@ def arrest_stats(
         "WHERE level = ? AND crime_type = ?"
     )
     params: list[object] = [level, ctype]
+    if key is not None:
+        sql += " AND area_key = ?"
+        params.append(key)
     if start:
         sql += " AND month >= ?"
         params.append(start)

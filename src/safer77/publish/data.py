@@ -1,0 +1,166 @@
+"""Everything the site shows, read from the warehouse's stored statistics in a few queries.
+
+The site reads only public aggregates (stats tables, boundaries, the load log): never row-level
+incidents, so nothing on it can point to a person.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import shapely
+
+from safer77.errors import NotFound
+from safer77.metrics.stats import STATS_TABLES, compute_all
+from safer77.publish.maps import Shape
+
+LEVEL_KIND = {"community-area": "community_areas", "district": "districts"}
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One month of one statistic (definition: arrest_rate_proxy)."""
+
+    month: str
+    incidents: int
+    arrests: int | None
+    rate: float | None
+    low: float | None
+    high: float | None
+    low_n: bool
+
+
+@dataclass(frozen=True)
+class Place:
+    """A community area or district: its number, name and page."""
+
+    level: str
+    key: str
+    name: str
+    slug: str
+
+    @property
+    def title(self) -> str:
+        return f"{self.name} ({self.key})" if self.level == "community-area" else self.name
+
+
+@dataclass
+class SiteData:
+    """The figures of one site build."""
+
+    month: str
+    months: list[str]
+    series: dict[tuple[str, str, str], list[Cell]]
+    yoy: dict[tuple[str, str, str], dict[str, object]]
+    open_age: dict[tuple[str, str, str], dict[str, int]]
+    places: dict[str, list[Place]]
+    shapes: dict[str, list[Shape]]
+    loads: list[dict[str, object]] = field(default_factory=list)
+    crime_types: list[str] = field(default_factory=list)
+
+    def cell(self, level: str, key: str, ctype: str, month: str | None = None) -> Cell | None:
+        want = month or self.month
+        return next((c for c in self.series.get((level, key, ctype), []) if c.month == want), None)
+
+
+def slugify(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+
+
+def load_site_data(con: duckdb.DuckDBPyConnection, month: str | None = None) -> SiteData:
+    """Read (computing first, if stale) the statistics for a build about ``month``."""
+    stamp = con.execute(
+        "SELECT CAST(coalesce(max(load_id), 0) AS VARCHAR) FROM load_log"
+    ).fetchall()
+    fresh = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name LIKE 'stats_%' AND comment = ?",
+        [stamp[0][0]],
+    ).fetchall()[0][0]
+    if fresh < len(STATS_TABLES):
+        compute_all(con)
+    series: dict[tuple[str, str, str], list[Cell]] = defaultdict(list)
+    rows = con.execute(
+        "SELECT level, area_key, crime_type, strftime(month, '%Y-%m'), incidents, arrests, "
+        "arrest_rate, ci_low, ci_high, low_n FROM stats_arrest_rate_proxy "
+        "ORDER BY level, area_key, crime_type, month"
+    ).fetchall()
+    for level, key, ctype, m, n, a, r, lo, hi, small in rows:
+        series[(level, key, ctype)].append(Cell(m, n, a, r, lo, hi, small))
+    months = sorted({c.month for cells in series.values() for c in cells})
+    if not months:
+        raise NotFound("the warehouse has no incidents; run `safer77 ingest crimes` first")
+    month = month or months[-1]
+    if month not in months:
+        raise NotFound(f"no incidents in {month}; the data covers {months[0]} to {months[-1]}")
+    yoy: dict[tuple[str, str, str], dict[str, object]] = {}
+    cur = con.execute("SELECT * FROM stats_yoy_change WHERE strftime(month, '%Y-%m') = ?", [month])
+    names = [d[0] for d in cur.description or []]
+    for row in cur.fetchall():
+        rec = dict(zip(names, row, strict=True))
+        yoy[(str(rec["level"]), str(rec["area_key"]), str(rec["crime_type"]))] = rec
+    open_age: dict[tuple[str, str, str], dict[str, int]] = defaultdict(dict)
+    for level, key, ctype, bucket, n in con.execute(
+        "SELECT level, area_key, crime_type, age_bucket, open_incidents "
+        "FROM stats_open_incidents_by_age"
+    ).fetchall():
+        open_age[(level, key, ctype)][bucket] = int(n)
+    places, shapes = _places(con, series)
+    loads = [
+        {
+            "file": Path(str(f)).name,
+            "kind": k,
+            "finished": str(t)[:19],
+            "read": r,
+            "loaded": ld,
+            "updated": u,
+            "duplicates": d,
+            "quarantined": q,
+        }
+        for f, k, t, r, ld, u, d, q in con.execute(
+            "SELECT file, kind, finished_at, read, loaded, updated, duplicates, quarantined "
+            "FROM load_log ORDER BY load_id"
+        ).fetchall()
+    ]
+    crime_types = sorted(
+        {ct for (lv, _, ct) in series if lv == "city"} - {"ALL", "violent", "property", "index"}
+    )
+    return SiteData(
+        month, months, dict(series), yoy, dict(open_age), places, shapes, loads, crime_types
+    )
+
+
+def _places(
+    con: duckdb.DuckDBPyConnection, series: dict[tuple[str, str, str], list[Cell]]
+) -> tuple[dict[str, list[Place]], dict[str, list[Shape]]]:
+    places: dict[str, list[Place]] = {}
+    shapes: dict[str, list[Shape]] = {}
+    for level, kind in LEVEL_KIND.items():
+        rows = con.execute(
+            "SELECT key, name, geometry FROM boundaries WHERE kind = ? ORDER BY key", [kind]
+        ).fetchall()
+        named = {str(k): (str(n), g) for k, n, g in rows}
+        keys = sorted({k for (lv, k, _) in series if lv == level} | set(named), key=int)
+        found: list[Place] = []
+        for key in keys:
+            raw = named.get(key, (None, None))[0]
+            if level == "community-area":
+                name = (raw or f"Community area {key}").title()
+            else:
+                name = f"District {key}"
+            found.append(Place(level, key, name, f"{key}-{slugify(name)}"))
+        places[level] = found
+        shapes[level] = [
+            Shape(
+                int(k),
+                next(p.title for p in found if p.key == str(k)),
+                shapely.from_wkb(bytes(g)),
+                f"{'areas' if level == 'community-area' else 'districts'}/"
+                f"{next(p.slug for p in found if p.key == str(k))}.html",
+            )
+            for k, _, g in rows
+        ]
+    return places, shapes

@@ -1,0 +1,411 @@
+"""Build the static site: pages, inline SVG charts and maps, open data files, a report.
+
+The same warehouse and month give byte-identical files: every collection is sorted, numbers
+are formatted explicitly, and nothing records the build time.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import json
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import jinja2
+
+from safer77.publish.charts import Point, line_with_band, ranked_bars
+from safer77.publish.data import Cell, Place, SiteData, load_site_data
+from safer77.publish.maps import Shape, choropleth
+from safer77.publish.pages import about_body, methodology_body
+from safer77.schema import AGE_BUCKETS
+
+CATEGORIES = (
+    ("violent", "Violent crime"),
+    ("property", "Property crime"),
+    ("index", "Index crimes (UCR Part I)"),
+)
+SECTION = {"community-area": "areas", "district": "districts"}
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """What a build wrote."""
+
+    out: Path
+    month: str
+    pages: int
+    files: int
+    seconds: float
+
+
+def _env() -> jinja2.Environment:
+    loader = jinja2.FileSystemLoader(str(resources.files("safer77.publish").joinpath("templates")))
+    return jinja2.Environment(
+        loader=loader,
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def _month_label(month: str) -> str:
+    names = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ]
+    return f"{names[int(month[5:]) - 1]} {month[:4]}"
+
+
+class _Writer:
+    """Writes pages and data files under ``out``, counting them."""
+
+    def __init__(self, out: Path, env: jinja2.Environment, site: SiteData) -> None:
+        self.out, self.env, self.site = out, env, site
+        self.pages = 0
+        self.files: list[tuple[str, str]] = []  # (path, description) for data.json
+
+    def page(self, path: str, template: str, **ctx: Any) -> None:
+        depth = path.count("/")
+        html = self.env.get_template(template).render(
+            root="../" * depth, month_label=_month_label(self.site.month), **ctx
+        )
+        self._write(path, html)
+        self.pages += 1
+
+    def table(self, base: str, rows: Sequence[dict[str, Any]], description: str) -> None:
+        """``base``.csv and ``base``.json holding ``rows``."""
+        buf = io.StringIO()
+        if rows:
+            w = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
+            w.writeheader()
+            w.writerows(rows)
+        self._write(f"{base}.csv", buf.getvalue())
+        self._write(f"{base}.json", json.dumps(rows, indent=1, sort_keys=False) + "\n")
+        self.files += [(f"{base}.csv", description), (f"{base}.json", description)]
+
+    def _write(self, path: str, text: str) -> None:
+        target = self.out / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+
+
+def _cell_row(c: Cell) -> dict[str, Any]:
+    return {
+        "month": c.month,
+        "incidents": c.incidents,
+        "arrests": c.arrests,
+        "arrest_rate": c.rate,
+        "ci_low": c.low,
+        "ci_high": c.high,
+        "low_n": c.low_n,
+        "definition": "arrest_rate_proxy",
+    }
+
+
+def _charts(cells: Sequence[Cell], name: str) -> tuple[str, str]:
+    recent = list(cells)[-24:]
+    incidents = line_with_band(
+        [Point(c.month, float(c.incidents)) for c in recent], title=f"Incidents per month, {name}"
+    )
+    rate = line_with_band(
+        [Point(c.month, c.rate, c.low, c.high) for c in recent],
+        title=f"Arrest rate (proxy) per month, {name}",
+        percent=True,
+    )
+    return incidents, rate
+
+
+def _open_rows(site: SiteData, level: str, key: str) -> list[tuple[str, int]]:
+    counts = site.open_age.get((level, key, "ALL"), {})
+    return [(label, counts.get(label, 0)) for label, _, _ in AGE_BUCKETS]
+
+
+def build_site(
+    con: duckdb.DuckDBPyConnection,
+    out: Path,
+    *,
+    month: str | None = None,
+    on_page: Callable[[int], None] | None = None,
+) -> BuildResult:
+    """Build the whole site for ``month`` (default: the newest) into ``out`` (replaced)."""
+    started = time.perf_counter()
+    site = load_site_data(con, month)
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    w = _Writer(out, _env(), site)
+    static = resources.files("safer77.publish").joinpath("static")
+    for name in ("site.css", "search.js"):
+        w._write(f"static/{name}", static.joinpath(name).read_text("utf-8"))
+    _search_index(w, site)
+    _citywide(w, site)
+    for level in ("community-area", "district"):
+        _place_pages(w, site, level, on_page)
+    for cat, title in CATEGORIES:
+        _category_page(w, site, cat, title)
+    _unsolved(w, site)
+    w.page("methodology.html", "text.html", title="Methodology", body=methodology_body())
+    w.page("about.html", "text.html", title="About the data", body=about_body(site.loads))
+    _monthly_facts(con, out, w)
+    index = [{"path": p, "description": d} for p, d in sorted(w.files)]
+    w._write(
+        "data.json",
+        json.dumps(
+            {"month": site.month, "definition": "arrest_rate_proxy", "files": index}, indent=1
+        )
+        + "\n",
+    )
+    return BuildResult(out, site.month, w.pages, len(w.files) + 1, time.perf_counter() - started)
+
+
+def _search_index(w: _Writer, site: SiteData) -> None:
+    entries = [
+        {"name": p.name, "number": p.key, "href": f"areas/{p.slug}.html"}
+        for p in site.places["community-area"]
+    ]
+    w._write("static/areas.js", "window.SAFER77_AREAS = " + json.dumps(entries) + ";\n")
+    w.files.append(("static/areas.js", "community areas: names, numbers, pages"))
+
+
+def _ranking(site: SiteData, level: str, ctype: str) -> list[tuple[Place, Cell]]:
+    out = []
+    for p in site.places[level]:
+        c = site.cell(level, p.key, ctype)
+        if c is not None:
+            out.append((p, c))
+    return sorted(out, key=lambda pc: (-pc[1].incidents, int(pc[0].key)))
+
+
+def _shapes(site: SiteData, level: str, root: str) -> list[Shape]:
+    return [dataclasses.replace(s, href=f"{root}{s.href}") for s in site.shapes[level]]
+
+
+def _href(p: Place) -> str:
+    return f"{SECTION[p.level]}/{p.slug}.html"
+
+
+def _citywide(w: _Writer, site: SiteData) -> None:
+    cells = site.series.get(("city", "city", "ALL"), [])
+    inc, rate = _charts(cells, "Chicago")
+    ranking = _ranking(site, "community-area", "ALL")
+    values = {int(p.key): float(c.incidents) for p, c in ranking}
+    shapes = _shapes(site, "community-area", "")
+    w.table("data/city/monthly", [_cell_row(c) for c in cells], "citywide monthly statistics")
+    cats = [(title, c) for cat, title in CATEGORIES if (c := site.cell("city", "city", cat))]
+    w.table(
+        "data/city/categories",
+        [{"category": t, **_cell_row(c)} for t, c in cats],
+        "citywide statistics by category for the month",
+    )
+    w.table(
+        "data/city/open",
+        [{"age_days": b, "open_incidents": n} for b, n in _open_rows(site, "city", "city")],
+        "citywide open incidents by age",
+    )
+    w.table(
+        "data/city/ranking",
+        [{"community_area": p.key, "name": p.name, **_cell_row(c)} for p, c in ranking],
+        "community areas ranked by incidents",
+    )
+    w.page(
+        "index.html",
+        "place.html",
+        title="Chicago",
+        heading="Chicago, citywide",
+        lede="Incidents reported to the Chicago Police Department, and how many led to an "
+        "arrest, month by month.",
+        cell=site.cell("city", "city", "ALL"),
+        yoy=site.yoy.get(("city", "city", "ALL")),
+        cells=cells,
+        incidents_chart=inc,
+        rate_chart=rate,
+        data_base="data/city/",
+        categories=cats,
+        open_age=_open_rows(site, "city", "city"),
+        as_of=site.months[-1],
+        map_title=f"Incidents by community area, {_month_label(site.month)}",
+        map_svg=choropleth(shapes, values, title="Incidents by community area"),
+        ranking_title=f"Community areas by incidents, {_month_label(site.month)}",
+        ranking=ranked_bars(
+            [(p.title, float(c.incidents)) for p, c in ranking],
+            title="Community areas with the most incidents",
+        ),
+        ranking_rows=[(_PlaceLink(p, _href(p)), c) for p, c in ranking],
+    )
+
+
+@dataclass(frozen=True)
+class _PlaceLink:
+    place: Place
+    href: str
+
+    @property
+    def title(self) -> str:
+        return self.place.title
+
+
+def _place_pages(
+    w: _Writer, site: SiteData, level: str, on_page: Callable[[int], None] | None
+) -> None:
+    section = SECTION[level]
+    noun = "Community area" if level == "community-area" else "Police district"
+    rows = [(p, site.cell(level, p.key, "ALL")) for p in site.places[level]]
+    w.table(
+        f"data/{section}/list",
+        [{"number": p.key, "name": p.name, **(_cell_row(c) if c else {})} for p, c in rows if c],
+        f"{noun.lower()}s: statistics for the month",
+    )
+    w.page(
+        f"{section}/index.html",
+        "listing.html",
+        title=f"{noun}s",
+        heading=f"{noun}s",
+        lede=f"Every {noun.lower()}, with its incidents and arrest rate for the month. "
+        "Choose one for its page.",
+        rows=rows,
+        data_base=f"data/{section}/",
+    )
+    for p in site.places[level]:
+        cells = site.series.get((level, p.key, "ALL"), [])
+        inc, rate = _charts(cells, p.title)
+        base = f"data/{section}/{p.key}/"
+        w.table(base + "monthly", [_cell_row(c) for c in cells], f"{p.title}: monthly statistics")
+        cats = [(t, c) for cat, t in CATEGORIES if (c := site.cell(level, p.key, cat))]
+        w.table(
+            base + "categories",
+            [{"category": t, **_cell_row(c)} for t, c in cats],
+            f"{p.title}: statistics by category for the month",
+        )
+        w.table(
+            base + "open",
+            [{"age_days": b, "open_incidents": n} for b, n in _open_rows(site, level, p.key)],
+            f"{p.title}: open incidents by age",
+        )
+        w.page(
+            f"{section}/{p.slug}.html",
+            "place.html",
+            title=p.title,
+            heading=p.title,
+            lede=f"{noun} {p.key}: incidents reported and how many led to an arrest.",
+            cell=site.cell(level, p.key, "ALL"),
+            yoy=site.yoy.get((level, p.key, "ALL")),
+            cells=cells,
+            incidents_chart=inc,
+            rate_chart=rate,
+            data_base=base,
+            categories=cats,
+            open_age=_open_rows(site, level, p.key),
+            as_of=site.months[-1],
+        )
+        if on_page:
+            on_page(w.pages)
+
+
+def _category_page(w: _Writer, site: SiteData, cat: str, title: str) -> None:
+    cells = site.series.get(("city", "city", cat), [])
+    inc, rate = _charts(cells, title.lower())
+    ranking = _ranking(site, "community-area", cat)
+    base = f"data/categories/{cat}/"
+    w.table(base + "monthly", [_cell_row(c) for c in cells], f"{title}: citywide monthly")
+    w.table(
+        base + "ranking",
+        [{"community_area": p.key, "name": p.name, **_cell_row(c)} for p, c in ranking],
+        f"{title}: community areas ranked",
+    )
+    values = {int(p.key): float(c.incidents) for p, c in ranking}
+    w.page(
+        f"categories/{cat}.html",
+        "place.html",
+        title=title,
+        heading=title,
+        lede=f"{title} in Chicago. See the methodology for which offences count.",
+        cell=site.cell("city", "city", cat),
+        yoy=site.yoy.get(("city", "city", cat)),
+        cells=cells,
+        incidents_chart=inc,
+        rate_chart=rate,
+        data_base=base,
+        categories=[],
+        open_age=[],
+        as_of=site.months[-1],
+        map_title=f"{title} by community area, {_month_label(site.month)}",
+        map_svg=choropleth(
+            _shapes(site, "community-area", "../"), values, title=f"{title} by area"
+        ),
+        ranking_title=f"Community areas by {title.lower()}, {_month_label(site.month)}",
+        ranking=ranked_bars(
+            [(p.title, float(c.incidents)) for p, c in ranking],
+            title=f"Community areas with the most {title.lower()}",
+        ),
+        ranking_rows=[(_PlaceLink(p, _href(p)), c) for p, c in ranking],
+    )
+
+
+def _unsolved(w: _Writer, site: SiteData) -> None:
+    labels = [label for label, _, _ in AGE_BUCKETS]
+    rows = []
+    for p in site.places["community-area"]:
+        counts = site.open_age.get(("community-area", p.key, "ALL"), {})
+        rows.append(
+            {
+                "community_area": p.key,
+                "name": p.name,
+                **{f"open_{b}_days": counts.get(b, 0) for b in labels},
+            }
+        )
+    w.table("data/unsolved/by_area", rows, "open incidents by age and community area")
+    city = _open_rows(site, "city", "city")
+    head = "".join(f"<th scope='col'>{b} days</th>" for b in labels)
+    body = "".join(
+        f"<tr><th scope='row'><a href='areas/{p.slug}.html'>{p.title}</a></th>"
+        + "".join(f"<td>{r[f'open_{b}_days']:,}</td>" for b in labels)
+        + "</tr>"
+        for p, r in zip(site.places["community-area"], rows, strict=True)
+    )
+    total = "".join(f"<td>{n:,}</td>" for _, n in city)
+    html = (
+        "<h1>Unsolved: open incidents by age</h1><p class='lede'>Incidents with no arrest "
+        f"recorded, by days since they happened, counted at {site.months[-1]}. The open data "
+        "cannot tell exceptionally cleared or unfounded cases from unsolved ones, so these "
+        "counts overstate what is unsolved; they are kept visible so that no case is forgotten."
+        f"</p><table class='data'><caption>Open incidents by age and community area</caption>"
+        f"<thead><tr><th scope='col'>Area</th>{head}</tr></thead><tbody>"
+        f"<tr><th scope='row'>Chicago</th>{total}</tr>{body}</tbody></table>"
+        "<p class='downloads'>Download this table: <a href='data/unsolved/by_area.csv'>CSV</a> · "
+        "<a href='data/unsolved/by_area.json'>JSON</a></p>"
+    )
+    w.page("unsolved.html", "text.html", title="Unsolved", body=html)
+
+
+def _monthly_facts(con: duckdb.DuckDBPyConnection, out: Path, w: _Writer) -> None:
+    """The statistics as one Parquet file (sorted, so the bytes repeat)."""
+    import pyarrow.parquet as pq
+
+    table = con.sql(
+        "SELECT strftime(month, '%Y-%m') AS month, level, area_key, crime_type, incidents, "
+        "arrests, flagged, arrest_rate, ci_low, ci_high, low_n, 'arrest_rate_proxy' AS "
+        "definition FROM stats_arrest_rate_proxy ORDER BY month, level, area_key, crime_type"
+    ).to_arrow_table()
+    target = out / "data" / "monthly_stats.parquet"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(table, target, compression="zstd")
+    w.files.append(("data/monthly_stats.parquet", "every monthly statistic (Parquet)"))

@@ -1,0 +1,160 @@
+"""``create_app(settings, site_dir)``: the static site and a read-only JSON API.
+
+Every error, whatever its cause, has one shape: ``{"ok": false, "error": ..., "status": ...}``.
+The API reads public aggregates only (stored statistics and area names).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import duckdb
+from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from safer77.config import Settings
+from safer77.errors import Safer77Error
+from safer77.metrics.stats import arrest_stats
+from safer77.warehouse import connect
+
+
+class Area(BaseModel):
+    """A community area: its number, name and page on the site."""
+
+    number: int
+    name: str
+    page: str
+
+
+class AreaMonth(BaseModel):
+    """One month of an area's statistics (definition: arrest_rate_proxy)."""
+
+    month: str
+    crime_type: str
+    incidents: int
+    arrests: int | None
+    arrest_rate: float | None
+    ci_low: float | None
+    ci_high: float | None
+    low_n: bool
+    definition: str = "arrest_rate_proxy"
+
+
+class Error(BaseModel):
+    """The one error shape of the API."""
+
+    ok: bool = False
+    error: str
+    status: int
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"ok": False, "error": message, "status": status}, status_code=status)
+
+
+def create_app(settings: Settings, site_dir: Path | None = None) -> FastAPI:
+    """The web app; ``site_dir`` (a built site) is served at ``/`` when given."""
+    state: dict[str, Any] = {}
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        state["con"] = connect(settings.db, read_only=True)
+        yield
+        state["con"].close()
+
+    app = FastAPI(
+        title="safer77 API",
+        version="1",
+        description="Read-only statistics for Chicago's community areas. Rates use the open "
+        "data's Arrest flag (definition arrest_rate_proxy): a proxy for clearance.",
+        lifespan=lifespan,
+        responses={404: {"model": Error}, 422: {"model": Error}},
+    )
+
+    def cursor() -> duckdb.DuckDBPyConnection:
+        con: duckdb.DuckDBPyConnection = state["con"]
+        return con.cursor()  # one cursor per request: connections are not shared
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return _error(exc.status_code, str(exc.detail))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        return _error(422, f"{where}: {first.get('msg', 'invalid request')}")
+
+    @app.exception_handler(Safer77Error)
+    async def library_error(_: Request, exc: Safer77Error) -> JSONResponse:
+        return _error(400 if exc.exit_code == 2 else 404, str(exc))
+
+    @app.get("/api/areas", response_model=list[Area], summary="Community areas")
+    def areas(
+        q: Annotated[
+            str | None, Query(description="Part of a name, or a number.", max_length=80)
+        ] = None,
+    ) -> list[Area]:
+        rows = (
+            cursor()
+            .execute("SELECT key, name FROM boundaries WHERE kind = 'community_areas' ORDER BY key")
+            .fetchall()
+        )
+        out = [
+            Area(number=int(k), name=str(n).title(), page=f"/areas/{int(k)}-{_slug(str(n))}.html")
+            for k, n in rows
+        ]
+        if q:
+            needle = q.strip().lower()
+            out = [a for a in out if needle == str(a.number) or needle in a.name.lower()]
+        return out
+
+    @app.get(
+        "/api/areas/{number}/stats",
+        response_model=list[AreaMonth],
+        summary="Monthly statistics of one community area",
+    )
+    def area_stats(
+        number: int,
+        from_: Annotated[str | None, Query(alias="from", pattern=r"^\d{4}-\d{2}$")] = None,
+        to: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$")] = None,
+        category: Annotated[
+            str | None, Query(description="violent, property, index or all")
+        ] = None,
+    ) -> list[AreaMonth]:
+        if not 1 <= number <= 77:
+            raise HTTPException(404, f"no community area {number}; they are numbered 1 to 77")
+        rows = arrest_stats(
+            cursor(), by="community-area", category=category, from_month=from_, to_month=to
+        )
+        return [
+            AreaMonth(
+                month=r.month,
+                crime_type=r.crime_type,
+                incidents=r.incidents,
+                arrests=r.arrests,
+                arrest_rate=r.arrest_rate,
+                ci_low=r.ci_low,
+                ci_high=r.ci_high,
+                low_n=r.low_n,
+            )
+            for r in rows
+            if r.key == str(number)
+        ]
+
+    if site_dir is not None:
+        app.mount("/", StaticFiles(directory=site_dir, html=True), name="site")
+    return app
+
+
+def _slug(name: str) -> str:
+    from safer77.publish.data import slugify
+
+    return slugify(name.title())

@@ -1,0 +1,153 @@
+"""The published site in a real headless Chromium (Debian's, driven by Playwright).
+
+Pages load with no console errors, no failed requests and no request to another host; the map
+draws 77 areas; a figure on an area page equals the warehouse; the search finds Englewood.
+Screenshots at 1280x800 and 390x844 are saved to $SAFER77_ARTIFACTS (default build/artifacts).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+import uvicorn
+
+from safer77.config import Settings
+from safer77.metrics import arrest_stats
+from safer77.publish.site import build_site
+from safer77.warehouse import connect
+from safer77.web.app import create_app
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = Path(
+    os.environ.get("SAFER77_ARTIFACTS", Path(__file__).resolve().parents[2] / "build" / "artifacts")
+)
+pytestmark = pytest.mark.skipif(
+    not Path(CHROMIUM).exists(),
+    reason="Debian's chromium is not installed (`.ci/run` installs it: apt-get install chromium)",
+)
+
+
+@pytest.fixture(scope="module")
+def server(synth_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    site = tmp_path_factory.mktemp("browser") / "site"
+    con = connect(synth_db, read_only=True)
+    build_site(con, site)
+    con.close()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    config = uvicorn.Config(
+        create_app(Settings(db=synth_db), site), host="127.0.0.1", port=port, log_level="warning"
+    )
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}/"
+    srv.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield b
+        b.close()
+
+
+class Watch:
+    """Console errors, failed requests and requests to other hosts of one page."""
+
+    def __init__(self, page: object, base: str) -> None:
+        self.problems: list[str] = []
+        host = urlparse(base).netloc
+        page.on(
+            "console", lambda m: m.type == "error" and self.problems.append(f"console: {m.text}")
+        )
+        page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
+        page.on("requestfailed", lambda r: self.problems.append(f"failed: {r.url}"))
+        page.on(
+            "response",
+            lambda r: r.status >= 400 and self.problems.append(f"HTTP {r.status}: {r.url}"),
+        )
+        page.on(
+            "request",
+            lambda r: (
+                urlparse(r.url).scheme in ("http", "https")
+                and urlparse(r.url).netloc != host
+                and self.problems.append(f"off-host: {r.url}")
+            ),
+        )
+
+
+@pytest.mark.parametrize("path", ["index.html", "areas/68-englewood.html", "methodology.html"])
+@pytest.mark.parametrize(("width", "height"), [(1280, 800), (390, 844)])
+def test_pages_load_cleanly(browser, server: str, path: str, width: int, height: int) -> None:  # type: ignore[no-untyped-def]
+    page = browser.new_page(viewport={"width": width, "height": height})
+    watch = Watch(page, server)
+    page.goto(server + path, wait_until="networkidle")
+    assert page.locator("h1").count() == 1
+    assert watch.problems == []
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{path.replace('/', '_')}-{width}x{height}.png"))
+    page.close()
+
+
+def test_map_draws_the_77_areas(browser, server: str) -> None:  # type: ignore[no-untyped-def]
+    page = browser.new_page()
+    page.goto(server + "index.html")
+    shapes = page.locator("svg.map path")
+    assert shapes.count() == 77
+    box = page.locator("svg.map").bounding_box()
+    assert box and box["width"] > 200 and box["height"] > 200
+    page.close()
+
+
+def test_area_page_figure_equals_the_warehouse(browser, server: str, synth_db: Path) -> None:  # type: ignore[no-untyped-def]
+    con = connect(synth_db, read_only=True)
+    latest = arrest_stats(con, by="community-area", key="68")[-1]
+    con.close()
+    page = browser.new_page()
+    page.goto(server + "areas/68-englewood.html")
+    shown = page.locator('[data-figure="incidents"]').inner_text()
+    assert int(shown.replace(",", "")) == latest.incidents
+    page.close()
+
+
+def test_search_finds_englewood_with_the_keyboard(browser, server: str) -> None:  # type: ignore[no-untyped-def]
+    page = browser.new_page()
+    page.goto(server + "index.html")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip"
+    page.locator("#q").fill("Englewood")
+    results = page.locator("#search-results a")
+    results.first.wait_for()
+    assert "Englewood (68)" in results.all_inner_texts()
+    page.locator("#search-results a", has_text="Englewood (68)").first.click()
+    page.wait_for_url("**/areas/68-englewood.html")
+    assert page.locator("h1").inner_text() == "Englewood (68)"
+    page.close()

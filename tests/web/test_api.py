@@ -1,0 +1,73 @@
+"""The read-only JSON API: answers, one error shape, and its OpenAPI spec."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from safer77.config import Settings
+from safer77.metrics import arrest_stats
+from safer77.warehouse import connect
+from safer77.web.app import create_app
+
+
+@pytest.fixture(scope="module")
+def client(synth_db: Path) -> TestClient:
+    with TestClient(create_app(Settings(db=synth_db))) as c:
+        yield c
+
+
+def test_areas_and_search(client: TestClient) -> None:
+    all_areas = client.get("/api/areas").json()
+    assert len(all_areas) == 77 and all_areas[0]["number"] == 1
+    found = client.get("/api/areas", params={"q": "Englewood"}).json()
+    assert {a["name"] for a in found} == {"Englewood", "West Englewood"}
+    assert client.get("/api/areas", params={"q": "68"}).json()[0]["page"] == (
+        "/areas/68-englewood.html"
+    )
+
+
+def test_area_stats_equal_the_warehouse(client: TestClient, synth_db: Path) -> None:
+    con = connect(synth_db, read_only=True)
+    expected = arrest_stats(
+        con,
+        by="community-area",
+        key="25",
+        category="violent",
+        from_month="2024-01",
+        to_month="2024-06",
+    )
+    con.close()
+    got = client.get(
+        "/api/areas/25/stats", params={"from": "2024-01", "to": "2024-06", "category": "violent"}
+    ).json()
+    assert [(r["month"], r["incidents"], r["arrests"]) for r in got] == [
+        (e.month, e.incidents, e.arrests) for e in expected
+    ]
+    assert len(got) == len(expected) > 0
+    assert all(r["definition"] == "arrest_rate_proxy" for r in got)
+
+
+@pytest.mark.parametrize(
+    ("url", "status"),
+    [
+        ("/api/areas/99/stats", 404),
+        ("/api/areas/x/stats", 422),
+        ("/api/areas/5/stats?from=2024", 422),
+        ("/api/areas/5/stats?category=bogus", 400),
+        ("/api/nothing", 404),
+    ],
+)
+def test_one_error_shape(client: TestClient, url: str, status: int) -> None:
+    resp = client.get(url)
+    body = resp.json()
+    assert resp.status_code == status
+    assert set(body) == {"ok", "error", "status"} and body["ok"] is False
+    assert body["status"] == status and body["error"]
+
+
+def test_openapi_spec_describes_the_api(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    assert {"/api/areas", "/api/areas/{number}/stats"} <= set(spec["paths"])
