@@ -151,3 +151,33 @@ def test_search_finds_englewood_with_the_keyboard(browser, server: str) -> None:
     page.wait_for_url("**/areas/68-englewood.html")
     assert page.locator("h1").inner_text() == "Englewood (68)"
     page.close()
+
+
+def test_report_prints_to_pdf(synth_db: Path, tmp_path: Path) -> None:
+    # its own process: Playwright's sync API cannot nest inside the module's browser fixture
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "safer77",
+            "publish",
+            "--out",
+            str(tmp_path / "site"),
+            "--db",
+            str(synth_db),
+            "--pdf",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    pdfs = list((tmp_path / "site" / "report").glob("*.pdf"))
+    assert len(pdfs) == 1 and pdfs[0].read_bytes()[:5] == b"%PDF-"
+    assert pdfs[0].stat().st_size > 10_000
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shutil.copy(pdfs[0], ARTIFACTS / pdfs[0].name)

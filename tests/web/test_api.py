@@ -56,7 +56,7 @@ def test_area_stats_equal_the_warehouse(client: TestClient, synth_db: Path) -> N
         ("/api/areas/99/stats", 404),
         ("/api/areas/x/stats", 422),
         ("/api/areas/5/stats?from=2024", 422),
-        ("/api/areas/5/stats?category=bogus", 400),
+        ("/api/areas/5/stats?category=bogus", 422),
         ("/api/nothing", 404),
     ],
 )

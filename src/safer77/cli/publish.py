@@ -10,6 +10,8 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from safer77.cli.common import DbOption, console, errors_to_exit, settings
 from safer77.config import Settings
+from safer77.metrics.stats import compute_all
+from safer77.publish.data import stats_are_current
 from safer77.publish.site import BuildResult, build_site
 from safer77.warehouse import connect
 
@@ -33,7 +35,15 @@ def build(cfg: Settings, out: Path, month: str | None) -> BuildResult:
         ) as bar,
     ):
         task = bar.add_task("pages", total=None)
-        con = connect(cfg.db, memory_limit=cfg.memory_limit)
+        con = connect(cfg.db, read_only=True)  # a running server may hold the file open too
+        if not stats_are_current(con):
+            con.close()
+            writer = connect(cfg.db, memory_limit=cfg.memory_limit)
+            try:
+                compute_all(writer)
+            finally:
+                writer.close()
+            con = connect(cfg.db, read_only=True)
         try:
             return build_site(
                 con, out, month=month, on_page=lambda n: bar.update(task, completed=n)
@@ -48,8 +58,11 @@ def publish(
         str | None, typer.Option("--month", help="Month to feature, YYYY-MM (default: newest).")
     ] = None,
     db: DbOption = None,
+    pdf: Annotated[
+        bool, typer.Option("--pdf", help="Also print the monthly report to PDF (Chromium).")
+    ] = False,
 ) -> None:
-    """Build the public site: pages, charts, maps, open data files and data.json."""
+    """Build the public site: pages, charts, maps, open data files, data.json, the report."""
     cfg = settings(db)
     result = build(cfg, out or cfg.site_dir, month)
     console.print(
@@ -57,6 +70,13 @@ def publish(
         f"in {result.out} ({result.seconds:.1f} s)",
         highlight=False,
     )
+    if pdf:
+        from safer77.publish.report import print_pdf
+
+        page = result.out / "report" / f"{result.month}.html"
+        with errors_to_exit():
+            done = print_pdf(page, page.with_suffix(".pdf"))
+        console.print(f"report: {done}", highlight=False)
 
 
 def serve(

@@ -7,7 +7,7 @@ Pure functions of their data; the same data gives the same bytes. Every chart ca
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from html import escape
 
@@ -46,6 +46,20 @@ def _frame(title: str, desc: str, body: list[str], width: int = WIDTH, height: i
     )
 
 
+def _grid(y: Callable[[float], float], scale_max: float, percent: bool) -> list[str]:
+    """Five horizontal gridlines with their axis labels."""
+    out = []
+    for k in range(5):
+        v = scale_max * k / 4
+        label = f"{v * 100:.0f}%" if percent else f"{v:,.0f}"
+        out.append(
+            f'<line x1="{PAD_L}" x2="{WIDTH - PAD_R}" y1="{_fmt(y(v))}" y2="{_fmt(y(v))}" '
+            f'stroke="#e4e7eb"/><text x="{PAD_L - 6}" y="{_fmt(y(v) + 4)}" font-size="11" '
+            f'text-anchor="end" fill="{MUTED}">{label}</text>'
+        )
+    return out
+
+
 def _x(i: int, n: int) -> float:
     span = WIDTH - PAD_L - PAD_R
     return PAD_L + (span * i / (n - 1) if n > 1 else span / 2)
@@ -67,14 +81,7 @@ def line_with_band(
 
     n = len(points)
     body: list[str] = []
-    for k in range(5):  # gridlines and axis labels
-        v = scale_max * k / 4
-        label = f"{v * 100:.0f}%" if percent else f"{v:,.0f}"
-        body.append(
-            f'<line x1="{PAD_L}" x2="{WIDTH - PAD_R}" y1="{_fmt(y(v))}" y2="{_fmt(y(v))}" '
-            f'stroke="#e4e7eb"/><text x="{PAD_L - 6}" y="{_fmt(y(v) + 4)}" font-size="11" '
-            f'text-anchor="end" fill="{MUTED}">{label}</text>'
-        )
+    body.extend(_grid(y, scale_max, percent))
     band = [(i, p) for i, p in enumerate(points) if p.low is not None and p.high is not None]
     if band:
         upper = " ".join(f"{_fmt(_x(i, n))},{_fmt(y(p.high or 0))}" for i, p in band)
@@ -148,3 +155,51 @@ def ranked_bars(
         )
     desc = f"{title}: {len(rows)} areas, largest first."
     return _frame(title, desc, body, WIDTH, height)
+
+
+def year_over_year(
+    months: Sequence[str],
+    this_year: Sequence[float | None],
+    last_year: Sequence[float | None],
+    *,
+    title: str,
+) -> str:
+    """Two lines over the same months: this year (solid) and a year earlier (dashed)."""
+    known = [v for v in (*this_year, *last_year) if v is not None]
+    scale_max = _nice_max(max(known, default=0.0))
+
+    def y(v: float) -> float:
+        return PAD_T + (HEIGHT - PAD_T - PAD_B) * (1 - v / scale_max)
+
+    n = len(months)
+    body: list[str] = []
+    body.extend(_grid(y, scale_max, False))
+    for values, colour, dash, name in (
+        (last_year, MUTED, ' stroke-dasharray="5 4"', "a year earlier"),
+        (this_year, ACCENT, "", "this year"),
+    ):
+        pts = [f"{_fmt(_x(i, n))},{_fmt(y(v))}" for i, v in enumerate(values) if v is not None]
+        if pts:
+            body.append(
+                f'<polyline points="{" ".join(pts)}" fill="none" stroke="{colour}" '
+                f'stroke-width="2"{dash}><title>{name}</title></polyline>'
+            )
+        for i, value in enumerate(values):
+            if value is not None:
+                body.append(
+                    f'<circle cx="{_fmt(_x(i, n))}" cy="{_fmt(y(value))}" r="2.5" '
+                    f'fill="{colour}"><title>{escape(months[i])} ({name}): {value:,.0f}'
+                    "</title></circle>"
+                )
+    for i, m in enumerate(months):
+        if i % max(1, n // 6) == 0 or i == n - 1:
+            body.append(
+                f'<text x="{_fmt(_x(i, n))}" y="{HEIGHT - PAD_B + 16}" font-size="11" '
+                f'text-anchor="middle" fill="{MUTED}">{escape(m)}</text>'
+            )
+    body.append(
+        f'<text x="{WIDTH - PAD_R}" y="12" font-size="11" text-anchor="end" '
+        f'fill="{INK}">— this year   - - a year earlier</text>'
+    )
+    desc = f"{title}: each month of the last year next to the same month a year before."
+    return _frame(title, desc, body)

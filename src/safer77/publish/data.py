@@ -10,6 +10,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import shapely
@@ -55,7 +56,7 @@ class SiteData:
     month: str
     months: list[str]
     series: dict[tuple[str, str, str], list[Cell]]
-    yoy: dict[tuple[str, str, str], dict[str, object]]
+    yoy: dict[tuple[str, str, str], dict[str, Any]]
     open_age: dict[tuple[str, str, str], dict[str, int]]
     places: dict[str, list[Place]]
     shapes: dict[str, list[Shape]]
@@ -71,8 +72,8 @@ def slugify(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
 
 
-def load_site_data(con: duckdb.DuckDBPyConnection, month: str | None = None) -> SiteData:
-    """Read (computing first, if stale) the statistics for a build about ``month``."""
+def stats_are_current(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether every stored statistics table reflects the last load."""
     stamp = con.execute(
         "SELECT CAST(coalesce(max(load_id), 0) AS VARCHAR) FROM load_log"
     ).fetchall()
@@ -80,7 +81,12 @@ def load_site_data(con: duckdb.DuckDBPyConnection, month: str | None = None) -> 
         "SELECT count(*) FROM duckdb_tables() WHERE table_name LIKE 'stats_%' AND comment = ?",
         [stamp[0][0]],
     ).fetchall()[0][0]
-    if fresh < len(STATS_TABLES):
+    return int(fresh) >= len(STATS_TABLES)
+
+
+def load_site_data(con: duckdb.DuckDBPyConnection, month: str | None = None) -> SiteData:
+    """Read (computing first, if stale) the statistics for a build about ``month``."""
+    if not stats_are_current(con):
         compute_all(con)
     series: dict[tuple[str, str, str], list[Cell]] = defaultdict(list)
     rows = con.execute(
@@ -96,7 +102,7 @@ def load_site_data(con: duckdb.DuckDBPyConnection, month: str | None = None) -> 
     month = month or months[-1]
     if month not in months:
         raise NotFound(f"no incidents in {month}; the data covers {months[0]} to {months[-1]}")
-    yoy: dict[tuple[str, str, str], dict[str, object]] = {}
+    yoy: dict[tuple[str, str, str], dict[str, Any]] = {}
     cur = con.execute("SELECT * FROM stats_yoy_change WHERE strftime(month, '%Y-%m') = ?", [month])
     names = [d[0] for d in cur.description or []]
     for row in cur.fetchall():

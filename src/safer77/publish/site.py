@@ -21,7 +21,7 @@ from typing import Any
 import duckdb
 import jinja2
 
-from safer77.publish.charts import Point, line_with_band, ranked_bars
+from safer77.publish.charts import Point, line_with_band, ranked_bars, year_over_year
 from safer77.publish.data import Cell, Place, SiteData, load_site_data
 from safer77.publish.maps import Shape, choropleth
 from safer77.publish.pages import about_body, methodology_body
@@ -86,7 +86,10 @@ class _Writer:
     def page(self, path: str, template: str, **ctx: Any) -> None:
         depth = path.count("/")
         html = self.env.get_template(template).render(
-            root="../" * depth, month_label=_month_label(self.site.month), **ctx
+            root="../" * depth,
+            month=self.site.month,
+            month_label=_month_label(self.site.month),
+            **ctx,
         )
         self._write(path, html)
         self.pages += 1
@@ -121,7 +124,8 @@ def _cell_row(c: Cell) -> dict[str, Any]:
     }
 
 
-def _charts(cells: Sequence[Cell], name: str) -> tuple[str, str]:
+def _charts(site: SiteData, cells: Sequence[Cell], name: str) -> tuple[str, str, str]:
+    """Incidents and arrest rate (with band) for the last 24 months, and year over year."""
     recent = list(cells)[-24:]
     incidents = line_with_band(
         [Point(c.month, float(c.incidents)) for c in recent], title=f"Incidents per month, {name}"
@@ -131,7 +135,17 @@ def _charts(cells: Sequence[Cell], name: str) -> tuple[str, str]:
         title=f"Arrest rate (proxy) per month, {name}",
         percent=True,
     )
-    return incidents, rate
+    by_month = {c.month: float(c.incidents) for c in cells}
+    end = site.months.index(site.month)
+    months = site.months[max(0, end - 11) : end + 1]
+    earlier = [f"{int(m[:4]) - 1}{m[4:]}" for m in months]
+    yoy = year_over_year(
+        months,
+        [by_month.get(m, 0.0) for m in months],
+        [by_month.get(m, 0.0) if m >= site.months[0] else None for m in earlier],
+        title=f"Incidents, this year and a year earlier, {name}",
+    )
+    return incidents, rate, yoy
 
 
 def _open_rows(site: SiteData, level: str, key: str) -> list[tuple[str, int]]:
@@ -163,6 +177,7 @@ def build_site(
     for cat, title in CATEGORIES:
         _category_page(w, site, cat, title)
     _unsolved(w, site)
+    _report(w, site)
     w.page("methodology.html", "text.html", title="Methodology", body=methodology_body())
     w.page("about.html", "text.html", title="About the data", body=about_body(site.loads))
     _monthly_facts(con, out, w)
@@ -205,7 +220,7 @@ def _href(p: Place) -> str:
 
 def _citywide(w: _Writer, site: SiteData) -> None:
     cells = site.series.get(("city", "city", "ALL"), [])
-    inc, rate = _charts(cells, "Chicago")
+    inc, rate, yoy_svg = _charts(site, cells, "Chicago")
     ranking = _ranking(site, "community-area", "ALL")
     values = {int(p.key): float(c.incidents) for p, c in ranking}
     shapes = _shapes(site, "community-area", "")
@@ -237,6 +252,7 @@ def _citywide(w: _Writer, site: SiteData) -> None:
         yoy=site.yoy.get(("city", "city", "ALL")),
         cells=cells,
         incidents_chart=inc,
+        yoy_chart=yoy_svg,
         rate_chart=rate,
         data_base="data/city/",
         categories=cats,
@@ -286,7 +302,7 @@ def _place_pages(
     )
     for p in site.places[level]:
         cells = site.series.get((level, p.key, "ALL"), [])
-        inc, rate = _charts(cells, p.title)
+        inc, rate, yoy_svg = _charts(site, cells, p.title)
         base = f"data/{section}/{p.key}/"
         w.table(base + "monthly", [_cell_row(c) for c in cells], f"{p.title}: monthly statistics")
         cats = [(t, c) for cat, t in CATEGORIES if (c := site.cell(level, p.key, cat))]
@@ -310,6 +326,7 @@ def _place_pages(
             yoy=site.yoy.get((level, p.key, "ALL")),
             cells=cells,
             incidents_chart=inc,
+            yoy_chart=yoy_svg,
             rate_chart=rate,
             data_base=base,
             categories=cats,
@@ -322,7 +339,7 @@ def _place_pages(
 
 def _category_page(w: _Writer, site: SiteData, cat: str, title: str) -> None:
     cells = site.series.get(("city", "city", cat), [])
-    inc, rate = _charts(cells, title.lower())
+    inc, rate, yoy_svg = _charts(site, cells, title.lower())
     ranking = _ranking(site, "community-area", cat)
     base = f"data/categories/{cat}/"
     w.table(base + "monthly", [_cell_row(c) for c in cells], f"{title}: citywide monthly")
@@ -342,6 +359,7 @@ def _category_page(w: _Writer, site: SiteData, cat: str, title: str) -> None:
         yoy=site.yoy.get(("city", "city", cat)),
         cells=cells,
         incidents_chart=inc,
+        yoy_chart=yoy_svg,
         rate_chart=rate,
         data_base=base,
         categories=[],
@@ -357,6 +375,35 @@ def _category_page(w: _Writer, site: SiteData, cat: str, title: str) -> None:
             title=f"Community areas with the most {title.lower()}",
         ),
         ranking_rows=[(_PlaceLink(p, _href(p)), c) for p, c in ranking],
+    )
+
+
+def _report(w: _Writer, site: SiteData) -> None:
+    """The printable monthly report: headline, categories, movers, districts, unsolved."""
+    cats = [
+        (title, c, site.yoy.get(("city", "city", cat)))
+        for cat, title in CATEGORIES
+        if (c := site.cell("city", "city", cat))
+    ]
+    movers = []
+    for p in site.places["community-area"]:
+        y = site.yoy.get(("community-area", p.key, "ALL"))
+        if y and not y["low_n"] and y["incidents_change_pct"] is not None:
+            movers.append((_PlaceLink(p, _href(p)), y))
+    movers.sort(key=lambda py: (-abs(float(py[1]["incidents_change_pct"])), int(py[0].place.key)))
+    districts = [
+        (p, c) for p in site.places["district"] if (c := site.cell("district", p.key, "ALL"))
+    ]
+    w.page(
+        f"report/{site.month}.html",
+        "report.html",
+        title=f"Report {site.month}",
+        cell=site.cell("city", "city", "ALL"),
+        yoy=site.yoy.get(("city", "city", "ALL")),
+        categories=cats,
+        movers=movers[:10],
+        districts=districts,
+        open_age=_open_rows(site, "city", "city"),
     )
 
 

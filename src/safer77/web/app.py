@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import duckdb
 from fastapi import FastAPI, HTTPException, Query, Request
@@ -55,6 +55,9 @@ class Error(BaseModel):
     status: int
 
 
+MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"  # YYYY-MM
+
+
 def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"ok": False, "error": message, "status": status}, status_code=status)
 
@@ -75,7 +78,7 @@ def create_app(settings: Settings, site_dir: Path | None = None) -> FastAPI:
         description="Read-only statistics for Chicago's community areas. Rates use the open "
         "data's Arrest flag (definition arrest_rate_proxy): a proxy for clearance.",
         lifespan=lifespan,
-        responses={404: {"model": Error}, 422: {"model": Error}},
+        responses={400: {"model": Error}, 404: {"model": Error}, 422: {"model": Error}},
     )
 
     def cursor() -> duckdb.DuckDBPyConnection:
@@ -123,10 +126,11 @@ def create_app(settings: Settings, site_dir: Path | None = None) -> FastAPI:
     )
     def area_stats(
         number: int,
-        from_: Annotated[str | None, Query(alias="from", pattern=r"^\d{4}-\d{2}$")] = None,
-        to: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$")] = None,
+        from_: Annotated[str | None, Query(alias="from", pattern=MONTH)] = None,
+        to: Annotated[str | None, Query(pattern=MONTH)] = None,
         category: Annotated[
-            str | None, Query(description="violent, property, index or all")
+            Literal["violent", "property", "index", "all"] | None,
+            Query(description="A category instead of all crimes."),
         ] = None,
     ) -> list[AreaMonth]:
         if not 1 <= number <= 77:
