@@ -94,6 +94,16 @@ def run(cmd: list[str], label: str) -> tuple[float, float, str]:
         return dt, usage.ru_maxrss / 1024 / 1024, out.read().decode()
 
 
+def synth_csv(exe: str, csv: Path, rows: int, seed: int) -> None:
+    """The synthetic input, made once and reused by every benchmark."""
+    if csv.exists():
+        return
+    print(f"synthesising {rows:,} rows -> {csv} ...", flush=True)
+    cmd = [exe, "synth", "crimes", "--rows", str(rows), "--seed", str(seed), "--out", str(csv)]
+    dt, gb, _ = run(cmd, "synth")
+    print(f"  synth: {dt:.1f} s, peak {gb:.2f} GB")
+
+
 def rm_db(path: Path) -> None:
     for p in (path, Path(f"{path}.wal")):
         p.unlink(missing_ok=True)
@@ -109,23 +119,7 @@ def main() -> None:
     csv = args.workdir / f"synth_{args.rows}_{args.seed}.csv"
     exe = str(Path(PY).with_name("safer77"))
 
-    if not csv.exists():
-        print(f"synthesising {args.rows:,} rows -> {csv} ...", flush=True)
-        dt, gb, _ = run(
-            [
-                exe,
-                "synth",
-                "crimes",
-                "--rows",
-                str(args.rows),
-                "--seed",
-                str(args.seed),
-                "--out",
-                str(csv),
-            ],
-            "synth",
-        )
-        print(f"  synth: {dt:.1f} s, peak {gb:.2f} GB")
+    synth_csv(exe, csv, args.rows, args.seed)
     size_gb = csv.stat().st_size / 1e9
     print(f"input: {csv.name}, {args.rows:,} rows, {size_gb:.2f} GB\n")
 

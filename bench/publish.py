@@ -15,7 +15,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from ingest import run  # noqa: E402  (the same timing helper as the ingest benchmark)
+from ingest import run, synth_csv  # noqa: E402  (the same timing helper as the ingest benchmark)
 
 PY = sys.executable
 
@@ -33,21 +33,7 @@ def main() -> None:
     db = work / "publish.duckdb"
     for p in (db, Path(f"{db}.wal")):
         p.unlink(missing_ok=True)
-    if not csv.exists():
-        run(
-            [
-                exe,
-                "synth",
-                "crimes",
-                "--rows",
-                str(args.rows),
-                "--seed",
-                str(args.seed),
-                "--out",
-                str(csv),
-            ],
-            "synth",
-        )
+    synth_csv(exe, csv, args.rows, args.seed)
     geo = work / "geo"
     run([exe, "synth", "boundaries", "--out", str(geo), "--seed", str(args.seed)], "boundaries")
     for kind, name in (

@@ -21,6 +21,7 @@ import uvicorn
 
 from safer77.config import Settings
 from safer77.metrics import arrest_stats
+from safer77.publish.report import CHROMIUM_ARGS
 from safer77.publish.site import build_site
 from safer77.warehouse import connect
 from safer77.web.app import create_app
@@ -66,14 +67,7 @@ def browser() -> Iterator[object]:
         b = p.chromium.launch(
             executable_path=CHROMIUM,
             headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
+            args=CHROMIUM_ARGS,
         )
         yield b
         b.close()
@@ -181,3 +175,10 @@ def test_report_prints_to_pdf(synth_db: Path, tmp_path: Path) -> None:
     assert pdfs[0].stat().st_size > 10_000
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     shutil.copy(pdfs[0], ARTIFACTS / pdfs[0].name)
+
+
+def test_district_map_draws_every_district(browser, server: str) -> None:  # type: ignore[no-untyped-def]
+    page = browser.new_page()
+    page.goto(server + "districts/index.html")
+    assert page.locator("svg.map path").count() == 22
+    page.close()

@@ -71,3 +71,11 @@ def test_one_error_shape(client: TestClient, url: str, status: int) -> None:
 def test_openapi_spec_describes_the_api(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     assert {"/api/areas", "/api/areas/{number}/stats"} <= set(spec["paths"])
+
+
+def test_locate_a_point(client: TestClient) -> None:
+    # Englewood: around 63rd and Halsted
+    found = client.get("/api/areas/locate", params={"lat": 41.7797, "lon": -87.6445}).json()
+    assert (found["number"], found["name"]) == (68, "Englewood")
+    lake = client.get("/api/areas/locate", params={"lat": 41.9, "lon": -87.5})  # in the lake
+    assert lake.status_code == 404 and lake.json()["ok"] is False

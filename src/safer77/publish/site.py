@@ -299,6 +299,11 @@ def _place_pages(
         "Choose one for its page.",
         rows=rows,
         data_base=f"data/{section}/",
+        map_svg=choropleth(
+            _shapes(site, level, "../"),
+            {int(p.key): float(c.incidents) for p, c in rows if c},
+            title=f"Incidents by {noun.lower()}, {_month_label(site.month)}",
+        ),
     )
     for p in site.places[level]:
         cells = site.series.get((level, p.key, "ALL"), [])

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import duckdb
+import shapely
 from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -118,6 +119,26 @@ def create_app(settings: Settings, site_dir: Path | None = None) -> FastAPI:
             needle = q.strip().lower()
             out = [a for a in out if needle == str(a.number) or needle in a.name.lower()]
         return out
+
+    @app.get("/api/areas/locate", response_model=Area, summary="The community area of a point")
+    def locate(
+        lat: Annotated[float, Query(ge=-90, le=90, description="Latitude (WGS84).")],
+        lon: Annotated[float, Query(ge=-180, le=180, description="Longitude (WGS84).")],
+    ) -> Area:
+        if "areas" not in state:
+            rows = (
+                cursor()
+                .execute(
+                    "SELECT key, name, geometry FROM boundaries WHERE kind = 'community_areas'"
+                )
+                .fetchall()
+            )
+            state["areas"] = [(int(k), str(n), shapely.from_wkb(bytes(g))) for k, n, g in rows]
+        point = shapely.Point(lon, lat)
+        for key, name, geom in state["areas"]:
+            if geom.covers(point):
+                return Area(number=key, name=name.title(), page=f"/areas/{key}-{_slug(name)}.html")
+        raise HTTPException(404, f"({lat}, {lon}) is in no community area")
 
     @app.get(
         "/api/areas/{number}/stats",
