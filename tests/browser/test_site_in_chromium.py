@@ -182,3 +182,25 @@ def test_district_map_draws_every_district(browser, server: str) -> None:  # typ
     page.goto(server + "districts/index.html")
     assert page.locator("svg.map path").count() == 22
     page.close()
+
+
+def test_search_by_street_address(browser, server: str, synth_db: Path) -> None:  # type: ignore[no-untyped-def]
+    con = connect(synth_db, read_only=True)
+    block = con.execute(  # a block the data places in Englewood only
+        "SELECT block FROM incidents GROUP BY block HAVING min(community_area) = 68 "
+        "AND max(community_area) = 68 ORDER BY count(*) DESC, block LIMIT 1"
+    ).fetchall()[0][0]
+    con.close()
+    hundreds, rest = block.split("XX ", 1)
+    page = browser.new_page()
+    watch = Watch(page, server)
+    page.goto(server + "areas/index.html")
+    page.locator("#q").fill(f"{int(hundreds) * 100 + 40} {rest.title()}")
+    page.locator("#q").press("Enter")
+    link = page.locator("#search-results a")
+    link.first.wait_for()
+    assert link.first.inner_text() == "Englewood (68)"
+    link.first.click()
+    page.wait_for_url("**/areas/68-englewood.html")
+    assert watch.problems == []
+    page.close()

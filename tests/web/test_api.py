@@ -79,3 +79,21 @@ def test_locate_a_point(client: TestClient) -> None:
     assert (found["number"], found["name"]) == (68, "Englewood")
     lake = client.get("/api/areas/locate", params={"lat": 41.9, "lon": -87.5})  # in the lake
     assert lake.status_code == 404 and lake.json()["ok"] is False
+
+
+def test_area_of_an_address(client: TestClient, synth_db: Path) -> None:
+    con = connect(synth_db, read_only=True)
+    block = con.execute(  # a block the data places in Englewood only
+        "SELECT block FROM incidents GROUP BY block HAVING min(community_area) = 68 "
+        "AND max(community_area) = 68 ORDER BY count(*) DESC, block LIMIT 1"
+    ).fetchall()[0][0]
+    con.close()
+    hundreds, rest = block.split("XX ", 1)
+    address = f"{int(hundreds) * 100 + 17} {rest.title()}, Chicago, IL"
+    found = client.get("/api/areas/by-address", params={"address": address})
+    assert found.status_code == 200, found.text
+    assert found.json()["number"] == 68
+    bad = client.get("/api/areas/by-address", params={"address": "Halsted and 63rd"})
+    assert bad.status_code == 422 and bad.json()["ok"] is False
+    nowhere = client.get("/api/areas/by-address", params={"address": "99999 N Nowhere St"})
+    assert nowhere.status_code == 404

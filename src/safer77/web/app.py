@@ -1,7 +1,7 @@
 """``create_app(settings, site_dir)``: the static site and a read-only JSON API.
 
 Every error, whatever its cause, has one shape: ``{"ok": false, "error": ..., "status": ...}``.
-The API reads public aggregates only (stored statistics and area names).
+The API answers with aggregates only (stored statistics, area names and numbers).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from safer77.config import Settings
 from safer77.errors import Safer77Error
+from safer77.geo.address import to_block
 from safer77.metrics.stats import arrest_stats
 from safer77.warehouse import connect
 
@@ -57,6 +58,7 @@ class Error(BaseModel):
 
 
 MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"  # YYYY-MM
+ADDRESS = r"^\s*[0-9]+\s+[NSEWnsew][A-Za-z]*\.?\s+\S.*$"  # number, direction, street
 
 
 def _error(status: int, message: str) -> JSONResponse:
@@ -139,6 +141,46 @@ def create_app(settings: Settings, site_dir: Path | None = None) -> FastAPI:
             if geom.covers(point):
                 return Area(number=key, name=name.title(), page=f"/areas/{key}-{_slug(name)}.html")
         raise HTTPException(404, f"({lat}, {lon}) is in no community area")
+
+    @app.get(
+        "/api/areas/by-address",
+        response_model=Area,
+        summary="The community area of a street address",
+    )
+    def by_address(
+        address: Annotated[
+            str,
+            Query(max_length=200, pattern=ADDRESS, description="e.g. 6312 S Halsted St"),
+        ],
+    ) -> Area:
+        # The data places every block it has seen; the block's most frequent area answers.
+        try:
+            block = to_block(address)
+        except Safer77Error as exc:  # shaped like an address, but not one: no such place
+            raise HTTPException(404, str(exc)) from None
+        rows = (
+            cursor()
+            .execute(
+                "SELECT community_area, count(*) AS n FROM incidents WHERE block = ? "
+                "AND community_area IS NOT NULL GROUP BY community_area ORDER BY n DESC, "
+                "community_area LIMIT 1",
+                [block],
+            )
+            .fetchall()
+        )
+        if not rows:
+            raise HTTPException(
+                404,
+                f"no incident on block {block} yet, so no area is known "
+                "for it; try a nearby number or search by area name",
+            )
+        number = int(rows[0][0])
+        found = [a for a in areas(None) if a.number == number]
+        if not found:
+            raise HTTPException(
+                404, f"block {block} is in community area {number}, which has no boundary loaded"
+            )
+        return found[0]
 
     @app.get(
         "/api/areas/{number}/stats",

@@ -31,11 +31,38 @@
       list.appendChild(li);
     });
   }
+  function note(text) {
+    list.innerHTML = "";
+    var li = document.createElement("li");
+    li.textContent = text;
+    list.appendChild(li);
+  }
+  // An address ("6312 S Halsted St") is placed by the server, from the blocks in the data.
+  var ADDRESS = /^\s*[0-9]+\s+[NSEWnsew][A-Za-z]*\.?\s+\S/;
+  function byAddress(q) {
+    if (!/^https?:$/.test(window.location.protocol)) {
+      note("Address search needs the safer77 server; search by area name or number instead.");
+      return;
+    }
+    fetch("/api/areas/by-address?address=" + encodeURIComponent(q))
+      .then(function (r) { return r.json().then(function (body) { return [r.ok, body]; }); })
+      .then(function (res) {
+        if (res[0]) {
+          show([{ name: res[1].name, number: String(res[1].number),
+                  href: res[1].page.replace(/^\//, "") }]);
+        } else {
+          note(res[1].error || "No community area found for that address.");
+        }
+      })
+      .catch(function () { note("Address search is not available here."); });
+  }
   input.addEventListener("input", function () {
+    if (ADDRESS.test(input.value)) { return; }  // wait for Enter: addresses ask the server
     load(function (areas) { show(find(areas, input.value)); });
   });
   input.form.addEventListener("submit", function (e) {
     e.preventDefault();
+    if (ADDRESS.test(input.value)) { byAddress(input.value); return; }
     load(function (areas) {
       var hits = find(areas, input.value);
       if (hits.length === 1) { window.location.href = root + hits[0].href; } else { show(hits); }
