@@ -139,3 +139,15 @@ def synth_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     compute_all(con)
     con.close()
     return db
+
+
+def block_only_in(db: Path, area: int) -> str:
+    """The busiest block that the data places in community area ``area`` alone."""
+    con = connect(db, read_only=True)
+    rows = con.execute(
+        "SELECT block FROM incidents GROUP BY block HAVING min(community_area) = ? "
+        "AND max(community_area) = ? ORDER BY count(*) DESC, block LIMIT 1",
+        [area, area],
+    ).fetchall()
+    con.close()
+    return str(rows[0][0])

@@ -19,6 +19,7 @@ from urllib.parse import urlparse
 import pytest
 import uvicorn
 
+from conftest import block_only_in
 from safer77.config import Settings
 from safer77.metrics import arrest_stats
 from safer77.publish.report import CHROMIUM_ARGS
@@ -185,12 +186,7 @@ def test_district_map_draws_every_district(browser, server: str) -> None:  # typ
 
 
 def test_search_by_street_address(browser, server: str, synth_db: Path) -> None:  # type: ignore[no-untyped-def]
-    con = connect(synth_db, read_only=True)
-    block = con.execute(  # a block the data places in Englewood only
-        "SELECT block FROM incidents GROUP BY block HAVING min(community_area) = 68 "
-        "AND max(community_area) = 68 ORDER BY count(*) DESC, block LIMIT 1"
-    ).fetchall()[0][0]
-    con.close()
+    block = block_only_in(synth_db, 68)  # a block the data places in Englewood only
     hundreds, rest = block.split("XX ", 1)
     page = browser.new_page()
     watch = Watch(page, server)

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from conftest import block_only_in
 from safer77.config import Settings
 from safer77.metrics import arrest_stats
 from safer77.warehouse import connect
@@ -82,12 +83,7 @@ def test_locate_a_point(client: TestClient) -> None:
 
 
 def test_area_of_an_address(client: TestClient, synth_db: Path) -> None:
-    con = connect(synth_db, read_only=True)
-    block = con.execute(  # a block the data places in Englewood only
-        "SELECT block FROM incidents GROUP BY block HAVING min(community_area) = 68 "
-        "AND max(community_area) = 68 ORDER BY count(*) DESC, block LIMIT 1"
-    ).fetchall()[0][0]
-    con.close()
+    block = block_only_in(synth_db, 68)  # a block the data places in Englewood only
     hundreds, rest = block.split("XX ", 1)
     address = f"{int(hundreds) * 100 + 17} {rest.title()}, Chicago, IL"
     found = client.get("/api/areas/by-address", params={"address": address})
