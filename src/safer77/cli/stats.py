@@ -7,13 +7,14 @@ import json
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import duckdb
 import typer
 from rich.table import Table
 
 from safer77.cli.common import DbOption, OutputFormat, console, errors_to_exit, out, settings
+from safer77.errors import InvalidInput
 from safer77.metrics.stats import ArrestRow, arrest_stats, compute_all, open_by_age, yoy
 from safer77.warehouse import connect
 from safer77.warehouse.fileview import connect_file
@@ -80,6 +81,11 @@ def _emit(rows: list[dict[str, object]], fmt: OutputFormat, title: str) -> None:
         out.print(table)
 
 
+class Engine(StrEnum):
+    duckdb = "duckdb"
+    spark = "spark"
+
+
 @app.command("arrests")
 def arrests(
     by: By = Level.city,
@@ -90,21 +96,43 @@ def arrests(
     fmt: Fmt = OutputFormat.table,
     db: DbOption = None,
     file: FileOption = None,
+    engine: Annotated[
+        Engine, typer.Option(help="duckdb (the warehouse or --file) or spark (--parquet).")
+    ] = Engine.duckdb,
+    parquet: Annotated[
+        Path | None,
+        typer.Option(help="Parquet folder for --engine spark (from `safer77 export parquet`)."),
+    ] = None,
+    master: Annotated[str, typer.Option(help="Spark master for --engine spark.")] = "local[2]",
 ) -> None:
     """Monthly incidents, arrests and arrest rate (proxy) with 95% Wilson intervals."""
+    query: dict[str, Any] = {
+        "by": by.value,
+        "crime_type": crime_type,
+        "category": category,
+        "from_month": from_month,
+        "to_month": to_month,
+    }
     with errors_to_exit():
-        con = _open(db, file)
-        try:
-            rows = arrest_stats(
-                con,
-                by=by.value,
-                crime_type=crime_type,
-                category=category,
-                from_month=from_month,
-                to_month=to_month,
-            )
-        finally:
-            con.close()
+        if engine is Engine.spark:
+            from safer77.metrics.spark import arrest_stats_spark, spark_session
+
+            if parquet is None:
+                raise InvalidInput(
+                    "--engine spark reads Parquet: give --parquet DIR "
+                    "(write it with `safer77 export parquet DIR`)"
+                )
+            session = spark_session(master)
+            try:
+                rows = arrest_stats_spark(session, parquet, **query)
+            finally:
+                session.stop()
+        else:
+            con = _open(db, file)
+            try:
+                rows = arrest_stats(con, **query)
+            finally:
+                con.close()
     if fmt is OutputFormat.table:
         _arrest_table(rows)
     else:

@@ -48,7 +48,7 @@ cells AS (
 rated AS (
     SELECT *,
            CASE WHEN flagged > 0 THEN CAST(arrests AS DOUBLE) / flagged END AS p,
-           3.8414588206941245 AS z2  -- 1.959963984540054 squared: the 95% normal quantile
+           CAST(3.8414588206941245 AS DOUBLE) AS z2  -- 1.959963984540054 squared (95%)
     FROM cells
     WHERE area_key IS NOT NULL  -- incidents with no district (etc.) count for the city only
 )
@@ -62,10 +62,10 @@ SELECT
     flagged,
     p AS arrest_rate,
     CASE WHEN flagged > 0 THEN GREATEST(0.0, LEAST(p,
-        (p + z2 / (2 * flagged) - SQRT(z2 * (p * (1 - p) / flagged + z2 / (4.0 * flagged * flagged))))
+        (p + z2 / (2 * flagged) - SQRT(z2 * (p * (1 - p) / flagged + z2 / (4 * CAST(flagged AS DOUBLE) * flagged))))
         / (1 + z2 / flagged))) END AS ci_low,
     CASE WHEN flagged > 0 THEN LEAST(1.0, GREATEST(p,
-        (p + z2 / (2 * flagged) + SQRT(z2 * (p * (1 - p) / flagged + z2 / (4.0 * flagged * flagged))))
+        (p + z2 / (2 * flagged) + SQRT(z2 * (p * (1 - p) / flagged + z2 / (4 * CAST(flagged AS DOUBLE) * flagged))))
         / (1 + z2 / flagged))) END AS ci_high,
     flagged < 20 AS low_n
 FROM rated

@@ -45,10 +45,10 @@ SELECT
     incidents,
     incidents_prev_year,
     CASE WHEN incidents_prev_year > 0
-         THEN 100.0 * (incidents - incidents_prev_year) / incidents_prev_year END
+         THEN CAST(100 AS DOUBLE) * (incidents - incidents_prev_year) / incidents_prev_year END
         AS incidents_change_pct,
     arrest_rate,
     arrest_rate_prev_year,
-    100.0 * (arrest_rate - arrest_rate_prev_year) AS arrest_rate_change_pts,
+    CAST(100 AS DOUBLE) * (arrest_rate - arrest_rate_prev_year) AS arrest_rate_change_pts,
     incidents < 20 OR incidents_prev_year IS NULL OR incidents_prev_year < 20 AS low_n
 FROM compared

@@ -1,0 +1,113 @@
+"""Every registered metric gives the same answer on DuckDB and on local Spark, over the same
+Parquet export (exact counts, rates to 1e-12). Skips only when Java or PySpark is absent."""
+
+from __future__ import annotations
+
+import math
+import shutil
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from safer77.metrics.engines import build_query
+from safer77.metrics.registry import METRICS
+from safer77.warehouse import connect
+from safer77.warehouse.export import export_parquet, parquet_glob
+
+pytestmark = pytest.mark.skipif(shutil.which("java") is None, reason="Java is not installed")
+
+
+@pytest.fixture(scope="module")
+def parquet(synth_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("parquet") / "incidents"
+    con = connect(synth_db, read_only=True)
+    assert export_parquet(con, out) == 20_000
+    con.close()
+    return out
+
+
+@pytest.fixture(scope="module")
+def spark() -> Any:
+    pytest.importorskip("pyspark", reason="PySpark is not installed")
+    from safer77.metrics.spark import spark_session
+
+    session = spark_session("local[2]")
+    yield session
+    session.stop()
+
+
+def _norm(value: Any) -> Any:
+    if hasattr(value, "isoformat"):
+        return value.isoformat()[:10]
+    if isinstance(value, float) or type(value).__name__ == "Decimal":
+        return float(value)
+    return value
+
+
+def _same(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
+    for x, y in zip(a, b, strict=True):
+        if isinstance(x, float) and isinstance(y, float):
+            if not math.isclose(x, y, rel_tol=1e-12, abs_tol=1e-12):
+                return False
+        elif x != y:
+            return False
+    return True
+
+
+@pytest.mark.parametrize("name", list(METRICS))
+def test_metric_is_identical_on_duckdb_and_spark(name: str, parquet: Path, spark: Any) -> None:
+    from safer77.metrics.spark import run_metric
+
+    con = duckdb.connect()
+    glob = parquet_glob(parquet).replace("'", "''")
+    con.execute(
+        f"CREATE VIEW incidents AS SELECT * FROM read_parquet('{glob}', hive_partitioning = true)"
+    )
+    ours = sorted(
+        (tuple(_norm(v) for v in r) for r in con.execute(build_query(name)).fetchall()), key=repr
+    )
+    theirs = sorted(
+        (tuple(_norm(v) for v in r) for r in run_metric(spark, parquet, name)), key=repr
+    )
+    assert len(ours) == len(theirs) > 0
+    mismatched = [(a, b) for a, b in zip(ours, theirs, strict=True) if not _same(a, b)]
+    assert mismatched == []
+
+
+def test_arrest_stats_on_spark_equal_the_warehouse(
+    synth_db: Path, parquet: Path, spark: Any
+) -> None:
+    from safer77.metrics import arrest_stats
+    from safer77.metrics.spark import arrest_stats_spark
+
+    con = connect(synth_db, read_only=True)
+    for query in (
+        {"by": "district"},
+        {
+            "by": "community-area",
+            "category": "violent",
+            "from_month": "2024-01",
+            "to_month": "2024-03",
+        },
+    ):
+        ours = arrest_stats(con, **query)
+        theirs = arrest_stats_spark(spark, parquet, **query)
+        assert [(r.month, r.key, r.incidents, r.arrests) for r in theirs] == [
+            (r.month, r.key, r.incidents, r.arrests) for r in ours
+        ]
+        assert all(
+            math.isclose(a.ci_low or 0, b.ci_low or 0, abs_tol=1e-12)
+            for a, b in zip(ours, theirs, strict=True)
+        )
+    con.close()
+
+
+def test_spark_engine_needs_parquet() -> None:
+    from typer.testing import CliRunner
+
+    from safer77.cli import app
+
+    result = CliRunner().invoke(app, ["stats", "arrests", "--engine", "spark"])
+    assert result.exit_code == 2 and "--parquet" in result.stderr
