@@ -91,7 +91,7 @@ class _Writer:
             month_label=_month_label(self.site.month),
             **ctx,
         )
-        self._write(path, html)
+        self.write(path, html)
         self.pages += 1
 
     def table(self, base: str, rows: Sequence[dict[str, Any]], description: str) -> None:
@@ -101,11 +101,11 @@ class _Writer:
             w = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
             w.writeheader()
             w.writerows(rows)
-        self._write(f"{base}.csv", buf.getvalue())
-        self._write(f"{base}.json", json.dumps(rows, indent=1, sort_keys=False) + "\n")
+        self.write(f"{base}.csv", buf.getvalue())
+        self.write(f"{base}.json", json.dumps(rows, indent=1, sort_keys=False) + "\n")
         self.files += [(f"{base}.csv", description), (f"{base}.json", description)]
 
-    def _write(self, path: str, text: str) -> None:
+    def write(self, path: str, text: str) -> None:
         target = self.out / path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
@@ -148,6 +148,24 @@ def _charts(site: SiteData, cells: Sequence[Cell], name: str) -> tuple[str, str,
     return incidents, rate, yoy
 
 
+def _series(
+    site: SiteData, level: str, key: str, ctype: str, name: str, data_base: str
+) -> dict[str, Any]:
+    """What every statistics page shows about one series: the month's cell, its change on a
+    year earlier, the monthly cells, the three charts, and where its tables are."""
+    cells = site.series.get((level, key, ctype), [])
+    incidents, rate, yoy = _charts(site, cells, name)
+    return {
+        "cell": site.cell(level, key, ctype),
+        "yoy": site.yoy.get((level, key, ctype)),
+        "cells": cells,
+        "incidents_chart": incidents,
+        "rate_chart": rate,
+        "yoy_chart": yoy,
+        "data_base": data_base,
+    }
+
+
 def _open_rows(site: SiteData, level: str, key: str) -> list[tuple[str, int]]:
     counts = site.open_age.get((level, key, "ALL"), {})
     return [(label, counts.get(label, 0)) for label, _, _ in AGE_BUCKETS]
@@ -169,7 +187,7 @@ def build_site(
     w = _Writer(out, _env(), site)
     static = resources.files("safer77.publish").joinpath("static")
     for name in ("site.css", "search.js"):
-        w._write(f"static/{name}", static.joinpath(name).read_text("utf-8"))
+        w.write(f"static/{name}", static.joinpath(name).read_text("utf-8"))
     _search_index(w, site)
     _citywide(w, site)
     for level in ("community-area", "district"):
@@ -182,7 +200,7 @@ def build_site(
     w.page("about.html", "text.html", title="About the data", body=about_body(site.loads))
     _monthly_facts(con, out, w)
     index = [{"path": p, "description": d} for p, d in sorted(w.files)]
-    w._write(
+    w.write(
         "data.json",
         json.dumps(
             {"month": site.month, "definition": "arrest_rate_proxy", "files": index}, indent=1
@@ -197,7 +215,7 @@ def _search_index(w: _Writer, site: SiteData) -> None:
         {"name": p.name, "number": p.key, "href": f"areas/{p.slug}.html"}
         for p in site.places["community-area"]
     ]
-    w._write("static/areas.js", "window.SAFER77_AREAS = " + json.dumps(entries) + ";\n")
+    w.write("static/areas.js", "window.SAFER77_AREAS = " + json.dumps(entries) + ";\n")
     w.files.append(("static/areas.js", "community areas: names, numbers, pages"))
 
 
@@ -219,8 +237,8 @@ def _href(p: Place) -> str:
 
 
 def _citywide(w: _Writer, site: SiteData) -> None:
-    cells = site.series.get(("city", "city", "ALL"), [])
-    inc, rate, yoy_svg = _charts(site, cells, "Chicago")
+    series = _series(site, "city", "city", "ALL", "Chicago", "data/city/")
+    cells = series["cells"]
     ranking = _ranking(site, "community-area", "ALL")
     values = {int(p.key): float(c.incidents) for p, c in ranking}
     shapes = _shapes(site, "community-area", "")
@@ -248,13 +266,7 @@ def _citywide(w: _Writer, site: SiteData) -> None:
         heading="Chicago, citywide",
         lede="Incidents reported to the Chicago Police Department, and how many led to an "
         "arrest, month by month.",
-        cell=site.cell("city", "city", "ALL"),
-        yoy=site.yoy.get(("city", "city", "ALL")),
-        cells=cells,
-        incidents_chart=inc,
-        yoy_chart=yoy_svg,
-        rate_chart=rate,
-        data_base="data/city/",
+        **series,
         categories=cats,
         open_age=_open_rows(site, "city", "city"),
         as_of=site.months[-1],
@@ -306,9 +318,9 @@ def _place_pages(
         ),
     )
     for p in site.places[level]:
-        cells = site.series.get((level, p.key, "ALL"), [])
-        inc, rate, yoy_svg = _charts(site, cells, p.title)
         base = f"data/{section}/{p.key}/"
+        series = _series(site, level, p.key, "ALL", p.title, base)
+        cells = series["cells"]
         w.table(base + "monthly", [_cell_row(c) for c in cells], f"{p.title}: monthly statistics")
         cats = [(t, c) for cat, t in CATEGORIES if (c := site.cell(level, p.key, cat))]
         w.table(
@@ -327,13 +339,7 @@ def _place_pages(
             title=p.title,
             heading=p.title,
             lede=f"{noun} {p.key}: incidents reported and how many led to an arrest.",
-            cell=site.cell(level, p.key, "ALL"),
-            yoy=site.yoy.get((level, p.key, "ALL")),
-            cells=cells,
-            incidents_chart=inc,
-            yoy_chart=yoy_svg,
-            rate_chart=rate,
-            data_base=base,
+            **series,
             categories=cats,
             open_age=_open_rows(site, level, p.key),
             as_of=site.months[-1],
@@ -343,10 +349,10 @@ def _place_pages(
 
 
 def _category_page(w: _Writer, site: SiteData, cat: str, title: str) -> None:
-    cells = site.series.get(("city", "city", cat), [])
-    inc, rate, yoy_svg = _charts(site, cells, title.lower())
-    ranking = _ranking(site, "community-area", cat)
     base = f"data/categories/{cat}/"
+    series = _series(site, "city", "city", cat, title.lower(), base)
+    cells = series["cells"]
+    ranking = _ranking(site, "community-area", cat)
     w.table(base + "monthly", [_cell_row(c) for c in cells], f"{title}: citywide monthly")
     w.table(
         base + "ranking",
@@ -360,13 +366,7 @@ def _category_page(w: _Writer, site: SiteData, cat: str, title: str) -> None:
         title=title,
         heading=title,
         lede=f"{title} in Chicago. See the methodology for which offences count.",
-        cell=site.cell("city", "city", cat),
-        yoy=site.yoy.get(("city", "city", cat)),
-        cells=cells,
-        incidents_chart=inc,
-        yoy_chart=yoy_svg,
-        rate_chart=rate,
-        data_base=base,
+        **series,
         categories=[],
         open_age=[],
         as_of=site.months[-1],
