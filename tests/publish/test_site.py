@@ -107,3 +107,14 @@ def test_no_names_or_row_level_data_in_public_files(site: Path) -> None:
     for path in site.rglob("*.csv"):
         header = path.read_text().splitlines()[0] if path.stat().st_size else ""
         assert not {"case_number", "block", "id", "latitude", "longitude"} & set(header.split(","))
+
+
+def test_every_table_on_every_page_can_be_downloaded(site: Path) -> None:
+    for page in site.rglob("*.html"):
+        html = page.read_text()
+        tables = len(re.findall(r"<table class=['\"]data['\"]", html))
+        links = re.findall(r"Download this table:\s*<a href=['\"]([^'\"]+)['\"]", html)
+        assert len(links) == tables, page
+        for link in links:
+            assert (page.parent / link).resolve().exists(), (page, link)
+            assert (page.parent / link.replace(".csv", ".json")).resolve().exists()

@@ -35,7 +35,10 @@ def methodology_body() -> str:
         )
     rules = ", ".join(f"{escape(t)} → {c}" for t, c in PRIMARY_TYPE_CATEGORY.items())
     parts.append(
-        "</tbody></table><p>Without an FBI code the primary type decides: "
+        "</tbody></table><p class='downloads'>Download this table: "
+        "<a href='data/methodology/categories.csv'>CSV</a> · "
+        "<a href='data/methodology/categories.json'>JSON</a></p>"
+        "<p>Without an FBI code the primary type decides: "
         f"{rules}; assault and battery count as violent only when aggravated.</p>"
         "<h2>Metrics</h2>"
     )
@@ -80,6 +83,8 @@ def about_body(loads: list[dict[str, object]]) -> str:
         "<th scope='col'>Kind</th><th scope='col'>Loaded at</th><th scope='col'>Rows read</th>"
         "<th scope='col'>New</th><th scope='col'>Updated</th><th scope='col'>Duplicates</th>"
         f"<th scope='col'>Quarantined</th></tr></thead><tbody>{rows}</tbody></table>"
+        "<p class='downloads'>Download this table: <a href='data/about/loads.csv'>CSV</a> · "
+        "<a href='data/about/loads.json'>JSON</a></p>"
         "<p>Quarantined rows were not loaded because a value could not be read; each is kept "
         "with its file, line and reason.</p>"
     )

@@ -25,7 +25,7 @@ from safer77.publish.charts import Point, line_with_band, ranked_bars, year_over
 from safer77.publish.data import Cell, Place, SiteData, load_site_data
 from safer77.publish.maps import Shape, choropleth
 from safer77.publish.pages import about_body, methodology_body
-from safer77.schema import AGE_BUCKETS
+from safer77.schema import AGE_BUCKETS, FBI_CODE_CATEGORY
 
 CATEGORIES = (
     ("violent", "Violent crime"),
@@ -196,7 +196,16 @@ def build_site(
         _category_page(w, site, cat, title)
     _unsolved(w, site)
     _report(w, site)
+    w.table(
+        "data/methodology/categories",
+        [
+            {"fbi_code": code, "category": cat, "index_crime": index}
+            for code, (cat, index) in FBI_CODE_CATEGORY.items()
+        ],
+        "FBI codes and the categories they count in",
+    )
     w.page("methodology.html", "text.html", title="Methodology", body=methodology_body())
+    w.table("data/about/loads", site.loads, "files loaded into the warehouse behind this site")
     w.page("about.html", "text.html", title="About the data", body=about_body(site.loads))
     _monthly_facts(con, out, w)
     index = [{"path": p, "description": d} for p, d in sorted(w.files)]
@@ -399,9 +408,43 @@ def _report(w: _Writer, site: SiteData) -> None:
     districts = [
         (p, c) for p in site.places["district"] if (c := site.cell("district", p.key, "ALL"))
     ]
+    base = f"data/report/{site.month}/"
+    w.table(
+        base + "categories",
+        [
+            {
+                "category": t,
+                **_cell_row(c),
+                "incidents_prev_year": y and y["incidents_prev_year"],
+                "incidents_change_pct": y and y["incidents_change_pct"],
+            }
+            for t, c, y in cats
+        ],
+        "report: categories and change on a year earlier",
+    )
+    w.table(
+        base + "movers",
+        [
+            {
+                "community_area": pl.place.key,
+                "name": pl.place.name,
+                "incidents": y["incidents"],
+                "incidents_prev_year": y["incidents_prev_year"],
+                "incidents_change_pct": y["incidents_change_pct"],
+            }
+            for pl, y in movers[:10]
+        ],
+        "report: community areas with the largest changes",
+    )
+    w.table(
+        base + "districts",
+        [{"district": p.key, **_cell_row(c)} for p, c in districts],
+        "report: districts",
+    )
     w.page(
         f"report/{site.month}.html",
         "report.html",
+        data_base=base,
         title=f"Report {site.month}",
         cell=site.cell("city", "city", "ALL"),
         yoy=site.yoy.get(("city", "city", "ALL")),
