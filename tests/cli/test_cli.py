@@ -162,3 +162,10 @@ def test_stats_from_file_counts_repeats_the_warehouse_removes(
     _, from_file, _ = invoke("stats", "arrests", "--format", "json", "--file", str(path))
     assert json.loads(from_db)[0]["incidents"] == 2  # the load keeps one row per ID
     assert json.loads(from_file)[0]["incidents"] == 3  # the quick look counts every row
+
+
+def test_month_zero_is_refused(tmp_path: Path, write_csv: WriteCsv) -> None:
+    db = str(tmp_path / "w.duckdb")
+    assert invoke("ingest", "crimes", str(write_csv("m.csv", [portal_row()])), "--db", db)[0] == 0
+    code, _, err = invoke("stats", "arrests", "--from", "0000-01", "--db", db)
+    assert code == 2 and "--from" in err

@@ -21,7 +21,12 @@ def test_api_conforms_to_its_spec(synth_db: Path) -> None:
         for operation in operations:
 
             @given(case=operation.as_strategy())
-            @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+            @settings(
+                max_examples=80,
+                deadline=None,
+                derandomize=True,
+                suppress_health_check=list(HealthCheck),
+            )
             def check(case: schemathesis.Case) -> None:
                 response = case.call(session=client)
                 assert response.status_code < 500, (case.path, case.query, response.text)

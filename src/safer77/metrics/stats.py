@@ -42,7 +42,7 @@ def parse_month(text: str | None, option: str) -> date | None:
     """'YYYY-MM' → the first day of that month."""
     if text is None:
         return None
-    if not re.fullmatch(r"\d{4}-\d{2}", text) or not 1 <= int(text[5:]) <= 12:
+    if not re.fullmatch(r"[1-9]\d{3}-(0[1-9]|1[0-2])", text):
         raise InvalidInput(f"{option} must be a month like 2024-05, got {text!r}")
     return date(int(text[:4]), int(text[5:]), 1)
 

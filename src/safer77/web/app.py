@@ -57,7 +57,7 @@ class Error(BaseModel):
     status: int
 
 
-MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"  # YYYY-MM
+MONTH = r"^[1-9]\d{3}-(0[1-9]|1[0-2])$"  # YYYY-MM, years 1000-9999
 ADDRESS = r"^\s*[0-9]+\s+[NSEWnsew][A-Za-z]*\.?\s+\S.*$"  # number, direction, street
 
 
