@@ -11,12 +11,19 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import duckdb
+import hypothesis
 import pytest
 
 from safer77.schema import PORTAL_CSV_HEADER
 from safer77.warehouse import connect, load_incidents
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# CI explores the same examples every run (a red CI must be reproducible); local runs explore
+# new ones each time.
+hypothesis.settings.register_profile("ci", derandomize=True, deadline=None)
+if os.environ.get("SAFER77_CI"):
+    hypothesis.settings.load_profile("ci")
 
 
 def shared_data_dir() -> Path:
