@@ -169,3 +169,21 @@ def test_month_zero_is_refused(tmp_path: Path, write_csv: WriteCsv) -> None:
     assert invoke("ingest", "crimes", str(write_csv("m.csv", [portal_row()])), "--db", db)[0] == 0
     code, _, err = invoke("stats", "arrests", "--from", "0000-01", "--db", db)
     assert code == 2 and "--from" in err
+
+
+def test_stats_for_one_agency(write_csv: WriteCsv, tmp_path: Path) -> None:
+    cpd = [portal_row(id=str(i), arrest="true") for i in range(1, 6)]
+    other = [portal_row(id=str(i), district="002") for i in range(1, 4)]
+    both, alone = str(tmp_path / "both.duckdb"), str(tmp_path / "alone.duckdb")
+    assert invoke("ingest", "crimes", str(write_csv("cpd.csv", cpd)), "--db", both)[0] == 0
+    path = str(write_csv("other.csv", other))
+    assert invoke("ingest", "crimes", path, "--db", both, "--agency", "Metra PD")[0] == 0
+    assert invoke("ingest", "crimes", path, "--db", alone, "--agency", "Metra PD")[0] == 0
+    for by in ("city", "district"):
+        _, scoped, _ = invoke(
+            "stats", "arrests", "--by", by, "--agency", "Metra PD", "--format", "json", "--db", both
+        )
+        _, expected, _ = invoke("stats", "arrests", "--by", by, "--format", "json", "--db", alone)
+        assert json.loads(scoped) == json.loads(expected)
+    _, everyone, _ = invoke("stats", "arrests", "--format", "json", "--db", both)
+    assert json.loads(everyone)[0]["incidents"] == 8

@@ -85,6 +85,7 @@ def test_arrest_stats_on_spark_equal_the_warehouse(
     con = connect(synth_db, read_only=True)
     for query in (
         {"by": "district"},
+        {"by": "beat", "agency": "CPD"},  # the agency filter, transpiled too
         {
             "by": "community-area",
             "category": "violent",
@@ -111,3 +112,21 @@ def test_spark_engine_needs_parquet() -> None:
 
     result = CliRunner().invoke(app, ["stats", "arrests", "--engine", "spark"])
     assert result.exit_code == 2 and "--parquet" in result.stderr
+
+
+def test_spark_reads_csv_in_the_export_schema(
+    synth_db: Path, parquet: Path, spark: Any, tmp_path: Path
+) -> None:
+    from safer77.metrics.spark import run_metric
+    from safer77.warehouse.export import EXPORT_COLUMNS
+
+    csv = tmp_path / "incidents.csv"
+    con = connect(synth_db, read_only=True)
+    con.execute(
+        f"COPY (SELECT {', '.join(EXPORT_COLUMNS)} FROM incidents) TO '{csv}' "
+        "(HEADER, TIMESTAMPFORMAT '%Y-%m-%d %H:%M:%S', DATEFORMAT '%Y-%m-%d')"
+    )
+    con.close()
+    from_csv = sorted(map(repr, run_metric(spark, csv, "monthly_facts")))
+    from_parquet = sorted(map(repr, run_metric(spark, parquet, "monthly_facts")))
+    assert from_csv == from_parquet and len(from_csv) > 1000

@@ -406,3 +406,26 @@ def test_a_new_file_at_the_same_path_keeps_the_old_quarantine(
     assert [q["line"] for q in list_quarantine(con)] == [2]  # last month's bad row is still there
     log = con.execute("SELECT quarantined FROM load_log ORDER BY load_id").fetchall()
     assert log == [(1,), (0,)]
+
+
+def test_two_agencies_with_the_same_ids_stay_apart(
+    con: duckdb.DuckDBPyConnection, write_csv: WriteCsv
+) -> None:
+    rows = [portal_row(id=str(i)) for i in (1, 2, 3)]
+    load_incidents(con, write_csv("cpd.csv", rows))
+    other = load_incidents(con, write_csv("other.csv", rows), agency="Metra PD")
+    assert (other.loaded, other.duplicates) == (3, 0)
+    again = load_incidents(con, write_csv("other.csv", rows), agency="Metra PD")
+    assert (again.loaded, again.duplicates) == (0, 3)
+    got = con.execute(
+        "SELECT agency, count(*), count(DISTINCT incident_key), min(id), max(id) "
+        "FROM incidents GROUP BY agency ORDER BY agency"
+    ).fetchall()
+    assert got == [("CPD", 3, 3, 1, 3), ("Metra PD", 3, 3, 1, 3)]
+    cpd_keys = {
+        k
+        for (k,) in con.execute(
+            "SELECT incident_key FROM incidents WHERE agency = 'CPD'"
+        ).fetchall()
+    }
+    assert cpd_keys == {1, 2, 3}  # CPD keeps the portal IDs as keys

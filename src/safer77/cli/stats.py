@@ -101,9 +101,15 @@ def arrests(
     ] = Engine.duckdb,
     parquet: Annotated[
         Path | None,
-        typer.Option(help="Parquet folder for --engine spark (from `safer77 export parquet`)."),
+        typer.Option(
+            help="Parquet (from `safer77 export parquet`) or CSV in the same columns, "
+            "for --engine spark."
+        ),
     ] = None,
     master: Annotated[str, typer.Option(help="Spark master for --engine spark.")] = "local[2]",
+    agency: Annotated[
+        str | None, typer.Option(help="Only this agency's incidents (default: every agency).")
+    ] = None,
 ) -> None:
     """Monthly incidents, arrests and arrest rate (proxy) with 95% Wilson intervals."""
     query: dict[str, Any] = {
@@ -112,6 +118,7 @@ def arrests(
         "category": category,
         "from_month": from_month,
         "to_month": to_month,
+        "agency": agency,
     }
     with errors_to_exit():
         if engine is Engine.spark:

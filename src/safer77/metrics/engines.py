@@ -8,6 +8,7 @@ text is what SQLGlot will transpile for Spark.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -41,14 +42,26 @@ def params_sql(as_of: datetime | None) -> str:
 
 
 def build_query(
-    name: str, *, materialised: dict[str, str] | None = None, as_of: datetime | None = None
+    name: str,
+    *,
+    materialised: dict[str, str] | None = None,
+    as_of: datetime | None = None,
+    agency: str | None = None,
 ) -> str:
-    """SQL for metric ``name``; ``materialised`` maps metric names to tables that hold them."""
+    """SQL for metric ``name``; ``materialised`` maps metric names to tables that hold them.
+
+    ``agency`` limits every count to one agency's incidents: the metrics then read a filtered
+    ``scoped_incidents`` instead of ``incidents``.
+    """
     materialised = materialised or {}
     ctes: list[str] = []
     body = ""
+
+    def scoped(sql: str) -> str:
+        return _FROM_INCIDENTS.sub("FROM scoped_incidents", sql) if agency else sql
+
     for n in dependency_order(name):
-        sql = METRICS[n].sql().strip().rstrip(";")
+        sql = scoped(METRICS[n].sql().strip().rstrip(";"))
         if n == name:
             body = sql
         elif n in materialised:
@@ -56,10 +69,16 @@ def build_query(
         else:
             ctes.append(f"{n} AS (\n{sql}\n)")
     if "params" in body or any("params" in METRICS[n].sql() for n in dependency_order(name)):
-        ctes.insert(0, f"params AS ({params_sql(as_of)})")
+        ctes.insert(0, f"params AS ({scoped(params_sql(as_of))})")
+    if agency:
+        quoted = "'" + agency.replace("'", "''") + "'"
+        ctes.insert(0, f"scoped_incidents AS (SELECT * FROM incidents WHERE agency = {quoted})")
     if not ctes:
         return body
     return "WITH " + ",\n".join(ctes) + f",\n{name} AS (\n{body}\n)\nSELECT * FROM {name}"
+
+
+_FROM_INCIDENTS = re.compile(r"\bFROM incidents\b")
 
 
 def run_duckdb(

@@ -44,11 +44,24 @@ def spark_session(master: str = "local[2]", app_name: str = "safer77") -> Any:
     return session
 
 
+def register_incidents(spark: Any, source: Path | str) -> None:
+    """Make ``incidents`` a view of ``source``: Parquet (a file or an export folder), or CSV
+    with a header in the export's columns (``safer77.warehouse.export.EXPORT_COLUMNS``)."""
+    from safer77.warehouse.export import EXPORT_DDL
+
+    path = str(source)
+    if path.lower().endswith((".csv", ".csv.gz")):
+        frame = spark.read.option("header", "true").schema(EXPORT_DDL).csv(path)
+    else:
+        frame = spark.read.parquet(path)
+    frame.createOrReplaceTempView("incidents")
+
+
 def run_metric(
     spark: Any, parquet: Path | str, name: str, *, as_of: datetime | None = None
 ) -> list[tuple[Any, ...]]:
     """Rows of metric ``name`` computed by Spark over the incidents in ``parquet``."""
-    spark.read.parquet(str(parquet)).createOrReplaceTempView("incidents")
+    register_incidents(spark, parquet)
     frame = spark.sql(to_spark_sql(build_query(name, as_of=as_of)))
     return [tuple(row) for row in frame.collect()]
 
@@ -62,6 +75,7 @@ def arrest_stats_spark(
     category: str | None = None,
     from_month: str | None = None,
     to_month: str | None = None,
+    agency: str | None = None,
 ) -> list[Any]:
     """:func:`safer77.metrics.stats.arrest_stats`, computed by Spark."""
     from safer77.metrics.stats import ArrestRow, crime_filter, parse_month
@@ -78,11 +92,11 @@ def arrest_stats_spark(
         where.append(f"month >= DATE '{start.isoformat()}'")
     if end:
         where.append(f"month <= DATE '{end.isoformat()}'")
-    spark.read.parquet(str(parquet)).createOrReplaceTempView("incidents")
+    register_incidents(spark, parquet)
     sql = (
         "SELECT date_format(month, 'yyyy-MM') AS m, level, area_key, crime_type, incidents, "
         "arrests, arrest_rate, ci_low, ci_high, low_n FROM ("
-        + to_spark_sql(build_query("arrest_rate_proxy"))
+        + to_spark_sql(build_query("arrest_rate_proxy", agency=agency))
         + f") AS arp WHERE {' AND '.join(where)} "
         "ORDER BY m, CAST(area_key AS INT) NULLS FIRST, area_key"
     )

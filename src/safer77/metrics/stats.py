@@ -71,8 +71,11 @@ def _check_level(by: str) -> str:
     return by
 
 
-def _source(con: duckdb.DuckDBPyConnection, metric: str) -> str:
-    """The materialised stats table if it is current, else the metric's query."""
+def _source(con: duckdb.DuckDBPyConnection, metric: str, agency: str | None = None) -> str:
+    """The materialised stats table if it is current (and no agency is asked for), else the
+    metric's query."""
+    if agency:
+        return f"({build_query(metric, agency=agency)})"
     table = STATS_TABLES[metric]
     fresh = con.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND comment = "
@@ -93,17 +96,19 @@ def arrest_stats(
     from_month: str | None = None,
     to_month: str | None = None,
     key: str | None = None,
+    agency: str | None = None,
 ) -> list[ArrestRow]:
     """Monthly incidents, arrests and arrest rate (proxy) with 95% Wilson intervals.
 
-    ``key`` limits the rows to one area of the level (e.g. community area "25").
+    ``key`` limits the rows to one area of the level (e.g. community area "25"); ``agency`` to
+    one agency's incidents (computed live: the stored tables cover every agency).
     """
     level = _check_level(by)
     ctype = crime_filter(crime_type, category)
     start, end = parse_month(from_month, "--from"), parse_month(to_month, "--to")
     sql = (
         "SELECT strftime(month, '%Y-%m'), level, area_key, crime_type, incidents, arrests, "
-        f"arrest_rate, ci_low, ci_high, low_n FROM {_source(con, 'arrest_rate_proxy')} "
+        f"arrest_rate, ci_low, ci_high, low_n FROM {_source(con, 'arrest_rate_proxy', agency)} "
         "WHERE level = ? AND crime_type = ?"
     )
     params: list[object] = [level, ctype]

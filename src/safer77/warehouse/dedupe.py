@@ -18,7 +18,7 @@ import duckdb
 #: (arrest, domestic, area numbers, coordinates) are left out so that a corrected row is an
 #: update of the same incident rather than a second incident.
 CONTENT_KEY_FIELDS = (
-    "case_number", "occurred_at", "block", "iucr", "primary_type", "description",
+    "agency", "case_number", "occurred_at", "block", "iucr", "primary_type", "description",
     "location_description",
 )  # fmt: skip
 

@@ -40,3 +40,19 @@ def export_parquet(con: duckdb.DuckDBPyConnection, folder: Path) -> int:
 def parquet_glob(folder: Path) -> str:
     """The read pattern for an exported folder (hive-style partitions)."""
     return str(folder / "**" / "*.parquet")
+
+
+#: Spark DDL of the exported columns, for readers of CSV in the export's schema.
+EXPORT_DDL = ", ".join(
+    f"{name} {kind}"
+    for name, kind in (
+        ("incident_key", "BIGINT"), ("id", "BIGINT"), ("case_number", "STRING"),
+        ("occurred_at", "TIMESTAMP"), ("month", "DATE"), ("block", "STRING"),
+        ("iucr", "STRING"), ("primary_type", "STRING"), ("description", "STRING"),
+        ("location_description", "STRING"), ("arrest", "BOOLEAN"), ("domestic", "BOOLEAN"),
+        ("beat", "INT"), ("district", "INT"), ("ward", "INT"), ("community_area", "INT"),
+        ("fbi_code", "STRING"), ("x_coordinate", "DOUBLE"), ("y_coordinate", "DOUBLE"),
+        ("updated_on", "TIMESTAMP"), ("latitude", "DOUBLE"), ("longitude", "DOUBLE"),
+        ("category", "STRING"), ("index_crime", "BOOLEAN"), ("agency", "STRING"),
+    )
+)  # fmt: skip

@@ -39,6 +39,10 @@ from safer77.warehouse.readers import (
 
 Progress = Callable[[float], None]
 
+#: The agency whose portal IDs are used as incident keys as they are; any other agency's keys
+#: are scoped by its name, so that two agencies' IDs never collide.
+DEFAULT_AGENCY = "CPD"
+
 #: Columns of ``incidents`` that come from the normalised rows, in table order.
 ROW_COLUMNS = (
     "incident_key",
@@ -107,7 +111,7 @@ def load_incidents(
     con: duckdb.DuckDBPyConnection,
     path: Path,
     *,
-    agency: str = "CPD",
+    agency: str = DEFAULT_AGENCY,
     on_progress: Progress | None = None,
 ) -> LoadResult:
     """Load one incident file (CSV, CSV.gz, JSON rows, JSON Lines or GeoJSON points).
@@ -197,12 +201,21 @@ def _insert_rows(
         raw, typed = records_relation(con, src), frozenset()
     select = staged_select(set(src.mapping), src.source_name, raw, typed)
     cols = ", ".join(ROW_COLUMNS)
+    values = cols
+    if agency != DEFAULT_AGENCY:
+        # Another agency's IDs may repeat CPD's (or a third agency's): key them by agency.
+        scoped = (
+            f"CASE WHEN incident_key IS NOT NULL THEN -CAST(('0x' || substr(md5("
+            f"{sql_str(agency + '|')} || CAST(incident_key AS VARCHAR)), 1, 15)) AS BIGINT) - 1 END"
+        )
+        values = cols.replace("incident_key", f"{scoped} AS incident_key", 1)
     done = _watch(con, on_progress)
     try:
         before = _count(con, "SELECT count(*) FROM incidents")
         con.execute(
             f"INSERT INTO incidents ({cols}, agency, source_file, load_id) "
-            f"SELECT {cols}, {sql_str(agency)}, {sql_str(file_label)}, {load_id} FROM ({select})"
+            f"SELECT {values}, {sql_str(agency)}, {sql_str(file_label)}, {load_id} "
+            f"FROM ({select})"
         )
     finally:
         done.set()
