@@ -76,16 +76,16 @@ def test_metric_is_identical_on_duckdb_and_spark(name: str, parquet: Path, spark
     assert mismatched == []
 
 
-def test_arrest_stats_on_spark_equal_the_warehouse(
+def test_stats_readers_answer_the_same_from_spark(
     synth_db: Path, parquet: Path, spark: Any
 ) -> None:
-    from safer77.metrics import arrest_stats
-    from safer77.metrics.spark import arrest_stats_spark
+    from safer77.metrics import arrest_stats, open_by_age, yoy
+    from safer77.metrics.spark import spark_warehouse
 
     con = connect(synth_db, read_only=True)
+    from_spark = spark_warehouse(spark, parquet)
     for query in (
         {"by": "district"},
-        {"by": "beat", "agency": "CPD"},  # the agency filter, transpiled too
         {
             "by": "community-area",
             "category": "violent",
@@ -93,8 +93,7 @@ def test_arrest_stats_on_spark_equal_the_warehouse(
             "to_month": "2024-03",
         },
     ):
-        ours = arrest_stats(con, **query)
-        theirs = arrest_stats_spark(spark, parquet, **query)
+        ours, theirs = arrest_stats(con, **query), arrest_stats(from_spark, **query)
         assert [(r.month, r.key, r.incidents, r.arrests) for r in theirs] == [
             (r.month, r.key, r.incidents, r.arrests) for r in ours
         ]
@@ -102,6 +101,13 @@ def test_arrest_stats_on_spark_equal_the_warehouse(
             math.isclose(a.ci_low or 0, b.ci_low or 0, abs_tol=1e-12)
             for a, b in zip(ours, theirs, strict=True)
         )
+    assert open_by_age(from_spark, by="beat") == open_by_age(con, by="beat")
+    ours_yoy, theirs_yoy = yoy(con, by="district"), yoy(from_spark, by="district")
+    assert [(r["month"], r["key"], r["incidents_prev_year"]) for r in theirs_yoy] == [
+        (r["month"], r["key"], r["incidents_prev_year"]) for r in ours_yoy
+    ]
+    scoped = spark_warehouse(spark, parquet, agency="CPD")  # the agency filter, on Spark
+    assert arrest_stats(scoped, by="beat") == arrest_stats(con, by="beat", agency="CPD")
     con.close()
 
 

@@ -7,7 +7,7 @@ import json
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import duckdb
 import typer
@@ -51,10 +51,55 @@ FileOption = Annotated[
 ]
 
 
-def _open(db: Path | None, file: Path | None) -> duckdb.DuckDBPyConnection:
+class Engine(StrEnum):
+    duckdb = "duckdb"
+    spark = "spark"
+
+
+EngineOption = Annotated[
+    Engine, typer.Option(help="duckdb (the warehouse, or --file) or spark (--parquet).")
+]
+ParquetOption = Annotated[
+    Path | None,
+    typer.Option(
+        help="Parquet (from `safer77 export parquet`) or CSV in the same columns, "
+        "for --engine spark."
+    ),
+]
+MasterOption = Annotated[str, typer.Option(help="Spark master for --engine spark.")]
+AgencyOption = Annotated[
+    str | None, typer.Option(help="Only this agency's incidents (default: every agency).")
+]
+
+
+def _open(
+    db: Path | None,
+    file: Path | None,
+    engine: Engine = Engine.duckdb,
+    parquet: Path | None = None,
+    master: str = "local[2]",
+    agency: str | None = None,
+) -> tuple[duckdb.DuckDBPyConnection, str | None]:
+    """A connection the stats readers can query, and the agency filter they still apply.
+
+    With Spark the metrics (for that agency) are computed by Spark and held in DuckDB.
+    """
+    if engine is Engine.spark:
+        from safer77.metrics.spark import spark_session, spark_warehouse
+
+        if parquet is None:
+            raise InvalidInput(
+                "--engine spark reads Parquet: give --parquet DIR "
+                "(write it with `safer77 export parquet DIR`)"
+            )
+        session = spark_session(master)
+        try:
+            return spark_warehouse(session, parquet, agency=agency), None
+        finally:
+            session.stop()
     if file is not None:
-        return connect_file(file)
-    return connect(settings(db).db, read_only=True)
+        return connect_file(file), agency
+    return connect(settings(db).db, read_only=True), agency
 
 
 def _pct(v: object) -> str:
@@ -81,11 +126,6 @@ def _emit(rows: list[dict[str, object]], fmt: OutputFormat, title: str) -> None:
         out.print(table)
 
 
-class Engine(StrEnum):
-    duckdb = "duckdb"
-    spark = "spark"
-
-
 @app.command("arrests")
 def arrests(
     by: By = Level.city,
@@ -96,50 +136,26 @@ def arrests(
     fmt: Fmt = OutputFormat.table,
     db: DbOption = None,
     file: FileOption = None,
-    engine: Annotated[
-        Engine, typer.Option(help="duckdb (the warehouse or --file) or spark (--parquet).")
-    ] = Engine.duckdb,
-    parquet: Annotated[
-        Path | None,
-        typer.Option(
-            help="Parquet (from `safer77 export parquet`) or CSV in the same columns, "
-            "for --engine spark."
-        ),
-    ] = None,
-    master: Annotated[str, typer.Option(help="Spark master for --engine spark.")] = "local[2]",
-    agency: Annotated[
-        str | None, typer.Option(help="Only this agency's incidents (default: every agency).")
-    ] = None,
+    engine: EngineOption = Engine.duckdb,
+    parquet: ParquetOption = None,
+    master: MasterOption = "local[2]",
+    agency: AgencyOption = None,
 ) -> None:
     """Monthly incidents, arrests and arrest rate (proxy) with 95% Wilson intervals."""
-    query: dict[str, Any] = {
-        "by": by.value,
-        "crime_type": crime_type,
-        "category": category,
-        "from_month": from_month,
-        "to_month": to_month,
-        "agency": agency,
-    }
     with errors_to_exit():
-        if engine is Engine.spark:
-            from safer77.metrics.spark import arrest_stats_spark, spark_session
-
-            if parquet is None:
-                raise InvalidInput(
-                    "--engine spark reads Parquet: give --parquet DIR "
-                    "(write it with `safer77 export parquet DIR`)"
-                )
-            session = spark_session(master)
-            try:
-                rows = arrest_stats_spark(session, parquet, **query)
-            finally:
-                session.stop()
-        else:
-            con = _open(db, file)
-            try:
-                rows = arrest_stats(con, **query)
-            finally:
-                con.close()
+        con, scope = _open(db, file, engine, parquet, master, agency)
+        try:
+            rows = arrest_stats(
+                con,
+                by=by.value,
+                crime_type=crime_type,
+                category=category,
+                from_month=from_month,
+                to_month=to_month,
+                agency=scope,
+            )
+        finally:
+            con.close()
     if fmt is OutputFormat.table:
         _arrest_table(rows)
     else:
@@ -186,12 +202,23 @@ def yoy_cmd(
     fmt: Fmt = OutputFormat.table,
     db: DbOption = None,
     file: FileOption = None,
+    engine: EngineOption = Engine.duckdb,
+    parquet: ParquetOption = None,
+    master: MasterOption = "local[2]",
+    agency: AgencyOption = None,
 ) -> None:
     """Change on the same month a year earlier."""
     with errors_to_exit():
-        con = _open(db, file)
+        con, scope = _open(db, file, engine, parquet, master, agency)
         try:
-            rows = yoy(con, by=by.value, crime_type=crime_type, category=category, month=month)
+            rows = yoy(
+                con,
+                by=by.value,
+                crime_type=crime_type,
+                category=category,
+                month=month,
+                agency=scope,
+            )
         finally:
             con.close()
     _emit(rows, fmt, "Year-over-year change")
@@ -204,12 +231,16 @@ def open_cmd(
     fmt: Fmt = OutputFormat.table,
     db: DbOption = None,
     file: FileOption = None,
+    engine: EngineOption = Engine.duckdb,
+    parquet: ParquetOption = None,
+    master: MasterOption = "local[2]",
+    agency: AgencyOption = None,
 ) -> None:
     """Open (no-arrest) incidents by age: 0-30, 31-90, 91-365, over 365 days."""
     with errors_to_exit():
-        con = _open(db, file)
+        con, scope = _open(db, file, engine, parquet, master, agency)
         try:
-            rows = open_by_age(con, by=by.value, category=category)
+            rows = open_by_age(con, by=by.value, category=category, agency=scope)
         finally:
             con.close()
     _emit(rows, fmt, "Open incidents by age (no arrest recorded)")

@@ -8,14 +8,18 @@ the same columns).
 from __future__ import annotations
 
 import os
+import tempfile
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import sqlglot
 
 from safer77.errors import NotFound
 from safer77.metrics.engines import build_query
+from safer77.metrics.registry import METRICS
+from safer77.metrics.stats import STATS_TABLES
 
 
 def to_spark_sql(sql: str) -> str:
@@ -66,52 +70,22 @@ def run_metric(
     return [tuple(row) for row in frame.collect()]
 
 
-def arrest_stats_spark(
-    spark: Any,
-    parquet: Path | str,
-    *,
-    by: str = "city",
-    crime_type: str | None = None,
-    category: str | None = None,
-    from_month: str | None = None,
-    to_month: str | None = None,
-    agency: str | None = None,
-) -> list[Any]:
-    """:func:`safer77.metrics.stats.arrest_stats`, computed by Spark."""
-    from safer77.metrics.stats import ArrestRow, crime_filter, parse_month
-    from safer77.schema import LEVELS
-
-    if by not in LEVELS:
-        from safer77.errors import InvalidInput
-
-        raise InvalidInput(f"unknown level {by!r}; expected one of: {', '.join(LEVELS)}")
-    ctype = crime_filter(crime_type, category).replace("'", "''")
-    where = [f"level = '{by}'", f"crime_type = '{ctype}'"]
-    start, end = parse_month(from_month, "--from"), parse_month(to_month, "--to")
-    if start:
-        where.append(f"month >= DATE '{start.isoformat()}'")
-    if end:
-        where.append(f"month <= DATE '{end.isoformat()}'")
-    register_incidents(spark, parquet)
-    sql = (
-        "SELECT date_format(month, 'yyyy-MM') AS m, level, area_key, crime_type, incidents, "
-        "arrests, arrest_rate, ci_low, ci_high, low_n FROM ("
-        + to_spark_sql(build_query("arrest_rate_proxy", agency=agency))
-        + f") AS arp WHERE {' AND '.join(where)} "
-        "ORDER BY m, CAST(area_key AS INT) NULLS FIRST, area_key"
-    )
-    return [
-        ArrestRow(
-            month=r[0],
-            by=r[1],
-            key=r[2],
-            crime_type=r[3],
-            incidents=int(r[4]),
-            arrests=None if r[5] is None else int(r[5]),
-            arrest_rate=None if r[6] is None else float(r[6]),
-            ci_low=None if r[7] is None else float(r[7]),
-            ci_high=None if r[8] is None else float(r[8]),
-            low_n=bool(r[9]),
-        )
-        for r in spark.sql(sql).collect()
-    ]
+def spark_warehouse(
+    spark: Any, source: Path | str, *, agency: str | None = None
+) -> duckdb.DuckDBPyConnection:
+    """Every public metric computed by Spark over ``source``, held in an in-memory DuckDB as
+    current ``stats_*`` tables: the usual readers (``arrest_stats``, ``yoy``, ``open_by_age``)
+    then answer from Spark's results. Only the (small) metric results leave Spark."""
+    register_incidents(spark, source)
+    con = duckdb.connect(":memory:")
+    con.execute("CREATE TABLE load_log (load_id INTEGER)")  # no loads: the stamp is '0'
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, metric in METRICS.items():
+            if not metric.public:
+                continue
+            out = Path(tmp) / name
+            spark.sql(to_spark_sql(build_query(name, agency=agency))).write.parquet(str(out))
+            table = STATS_TABLES[name]
+            con.execute(f"CREATE TABLE {table} AS SELECT * FROM read_parquet('{out}/*.parquet')")
+            con.execute(f"COMMENT ON TABLE {table} IS '0'")
+    return con

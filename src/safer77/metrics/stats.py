@@ -158,6 +158,7 @@ def yoy(
     crime_type: str | None = None,
     category: str | None = None,
     month: str | None = None,
+    agency: str | None = None,
 ) -> list[dict[str, object]]:
     """Year-over-year change per cell (all months, or one)."""
     level = _check_level(by)
@@ -165,7 +166,7 @@ def yoy(
         "SELECT strftime(month, '%Y-%m') AS month, level AS by, area_key AS key, crime_type, "
         "incidents, incidents_prev_year, incidents_change_pct, arrest_rate, "
         "arrest_rate_prev_year, arrest_rate_change_pts, low_n "
-        f"FROM {_source(con, 'yoy_change')} WHERE level = ? AND crime_type = ?"
+        f"FROM {_source(con, 'yoy_change', agency)} WHERE level = ? AND crime_type = ?"
     )
     params: list[object] = [level, crime_filter(crime_type, category)]
     m = parse_month(month, "--month")
@@ -182,13 +183,14 @@ def open_by_age(
     by: str = "city",
     category: str | None = None,
     as_of: datetime | None = None,
+    agency: str | None = None,
 ) -> list[dict[str, object]]:
     """Open (no-arrest) incidents by age bucket."""
     level = _check_level(by)
     source = (
-        f"({build_query('open_incidents_by_age', as_of=as_of)})"
+        f"({build_query('open_incidents_by_age', as_of=as_of, agency=agency)})"
         if as_of
-        else _source(con, "open_incidents_by_age")
+        else _source(con, "open_incidents_by_age", agency)
     )
     sql = (
         "SELECT level AS by, area_key AS key, crime_type, age_bucket, open_incidents "

@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 
 from safer77.sources.chicago_crimes import open_incident_source
+from safer77.warehouse.incidents import DEFAULT_AGENCY
 from safer77.warehouse.normalise import staged_select
 from safer77.warehouse.readers import csv_relation, records_relation, typed_columns
 
@@ -33,8 +34,8 @@ def connect_file(path: Path) -> duckdb.DuckDBPyConnection:
     else:
         select = staged_select(set(src.mapping), src.source_name, records_relation(con, src))
     con.execute(
-        "CREATE TEMP VIEW incidents AS SELECT * EXCLUDE (_rn, _bad_field, _reason) "
-        f"FROM ({select}) WHERE _bad_field IS NULL"
+        "CREATE TEMP VIEW incidents AS SELECT * EXCLUDE (_rn, _bad_field, _reason), "
+        f"'{DEFAULT_AGENCY}' AS agency FROM ({select}) WHERE _bad_field IS NULL"
     )
     con.execute("CREATE TEMP TABLE load_log (load_id INTEGER)")  # nothing stored: live queries
     return con
