@@ -173,8 +173,8 @@ def categorise(fbi_code: str | None, primary_type: str | None, description: str 
     return Category(cat_name, cat_name is not None)
 
 
-def category_sql(fbi: str, ptype: str, desc: str) -> tuple[str, str]:
-    """SQL expressions (category, index_crime) implementing :func:`categorise`.
+def category_sql(fbi: str, ptype: str, desc: str) -> str:
+    """SQL expression for the category of :func:`categorise` (index crime: category not NULL).
 
     Arguments are SQL expressions for the normalised FBI code, primary type and description.
     """
@@ -187,9 +187,7 @@ def category_sql(fbi: str, ptype: str, desc: str) -> tuple[str, str]:
         f"OR upper(coalesce({desc},'')) LIKE '%INVOLUNTARY%') THEN NULL "
         f"ELSE (CASE {ptype} {pt_cases} END) END"
     )
-    category = f"CASE WHEN {fbi} IS NOT NULL THEN (CASE {fbi} {fbi_cases} END) ELSE {by_type} END"
-    index_crime = f"coalesce(({category}) IS NOT NULL, false)"
-    return category, index_crime
+    return f"CASE WHEN {fbi} IS NOT NULL THEN (CASE {fbi} {fbi_cases} END) ELSE {by_type} END"
 
 
 def primary_type_from_iucr_sql(iucr: str) -> str:

@@ -38,14 +38,14 @@ def settings(db: Path | None = None) -> Settings:
 
 
 def run(fn: Callable[[], T]) -> T:
-    """Call ``fn``; a :class:`Safer77Error` becomes one red line on stderr and its exit code."""
+    """Call ``fn`` under :func:`errors_to_exit`."""
     with errors_to_exit():
         return fn()
 
 
 @contextmanager
 def errors_to_exit() -> Iterator[None]:
-    """Context-manager form of :func:`run`."""
+    """A :class:`Safer77Error` (or a DuckDB error) becomes one red line and its exit code."""
     try:
         yield
     except Safer77Error as exc:

@@ -10,8 +10,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from safer77.cli.common import DbOption, console, errors_to_exit, settings
 from safer77.config import Settings
-from safer77.metrics.stats import compute_all
-from safer77.publish.data import stats_are_current
+from safer77.metrics.stats import compute_all, stats_are_current
 from safer77.publish.site import BuildResult, build_site
 from safer77.warehouse import connect
 

@@ -14,6 +14,7 @@ from safer77.errors import InvalidInput
 from safer77.metrics.engines import build_query, run_duckdb
 from safer77.metrics.registry import METRICS
 from safer77.schema import CATEGORIES, LEVELS
+from safer77.warehouse.db import count
 
 #: Tables that :func:`compute_all` writes, one per public metric.
 STATS_TABLES = {name: f"stats_{name}" for name, m in METRICS.items() if m.public}
@@ -71,20 +72,31 @@ def _check_level(by: str) -> str:
     return by
 
 
+def _stamp(con: duckdb.DuckDBPyConnection) -> str:
+    """The id of the last load: stored statistics carry it as their table comment."""
+    return str(count(con, "SELECT max(load_id) FROM load_log"))
+
+
+def _is_current(con: duckdb.DuckDBPyConnection, metric: str) -> bool:
+    return bool(
+        count(
+            con,
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND comment = ?",
+            [STATS_TABLES[metric], _stamp(con)],
+        )
+    )
+
+
+def stats_are_current(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether every stored statistics table reflects the last load."""
+    return all(_is_current(con, metric) for metric in STATS_TABLES)
+
+
 def _source(con: duckdb.DuckDBPyConnection, metric: str, agency: str | None = None) -> str:
-    """The materialised stats table if it is current (and no agency is asked for), else the
-    metric's query."""
-    if agency:
-        return f"({build_query(metric, agency=agency)})"
-    table = STATS_TABLES[metric]
-    fresh = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND comment = "
-        "(SELECT CAST(coalesce(max(load_id), 0) AS VARCHAR) FROM load_log)",
-        [table],
-    ).fetchall()
-    if fresh and fresh[0][0]:
-        return table
-    return f"({build_query(metric)})"
+    """The stored table if it is current (and no agency is asked for), else the query."""
+    if not agency and _is_current(con, metric):
+        return STATS_TABLES[metric]
+    return f"({build_query(metric, agency=agency)})"
 
 
 def arrest_stats(
@@ -209,9 +221,7 @@ def compute_all(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
     Returns row counts per table and the seconds taken.
     """
     started = time.perf_counter()
-    stamp = con.execute(
-        "SELECT CAST(coalesce(max(load_id), 0) AS VARCHAR) FROM load_log"
-    ).fetchall()[0][0]
+    stamp = _stamp(con)
     counts: dict[str, object] = {}
     con.execute("BEGIN TRANSACTION")
     try:

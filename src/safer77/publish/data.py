@@ -16,7 +16,7 @@ import duckdb
 import shapely
 
 from safer77.errors import NotFound
-from safer77.metrics.stats import STATS_TABLES, compute_all
+from safer77.metrics.stats import compute_all, stats_are_current
 from safer77.publish.maps import Shape
 
 LEVEL_KIND = {"community-area": "community_areas", "district": "districts"}
@@ -70,18 +70,6 @@ class SiteData:
 
 def slugify(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
-
-
-def stats_are_current(con: duckdb.DuckDBPyConnection) -> bool:
-    """Whether every stored statistics table reflects the last load."""
-    stamp = con.execute(
-        "SELECT CAST(coalesce(max(load_id), 0) AS VARCHAR) FROM load_log"
-    ).fetchall()
-    fresh = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name LIKE 'stats_%' AND comment = ?",
-        [stamp[0][0]],
-    ).fetchall()[0][0]
-    return int(fresh) >= len(STATS_TABLES)
 
 
 def load_site_data(con: duckdb.DuckDBPyConnection, month: str | None = None) -> SiteData:

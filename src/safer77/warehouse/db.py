@@ -136,6 +136,15 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(stmt)
 
 
+def count(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> int:
+    """The single number a query returns (0 for NULL or no row).
+
+    Always ``fetchall``: DuckDB keeps a ``fetchone`` result open, which blocks the connection.
+    """
+    rows = con.execute(sql, params or []).fetchall()
+    return int(rows[0][0]) if rows and rows[0][0] is not None else 0
+
+
 def next_load_id(con: duckdb.DuckDBPyConnection) -> int:
     rows = con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM load_log").fetchall()
     return int(rows[0][0]) if rows else 1

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import duckdb
 
+from safer77.warehouse.db import count
+
 #: The fields that identify an incident without an ID. Fields that a later export may correct
 #: (arrest, domestic, area numbers, coordinates) are left out so that a corrected row is an
 #: update of the same incident rather than a second incident.
@@ -35,11 +37,6 @@ def _concat(fields: tuple[str, ...]) -> str:
     return (
         "concat_ws('|', " + ", ".join(f"coalesce(CAST({f} AS VARCHAR), '')" for f in fields) + ")"
     )
-
-
-def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
-    rows = con.execute(sql).fetchall()
-    return int(rows[0][0]) if rows and rows[0][0] is not None else 0
 
 
 def content_keys(con: duckdb.DuckDBPyConnection, load_id: int) -> None:
@@ -65,8 +62,8 @@ def resolve_duplicates(
 ) -> tuple[int, int]:
     """Keep one row per key by the module's rules; return (updated, duplicates)."""
     new = f"load_id = {int(load_id)}"
-    n_new = _count(con, f"SELECT count(*) FROM incidents WHERE {new}")
-    repeats = _count(con, f"SELECT count(DISTINCT incident_key) FROM incidents WHERE {new}") < n_new
+    n_new = count(con, f"SELECT count(*) FROM incidents WHERE {new}")
+    repeats = count(con, f"SELECT count(DISTINCT incident_key) FROM incidents WHERE {new}") < n_new
     con.execute(
         f"CREATE TEMP TABLE _problem AS SELECT incident_key FROM incidents WHERE {new} "
         "GROUP BY incident_key HAVING count(*) > 1"
@@ -79,7 +76,7 @@ def resolve_duplicates(
             f"AND incident_key IN (SELECT incident_key FROM incidents WHERE NOT {new}) "
             "EXCEPT SELECT incident_key FROM _problem"
         )
-    if not _count(con, "SELECT count(*) FROM _problem"):
+    if not count(con, "SELECT count(*) FROM _problem"):
         return 0, 0
     con.execute(
         f"CREATE TEMP TABLE _versions AS SELECT rowid AS rid, incident_key, {new} AS is_new, "
@@ -97,7 +94,7 @@ def resolve_duplicates(
         "CASE WHEN updated_on IS NULL AND is_new THEN 0 ELSE 1 END, is_new, rid) AS r "
         "FROM _versions WHERE rid NOT IN (SELECT rid FROM _losers)) WHERE r > 1"
     )
-    updated = _count(con, "SELECT count(*) FROM _losers WHERE NOT is_new")
-    dropped = _count(con, "SELECT count(*) FROM _losers WHERE is_new")
+    updated = count(con, "SELECT count(*) FROM _losers WHERE NOT is_new")
+    dropped = count(con, "SELECT count(*) FROM _losers WHERE is_new")
     con.execute("DELETE FROM incidents WHERE rowid IN (SELECT rid FROM _losers)")
     return updated, dropped

@@ -15,7 +15,7 @@ import dataclasses
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -25,7 +25,7 @@ import pyarrow as pa
 from safer77.errors import InvalidInput
 from safer77.sources.chicago_crimes import IncidentSource, open_incident_source, record_lines
 from safer77.sources.files import fingerprint
-from safer77.warehouse.db import next_load_id, sql_str
+from safer77.warehouse.db import count, next_load_id, sql_str
 from safer77.warehouse.dedupe import content_keys, resolve_duplicates
 from safer77.warehouse.geocode import assign_geography
 from safer77.warehouse.normalise import staged_select
@@ -103,9 +103,6 @@ class LoadResult:
     seconds: float
     load_id: int
 
-    def as_dict(self) -> dict[str, object]:
-        return asdict(self)
-
 
 def load_incidents(
     con: duckdb.DuckDBPyConnection,
@@ -162,11 +159,6 @@ def _load_once(
     return result
 
 
-def _count(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> int:
-    rows = con.execute(sql, params or []).fetchall()  # fetchall: fetchone leaves results open
-    return int(rows[0][0]) if rows and rows[0][0] is not None else 0
-
-
 def _watch(con: duckdb.DuckDBPyConnection, on_progress: Progress | None) -> threading.Event:
     """Report DuckDB's query progress from a side thread until the returned event is set."""
     done = threading.Event()
@@ -211,7 +203,7 @@ def _insert_rows(
         values = cols.replace("incident_key", f"{scoped} AS incident_key", 1)
     done = _watch(con, on_progress)
     try:
-        before = _count(con, "SELECT count(*) FROM incidents")
+        before = count(con, "SELECT count(*) FROM incidents")
         con.execute(
             f"INSERT INTO incidents ({cols}, agency, source_file, load_id) "
             f"SELECT {values}, {sql_str(agency)}, {sql_str(file_label)}, {load_id} "
@@ -223,14 +215,14 @@ def _insert_rows(
         con.execute(f"CREATE TEMP TABLE _reject_lines AS {reject_lines_sql('_rej')}")
         if src.timestamp_format is not None:
             dates = [src.mapping[c] for c in ("date", "updated_on") if c in src.mapping]
-            refused = _count(
+            refused = count(
                 con,
                 "SELECT count(*) FROM _rej WHERE error_type = 'CAST' AND column_name IN "
                 f"({', '.join(sql_str(d) for d in dates)})",
             )
             if refused:
                 raise _MixedDateLayouts
-    return _count(con, "SELECT count(*) FROM incidents") - before
+    return count(con, "SELECT count(*) FROM incidents") - before
 
 
 def _quarantine_bad_rows(
@@ -241,7 +233,7 @@ def _quarantine_bad_rows(
         "CREATE TEMP TABLE _q (load_id INTEGER, file VARCHAR, line BIGINT, field VARCHAR, "
         "reason VARCHAR, value VARCHAR)"
     )
-    n_bad = _count(
+    n_bad = count(
         con,
         "SELECT count(*) FROM incidents WHERE load_id = ? AND _bad_field IS NOT NULL",
         [load_id],
@@ -270,7 +262,7 @@ def _quarantine_bad_rows(
         rns = {int(r[0]) for r in con.execute("SELECT _rn FROM _numbered").fetchall()}
         if src.format == "csv":
             refused = {int(r[0]) for r in con.execute("SELECT line FROM _reject_lines").fetchall()}
-            accepted = _count(con, f"SELECT count(*) FROM incidents WHERE load_id = {load_id}")
+            accepted = count(con, f"SELECT count(*) FROM incidents WHERE load_id = {load_id}")
             lines = record_lines(src, rns, accepted, refused)
         else:
             lines = {rn: rn for rn in rns}
@@ -300,10 +292,10 @@ def _load(
 ) -> LoadResult:
     started_at = datetime.now()
     load_id = next_load_id(con)
-    had_rows = _count(con, "SELECT count(*) FROM incidents") > 0
+    had_rows = count(con, "SELECT count(*) FROM incidents") > 0
     inserted = _insert_rows(con, src, load_id, file_label, agency, on_progress)
     n_bad = _quarantine_bad_rows(con, src, load_id, file_label)
-    if _count(
+    if count(
         con, f"SELECT count(*) FROM incidents WHERE load_id = {load_id} AND incident_key IS NULL"
     ):
         content_keys(con, load_id)
@@ -313,7 +305,7 @@ def _load(
     content_id = fingerprint(src.path)
     replace_quarantine(con, file_label, content_id)
 
-    n_rejects = _count(con, "SELECT count(*) FROM _reject_lines")
+    n_rejects = count(con, "SELECT count(*) FROM _reject_lines")
     read = inserted + n_rejects
     quarantined = n_bad + n_rejects
     loaded = inserted - n_bad - dropped - updated

@@ -158,7 +158,7 @@ def staged_select(
     )
     code = " ".join(f"WHEN {cond} THEN {i}" for i, (cond, _, _) in enumerate(bad, start=1))
     lvl3 = ["*", f"CASE {code} END AS _bad"]
-    category, _ = category_sql("n_fbi", "n_ptype", _v("description"))
+    category = category_sql("n_fbi", "n_ptype", _v("description"))
 
     # Level 4: output columns.
     field_case = " ".join(

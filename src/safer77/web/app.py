@@ -24,6 +24,7 @@ from safer77.config import Settings
 from safer77.errors import Safer77Error
 from safer77.geo.address import to_block
 from safer77.metrics.stats import arrest_stats
+from safer77.publish.data import slugify
 from safer77.warehouse import connect
 
 
@@ -222,6 +223,4 @@ def create_app(settings: Settings, site_dir: Path | None = None) -> FastAPI:
 
 
 def _slug(name: str) -> str:
-    from safer77.publish.data import slugify
-
     return slugify(name.title())
