@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -45,6 +46,46 @@ class Settings(BaseSettings):
         default="6GB",
         description="DuckDB memory limit for loads and queries (keeps peak memory bounded).",
     )
+    database_url: str = Field(
+        default="sqlite:///safer77-service.db",
+        description=(
+            "SQLAlchemy URL of the case-management service's database (SQLite file by default; "
+            "production: postgresql+psycopg://user@host:5432/db)."
+        ),
+    )
+    environment: Literal["development", "production"] = Field(
+        default="development",
+        description="`production` refuses the insecure default secret key.",
+    )
+    secret_key: str = Field(
+        default="dev-insecure-secret-change-me-0000000000",
+        description="Key that signs the service's login tokens (at least 32 characters).",
+    )
+    token_minutes: int = Field(
+        default=60, ge=1, description="Minutes a service login token stays valid."
+    )
+    login_attempts: int = Field(
+        default=5,
+        ge=1,
+        description="Failed logins allowed per user name and client within `login_window`.",
+    )
+    login_window: int = Field(
+        default=300, ge=1, description="Seconds over which failed logins are counted."
+    )
+    inactivity_days: int = Field(
+        default=30,
+        ge=1,
+        description="An open case with no activity for this many days raises an alert.",
+    )
+    lab_backlog_days: int = Field(
+        default=30,
+        ge=1,
+        description="Evidence waiting at the lab longer than this is in the backlog view.",
+    )
+    service_port: int = Field(default=8078, description="Port `safer77 service serve` listens on.")
+
+
+INSECURE_SECRET = "dev-insecure-secret-change-me-0000000000"
 
 
 def get_settings(**overrides: object) -> Settings:

@@ -1,0 +1,123 @@
+"""``create_app(settings)``: the case-management and accountability service.
+
+Every error has one JSON shape, ``{"ok": false, "error": ..., "status": ...}``. Every route
+declares a permission (or ``PUBLIC``); every write and every read of a restricted record leaves
+an audit row in the same transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from safer77.config import Settings
+from safer77.errors import Conflict, InvalidInput, NotFound, Safer77Error
+from safer77.service.auth import (
+    Forbidden,
+    LoginLimiter,
+    TooManyAttempts,
+    Unauthorized,
+    check_secret,
+)
+from safer77.service.db import check_migrated, make_engine, session_factory
+from safer77.service.routes import ROUTERS
+
+log = logging.getLogger("safer77.service")
+
+STATUS: list[tuple[type[Exception], int]] = [
+    (Unauthorized, 401),
+    (Forbidden, 403),
+    (NotFound, 404),
+    (Conflict, 409),
+    (InvalidInput, 422),
+    (TooManyAttempts, 429),
+]
+
+
+def error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(
+        {"ok": False, "error": message, "status": status}, status_code=status, headers=headers
+    )
+
+
+def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
+    """The service app. ``engine`` defaults to one built from ``settings.database_url``; the
+    database must have been migrated (``safer77 service db upgrade``)."""
+    check_secret(settings)
+    engine = engine or make_engine(settings.database_url)
+    check_migrated(engine)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="safer77 service",
+        version="1",
+        description="Case management, evidence, caseload, UCR clearance and the 30-day "
+        "release clock. Sign in at POST /auth/token and send the token as a Bearer header.",
+        lifespan=lifespan,
+        responses={
+            401: {"description": "Not signed in"},
+            403: {"description": "Role lacks the permission"},
+            422: {"description": "Invalid input"},
+        },
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessions = session_factory(engine)
+    app.state.limiter = LoginLimiter(settings.login_attempts, settings.login_window)
+    for router in ROUTERS:
+        app.include_router(router)
+
+    @app.exception_handler(Safer77Error)
+    async def _library(_: Request, exc: Safer77Error) -> JSONResponse:
+        for kind, status in STATUS:
+            if isinstance(exc, kind):
+                headers = None
+                if isinstance(exc, TooManyAttempts):
+                    headers = {"Retry-After": str(exc.retry_after)}
+                elif isinstance(exc, Unauthorized):
+                    headers = {"WWW-Authenticate": "Bearer"}
+                return error(status, str(exc), headers)
+        return error(400, str(exc))
+
+    @app.exception_handler(StaleDataError)
+    async def _stale(_: Request, exc: StaleDataError) -> JSONResponse:
+        return error(409, "the record was changed by someone else; reload it and try again")
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(_: Request, exc: IntegrityError) -> JSONResponse:
+        return error(409, "the change conflicts with existing records")
+
+    @app.exception_handler(OperationalError)
+    async def _operational(_: Request, exc: OperationalError) -> JSONResponse:
+        log.warning("database unavailable: %s", type(exc.orig).__name__)
+        return error(503, "the database is busy or unavailable; try again")
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        return error(422, f"{where}: {first.get('msg')}" if where else str(first.get("msg")))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return error(exc.status_code, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def _crash(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error")
+        return error(500, "internal error")
+
+    return app

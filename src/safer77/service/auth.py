@@ -1,0 +1,184 @@
+"""Passwords (argon2), signed login tokens with expiry, and a login rate limiter."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from safer77.config import INSECURE_SECRET, Settings
+from safer77.errors import Conflict, InvalidInput, Safer77Error
+from safer77.service.models import Unit, User
+from safer77.service.permissions import Role
+
+_hasher = PasswordHasher()
+ALGORITHM = "HS256"
+MIN_PASSWORD = 10
+# verified against when the user name is unknown, so timing does not reveal which names exist
+_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+
+
+class Unauthorized(Safer77Error):
+    """No valid credentials (HTTP 401)."""
+
+
+class Forbidden(Safer77Error):
+    """Signed in, but the role does not allow it (HTTP 403)."""
+
+
+class TooManyAttempts(Safer77Error):
+    """Login rate limit hit (HTTP 429)."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: what the service functions need to authorise and audit."""
+
+    user_id: int
+    role: Role
+    unit_id: int | None
+
+
+def check_secret(settings: Settings) -> None:
+    """Refuse the insecure default (or a short) secret key outside development."""
+    if settings.environment == "development":
+        return
+    if settings.secret_key == INSECURE_SECRET or len(settings.secret_key) < 32:
+        raise Safer77Error(
+            "refusing to start: SAFER77_SECRET_KEY is the insecure default or shorter than 32 "
+            "characters; set a random one, e.g. `python -c 'import secrets; "
+            "print(secrets.token_urlsafe(48))'`"
+        )
+
+
+def hash_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD:
+        raise InvalidInput(
+            f"password must have at least {MIN_PASSWORD} characters", field="password"
+        )
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def issue_token(settings: Settings, user: User, now: datetime | None = None) -> tuple[str, int]:
+    """A signed token for ``user`` and its lifetime in seconds."""
+    now = now or datetime.now(UTC)
+    ttl = settings.token_minutes * 60
+    claims = {
+        "sub": str(user.id),
+        "role": user.role,
+        "iat": int(now.timestamp()),
+        "exp": int((now + timedelta(seconds=ttl)).timestamp()),
+        "jti": secrets.token_hex(8),
+    }
+    return jwt.encode(claims, settings.secret_key, algorithm=ALGORITHM), ttl
+
+
+def read_token(settings: Settings, token: str) -> int:
+    """The user id in a valid, unexpired token; :class:`Unauthorized` otherwise."""
+    try:
+        claims = jwt.decode(
+            token, settings.secret_key, algorithms=[ALGORITHM], options={"require": ["exp", "sub"]}
+        )
+        return int(claims["sub"])
+    except jwt.ExpiredSignatureError:
+        raise Unauthorized("token expired; log in again") from None
+    except (jwt.InvalidTokenError, ValueError):
+        raise Unauthorized("invalid token") from None
+
+
+class LoginLimiter:
+    """At most ``attempts`` failed logins per key in a sliding ``window`` (seconds)."""
+
+    def __init__(self, attempts: int, window: int) -> None:
+        self.attempts = attempts
+        self.window = window
+        self._failures: dict[str, deque[float]] = defaultdict(deque)
+        self._lock = threading.Lock()
+
+    def _prune(self, key: str, now: float) -> deque[float]:
+        q = self._failures[key]
+        while q and q[0] <= now - self.window:
+            q.popleft()
+        return q
+
+    def check(self, key: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            q = self._prune(key, now)
+            if len(q) >= self.attempts:
+                retry = int(q[0] + self.window - now) + 1
+                raise TooManyAttempts(
+                    f"too many failed logins; try again in {retry} s", retry_after=retry
+                )
+
+    def failed(self, key: str) -> None:
+        with self._lock:
+            self._failures[key].append(time.monotonic())
+
+    def succeeded(self, key: str) -> None:
+        with self._lock:
+            self._failures.pop(key, None)
+
+
+def authenticate(session: Session, username: str, password: str) -> User:
+    user = session.scalars(select(User).where(User.username == username)).first()
+    ok = verify_password(user.password_hash if user else None, password)
+    if user is None or not ok or not user.active:
+        raise Unauthorized("wrong user name or password")
+    return user
+
+
+def create_user(
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    role: Role,
+    unit: str | None = None,
+) -> User:
+    """Add a user (the unit is created if new); :class:`Conflict` if the name is taken."""
+    if session.scalars(select(User).where(User.username == username)).first() is not None:
+        raise Conflict(f"user {username!r} already exists")
+    if role is Role.detective and not unit:
+        raise InvalidInput("a detective belongs to a unit", field="unit")
+    unit_id = ensure_unit(session, unit) if unit else None
+    user = User(
+        username=username,
+        password_hash=hash_password(password),
+        role=role.value,
+        unit_id=unit_id,
+        active=True,
+        created_at=datetime.now(UTC).replace(tzinfo=None),
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def ensure_unit(session: Session, name: str) -> int:
+    unit = session.scalars(select(Unit).where(Unit.name == name)).first()
+    if unit is None:
+        unit = Unit(name=name)
+        session.add(unit)
+        session.flush()
+    return unit.id

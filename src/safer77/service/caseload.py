@@ -1,0 +1,123 @@
+"""Caseload views: open cases per detective and unit, inactivity alerts, the cold-case queue,
+and clearance computed from the case records."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Literal
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from safer77.service import audit
+from safer77.service.auth import Actor
+from safer77.service.cases import scoped
+from safer77.service.clearance import Outcome
+from safer77.service.models import Case
+from safer77.service.workflow import ACTIVE, CaseStatus
+
+ACTIVE_VALUES = sorted(s.value for s in ACTIVE)
+HOMICIDE = "HOMICIDE"
+# Open homicide investigations per detective; above ``HOMICIDE_HIGH`` the gauge turns "high",
+# above ``HOMICIDE_OVER`` "over" (US guidance puts a sustainable load near 5 new cases a year).
+HOMICIDE_HIGH = 5
+HOMICIDE_OVER = 9
+
+Gauge = Literal["ok", "high", "over"]
+
+
+def gauge(open_homicides: int) -> Gauge:
+    if open_homicides > HOMICIDE_OVER:
+        return "over"
+    if open_homicides > HOMICIDE_HIGH:
+        return "high"
+    return "ok"
+
+
+@dataclass(frozen=True)
+class DetectiveLoad:
+    detective_id: int
+    unit_id: int | None
+    open_cases: int
+    open_homicides: int
+
+    @property
+    def homicide_gauge(self) -> Gauge:
+        return gauge(self.open_homicides)
+
+
+def per_detective(session: Session, actor: Actor) -> list[DetectiveLoad]:
+    sub = (
+        scoped(select(Case), actor)
+        .where(Case.status.in_(ACTIVE_VALUES), Case.lead_detective_id.is_not(None))
+        .subquery()
+    )
+    homicides = func.sum(case((sub.c.crime_type == HOMICIDE, 1), else_=0))
+    rows = session.execute(
+        select(sub.c.lead_detective_id, sub.c.unit_id, func.count(), homicides)
+        .group_by(sub.c.lead_detective_id, sub.c.unit_id)
+        .order_by(sub.c.lead_detective_id)
+    ).all()
+    audit.record(session, actor, "read", "caseload", None, count=len(rows))
+    return [DetectiveLoad(int(d), u, int(n), int(h or 0)) for d, u, n, h in rows]
+
+
+def per_unit(session: Session, actor: Actor) -> list[tuple[int | None, int]]:
+    sub = scoped(select(Case), actor).where(Case.status.in_(ACTIVE_VALUES)).subquery()
+    rows = session.execute(
+        select(sub.c.unit_id, func.count()).group_by(sub.c.unit_id).order_by(sub.c.unit_id)
+    ).all()
+    return [(u, int(n)) for u, n in rows]
+
+
+def inactive(
+    session: Session, actor: Actor, *, days: int, now: datetime | None = None
+) -> list[tuple[Case, int]]:
+    """Active cases with no recorded activity for more than ``days`` days, stalest first."""
+    now = now or audit.now()
+    stmt = scoped(select(Case), actor).where(Case.status.in_(ACTIVE_VALUES))
+    out = []
+    for item in session.scalars(stmt.order_by(Case.last_activity_at, Case.id)):
+        idle = (now - item.last_activity_at).days
+        if idle > days:
+            out.append((item, idle))
+    audit.record(session, actor, "read", "case_alerts", None, count=len(out))
+    return out
+
+
+def cold_queue(session: Session, actor: Actor, *, limit: int = 100) -> Sequence[Case]:
+    """Suspended (cold) cases, longest untouched first: the review queue."""
+    stmt = (
+        scoped(select(Case), actor)
+        .where(Case.status == CaseStatus.suspended_cold.value)
+        .order_by(Case.last_activity_at, Case.id)
+        .limit(limit)
+    )
+    cases = session.scalars(stmt).all()
+    audit.record(session, actor, "read", "cold_queue", None, count=len(cases))
+    return cases
+
+
+def outcomes(
+    session: Session, *, crime_type: str | None = None, source: str | None = None
+) -> list[Outcome]:
+    """Every founded offense with its current clearance, for :mod:`safer77.service.clearance`."""
+    stmt = select(Case.offense_at, Case.cleared_on, Case.status).where(
+        Case.status != CaseStatus.unfounded.value
+    )
+    if crime_type:
+        stmt = stmt.where(Case.crime_type == crime_type)
+    if source:
+        stmt = stmt.where(Case.source == source)
+    out = []
+    for offense_at, cleared_on, status in session.execute(stmt):
+        kind: Literal["arrest", "exceptional"] | None = None
+        if status == CaseStatus.cleared_arrest.value:
+            kind = "arrest"
+        elif status == CaseStatus.cleared_exceptional.value:
+            kind = "exceptional"
+        day: date = offense_at.date()
+        out.append(Outcome(day, cleared_on if kind else None, kind))
+    return out

@@ -1,0 +1,169 @@
+"""UCR clearance from case records (pure functions over plain outcomes).
+
+Two views, as the FBI's UCR program and researchers use them:
+
+* **month cleared** (UCR "Return A" style): clearances are counted in the period they happen,
+  whatever the offense date, so an old case cleared this month counts this month. The ratio to
+  the period's offenses is a *clearance ratio* and can exceed 100%.
+* **cohort**: the offenses of one period, and the share of them cleared within 30, 90 and 365
+  days (and to date). A window that has not fully elapsed for every offense of the cohort is
+  marked incomplete.
+
+Clearance by arrest and exceptional clearance are always counted apart. Unfounded offenses are
+not offenses and must be left out by the caller.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Literal
+
+from safer77.metrics.intervals import wilson
+
+Kind = Literal["arrest", "exceptional"]
+Grain = Literal["month", "year"]
+WINDOWS: tuple[int, ...] = (30, 90, 365)
+LOW_N = 20
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One offense: when it happened and, if cleared, when and how."""
+
+    offense_date: date
+    cleared_on: date | None = None
+    kind: Kind | None = None
+
+    def __post_init__(self) -> None:
+        if (self.cleared_on is None) != (self.kind is None):
+            raise ValueError("cleared_on and kind go together")
+
+
+def period(day: date, grain: Grain) -> str:
+    """``YYYY-MM`` or ``YYYY``."""
+    return f"{day.year:04d}-{day.month:02d}" if grain == "month" else f"{day.year:04d}"
+
+
+@dataclass
+class ClearedRow:
+    """Clearances counted in the period they happened (UCR month-cleared view)."""
+
+    period: str
+    offenses: int = 0
+    cleared: int = 0
+    cleared_arrest: int = 0
+    cleared_exceptional: int = 0
+    cleared_older: int = 0  # of ``cleared``: offenses from an earlier period
+
+    @property
+    def clearance_ratio(self) -> float | None:
+        return self.cleared / self.offenses if self.offenses else None
+
+
+def by_period_cleared(outcomes: Iterable[Outcome], grain: Grain = "month") -> list[ClearedRow]:
+    """Offenses by the period they happened and clearances by the period they were made."""
+    rows: dict[str, ClearedRow] = {}
+
+    def row(key: str) -> ClearedRow:
+        return rows.setdefault(key, ClearedRow(key))
+
+    for o in outcomes:
+        row(period(o.offense_date, grain)).offenses += 1
+        if o.cleared_on is None:
+            continue
+        r = row(period(o.cleared_on, grain))
+        r.cleared += 1
+        if o.kind == "arrest":
+            r.cleared_arrest += 1
+        else:
+            r.cleared_exceptional += 1
+        if period(o.offense_date, grain) < r.period:
+            r.cleared_older += 1
+    return [rows[k] for k in sorted(rows)]
+
+
+@dataclass
+class WindowCount:
+    """Offenses of a cohort cleared within ``days`` of the offense."""
+
+    days: int | None  # None: to date
+    cleared: int = 0
+    arrest: int = 0
+    exceptional: int = 0
+    complete: bool = True
+
+    def rate(self, offenses: int) -> float | None:
+        return self.cleared / offenses if offenses else None
+
+    def interval(self, offenses: int) -> tuple[float, float] | None:
+        return wilson(self.cleared, offenses) if offenses else None
+
+
+@dataclass
+class CohortRow:
+    """The offenses of one period and how many were cleared within each window."""
+
+    period: str
+    offenses: int = 0
+    windows: dict[str, WindowCount] = field(default_factory=dict)
+
+    @property
+    def low_n(self) -> bool:
+        return self.offenses < LOW_N
+
+
+def window_name(days: int | None) -> str:
+    return "to_date" if days is None else f"{days}d"
+
+
+def by_offense_cohort(
+    outcomes: Iterable[Outcome],
+    *,
+    as_of: date,
+    grain: Grain = "month",
+    windows: Sequence[int] = WINDOWS,
+) -> list[CohortRow]:
+    """Cohort clearance by period of offense, within each window and to ``as_of``.
+
+    A clearance after ``as_of`` is ignored (the view is as it stood that day); a window is
+    incomplete when some offense of the cohort is younger than the window on ``as_of``.
+    """
+    spans: list[int | None] = [*sorted(windows), None]
+    rows: dict[str, CohortRow] = {}
+    for o in outcomes:
+        if o.offense_date > as_of:
+            continue
+        key = period(o.offense_date, grain)
+        r = rows.get(key)
+        if r is None:
+            r = rows[key] = CohortRow(key, windows={window_name(d): WindowCount(d) for d in spans})
+        r.offenses += 1
+        cleared = o.cleared_on is not None and o.cleared_on <= as_of
+        for days in spans:
+            w = r.windows[window_name(days)]
+            if days is not None and o.offense_date + timedelta(days=days) > as_of:
+                w.complete = False
+            if not cleared or o.cleared_on is None:
+                continue
+            if days is not None and (o.cleared_on - o.offense_date).days > days:
+                continue
+            w.cleared += 1
+            if o.kind == "arrest":
+                w.arrest += 1
+            else:
+                w.exceptional += 1
+    return [rows[k] for k in sorted(rows)]
+
+
+def tally(outcomes: Iterable[Outcome]) -> dict[str, int]:
+    """Totals (offenses, cleared, by arrest, exceptional), for summaries and checks."""
+    counts: dict[str, int] = defaultdict(int)
+    for o in outcomes:
+        counts["offenses"] += 1
+        if o.kind is not None:
+            counts["cleared"] += 1
+            counts[f"cleared_{o.kind}"] += 1
+    return dict(counts)

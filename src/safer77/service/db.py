@@ -1,0 +1,84 @@
+"""The service's database: engines, sessions and Alembic migrations."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.orm import Session, sessionmaker
+
+from safer77.errors import Safer77Error
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class NotMigrated(Safer77Error):
+    """The database has no tables yet (or an old schema)."""
+
+    exit_code = 2
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """An engine for ``url``; SQLite gets foreign keys on, WAL and a busy timeout."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_con: Any, _: Any) -> None:
+            cur = dbapi_con.cursor()
+            cur.execute("PRAGMA foreign_keys=ON")
+            if ":memory:" not in url:
+                cur.execute("PRAGMA journal_mode=WAL")
+            cur.close()
+
+        return engine
+    kwargs.setdefault("pool_size", 10)
+    kwargs.setdefault("max_overflow", 20)
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_engine(url, **kwargs)
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A session whose work commits at the end of the block, or rolls back on error."""
+    with factory() as session, session.begin():
+        yield session
+
+
+def alembic_config() -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    return cfg
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Apply the migrations up to ``revision`` (idempotent)."""
+    cfg = alembic_config()
+    with engine.begin() as con:
+        cfg.attributes["connection"] = con
+        command.upgrade(cfg, revision)
+
+
+def downgrade(engine: Engine, revision: str = "base") -> None:
+    cfg = alembic_config()
+    with engine.begin() as con:
+        cfg.attributes["connection"] = con
+        command.downgrade(cfg, revision)
+
+
+def check_migrated(engine: Engine) -> None:
+    """Raise :class:`NotMigrated` unless the migrations have been applied."""
+    if "alembic_version" not in inspect(engine).get_table_names():
+        raise NotMigrated(
+            f"{engine.url.render_as_string(hide_password=True)} has no service tables; "
+            "run `safer77 service db upgrade`"
+        )

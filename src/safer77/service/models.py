@@ -1,0 +1,199 @@
+"""SQLAlchemy 2 models of the service's tables (the Alembic migrations create them)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON}
+
+
+class Unit(Base):
+    __tablename__ = "units"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Case(Base):
+    """One offense under investigation (homicides: one per victim, as UCR counts them)."""
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        UniqueConstraint("source", "source_key"),
+        Index("ix_cases_unit_status", "unit_id", "status"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_number: Mapped[str] = mapped_column(String(32), index=True)
+    source: Mapped[str] = mapped_column(String(24))  # manual, portal, cpd-homicides
+    source_key: Mapped[str] = mapped_column(String(64))
+    crime_type: Mapped[str] = mapped_column(String(64))
+    iucr: Mapped[str | None] = mapped_column(String(8))
+    offense_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    block: Mapped[str | None] = mapped_column(String(80))
+    location_description: Mapped[str | None] = mapped_column(String(80))
+    district: Mapped[int | None] = mapped_column(Integer)
+    beat: Mapped[int | None] = mapped_column(Integer)
+    community_area: Mapped[int | None] = mapped_column(Integer)
+    victim_sex: Mapped[str | None] = mapped_column(String(1))
+    victim_age: Mapped[int | None] = mapped_column(Integer)
+    summary: Mapped[str | None] = mapped_column(Text)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    lead_detective_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    status: Mapped[str] = mapped_column(String(24))
+    exceptional_code: Mapped[str | None] = mapped_column(String(1))
+    cleared_on: Mapped[date | None] = mapped_column(Date, index=True)
+    opened_at: Mapped[datetime] = mapped_column(DateTime)
+    last_activity_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    version: Mapped[int] = mapped_column(Integer)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class CaseEvent(Base):
+    """Every change to a case: who, when, what and why (the case's own history)."""
+
+    __tablename__ = "case_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # opened, transition, assignment, update, note
+    from_status: Mapped[str | None] = mapped_column(String(24))
+    to_status: Mapped[str | None] = mapped_column(String(24))
+    exceptional_code: Mapped[str | None] = mapped_column(String(1))
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
+class Assignment(Base):
+    __tablename__ = "assignments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    detective_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    assigned_at: Mapped[datetime] = mapped_column(DateTime)
+    assigned_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime)
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
+class Evidence(Base):
+    __tablename__ = "evidence"
+    __table_args__ = (UniqueConstraint("case_id", "item_number"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    item_number: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(32))
+    description: Mapped[str | None] = mapped_column(Text)
+    collected_at: Mapped[datetime] = mapped_column(DateTime)
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    lab_requested_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    lab_result_at: Mapped[datetime | None] = mapped_column(DateTime)
+    holder: Mapped[str] = mapped_column(String(80))
+    location: Mapped[str] = mapped_column(String(80))
+    version: Mapped[int] = mapped_column(Integer)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class CustodyEvent(Base):
+    """One hand-off in an item's chain of custody."""
+
+    __tablename__ = "custody_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    evidence_id: Mapped[int] = mapped_column(ForeignKey("evidence.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    from_holder: Mapped[str | None] = mapped_column(String(80))
+    to_holder: Mapped[str] = mapped_column(String(80))
+    location: Mapped[str] = mapped_column(String(80))
+    purpose: Mapped[str | None] = mapped_column(Text)
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class EvidenceFile(Base):
+    """A file attached to an item: its SHA-256 and size (the bytes live in evidence storage)."""
+
+    __tablename__ = "evidence_files"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    evidence_id: Mapped[int] = mapped_column(ForeignKey("evidence.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime)
+    uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class Release(Base):
+    """A use-of-force report or body-camera footage record and its 30-day release clock."""
+
+    __tablename__ = "releases"
+    __table_args__ = (UniqueConstraint("source", "source_key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # use_of_force, body_camera
+    source: Mapped[str] = mapped_column(String(24))
+    source_key: Mapped[str] = mapped_column(String(64))
+    incident_date: Mapped[date] = mapped_column(Date, index=True)
+    report_status: Mapped[str | None] = mapped_column(String(24))
+    district: Mapped[int | None] = mapped_column(Integer)
+    beat: Mapped[int | None] = mapped_column(Integer)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    stage: Mapped[str] = mapped_column(String(24))
+    notified_on: Mapped[date | None] = mapped_column(Date)
+    footage_received_on: Mapped[date | None] = mapped_column(Date)
+    redacted_on: Mapped[date | None] = mapped_column(Date)
+    posted_on: Mapped[date | None] = mapped_column(Date)
+    reason_code: Mapped[str | None] = mapped_column(String(24))
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    version: Mapped[int] = mapped_column(Integer)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class AuditEntry(Base):
+    """Append-only (database triggers refuse UPDATE and DELETE). No personal data: ids only."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    user_id: Mapped[int | None] = mapped_column(Integer)
+    role: Mapped[str | None] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(16))  # create, update, delete, read, login
+    entity: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)

@@ -1,0 +1,16 @@
+"""The service's routers; each route declares its permission (see ``deps.Require``)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from safer77.service.routes import accountability, audit, caseload, cases, evidence, users
+
+ROUTERS: tuple[APIRouter, ...] = (
+    users.router,
+    cases.router,
+    evidence.router,
+    caseload.router,
+    accountability.router,
+    audit.router,
+)

@@ -1,0 +1,112 @@
+"""Use-of-force and body-camera records: the 30-day release clock, overdue list, on-time %."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+
+from safer77.service import accountability as acc
+from safer77.service.audit import now
+from safer77.service.deps import AccountabilityRead, AccountabilityWrite, Responses, SessionDep
+from safer77.service.models import Release
+from safer77.service.release import due_date
+from safer77.service.schemas import (
+    OnTimeMonth,
+    OverdueItem,
+    PathId,
+    ReasonIn,
+    ReleaseCreate,
+    ReleasePublic,
+    StageIn,
+)
+
+router = APIRouter(prefix="/releases", tags=["accountability"])
+Kind = Annotated[Literal["use_of_force", "body_camera"] | None, Query()]
+NOT_FOUND: Responses = {404: {"description": "No such record"}}
+CONFLICT: Responses = {409: {"description": "Stale version or stage out of order"}}
+
+
+def public(item: Release) -> ReleasePublic:
+    return ReleasePublic.model_validate(
+        {
+            **{c: getattr(item, c) for c in ReleasePublic.model_fields if c != "due_date"},
+            "due_date": due_date(item.incident_date),
+        }
+    )
+
+
+@router.post("", status_code=201, responses=CONFLICT)
+def create(body: ReleaseCreate, actor: AccountabilityWrite, session: SessionDep) -> ReleasePublic:
+    item = acc.create_release(session, actor, **body.model_dump())
+    session.commit()
+    return public(item)
+
+
+@router.get("/overdue")
+def overdue(
+    actor: AccountabilityRead,
+    session: SessionDep,
+    as_of: date | None = None,
+    kind: Kind = None,
+) -> list[OverdueItem]:
+    """Records past their due date and not posted, with days late and a reason code."""
+    rows = acc.overdue(session, today=as_of or now().date(), kind=kind)
+    return [
+        OverdueItem(**public(item).model_dump(), days_late=late, reason=reason)
+        for item, late, reason in rows
+    ]
+
+
+@router.get("/on-time")
+def on_time(
+    actor: AccountabilityRead,
+    session: SessionDep,
+    as_of: date | None = None,
+    kind: Kind = None,
+) -> list[OnTimeMonth]:
+    """Share of releases posted on time, by the month they were due (with 95% intervals)."""
+    out = []
+    for r in acc.on_time(session, today=as_of or now().date(), kind=kind):
+        ci = r.interval
+        out.append(
+            OnTimeMonth(
+                month=r.month,
+                due=r.due,
+                on_time=r.on_time,
+                late=r.late,
+                pending=r.pending,
+                on_time_rate=r.on_time_rate,
+                ci_low=ci[0] if ci else None,
+                ci_high=ci[1] if ci else None,
+            )
+        )
+    return out
+
+
+@router.get("/{release_id}", responses=NOT_FOUND)
+def read(release_id: PathId, actor: AccountabilityRead, session: SessionDep) -> ReleasePublic:
+    return public(acc.get_release(session, release_id))
+
+
+@router.post("/{release_id}/stage", responses={**NOT_FOUND, **CONFLICT})
+def advance(
+    release_id: PathId, body: StageIn, actor: AccountabilityWrite, session: SessionDep
+) -> ReleasePublic:
+    item = acc.advance(
+        session, actor, release_id=release_id, version=body.version, stage=body.stage, on=body.on
+    )
+    session.commit()
+    return public(item)
+
+
+@router.post("/{release_id}/reason", responses={**NOT_FOUND, **CONFLICT})
+def reason(
+    release_id: PathId, body: ReasonIn, actor: AccountabilityWrite, session: SessionDep
+) -> ReleasePublic:
+    item = acc.set_reason(
+        session, actor, release_id=release_id, version=body.version, reason=body.reason_code
+    )
+    session.commit()
+    return public(item)

@@ -1,0 +1,68 @@
+"""Sign-in, the current user, and user management (admins)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from sqlalchemy import select
+
+from safer77.service import audit
+from safer77.service.auth import authenticate, create_user, issue_token
+from safer77.service.deps import PUBLIC, Me, SessionDep, UsersManage
+from safer77.service.models import User
+from safer77.service.permissions import Role
+from safer77.service.schemas import Login, TokenOut, UserCreate, UserPublic
+
+router = APIRouter(tags=["users"])
+
+
+@router.get("/health", dependencies=[PUBLIC])
+def health(session: SessionDep) -> dict[str, bool]:
+    session.execute(select(1))
+    return {"ok": True}
+
+
+@router.post(
+    "/auth/token",
+    dependencies=[PUBLIC],
+    responses={401: {"description": "Wrong credentials"}, 429: {"description": "Rate limited"}},
+)
+def login(body: Login, request: Request, session: SessionDep) -> TokenOut:
+    """Exchange a user name and password for a bearer token (rate-limited per name and client)."""
+    limiter = request.app.state.limiter
+    key = f"{body.username}|{request.client.host if request.client else '-'}"
+    limiter.check(key)
+    try:
+        user = authenticate(session, body.username, body.password)
+    except Exception:
+        limiter.failed(key)
+        raise
+    limiter.succeeded(key)
+    token, ttl = issue_token(request.app.state.settings, user)
+    audit.record(session, None, "login", "user", user.id)
+    session.commit()
+    return TokenOut(access_token=token, expires_in=ttl)
+
+
+@router.get("/me")
+def me(actor: Me, session: SessionDep) -> UserPublic:
+    return UserPublic.model_validate(session.get_one(User, actor.user_id))
+
+
+@router.get("/users")
+def list_users(actor: UsersManage, session: SessionDep) -> list[UserPublic]:
+    users = session.scalars(select(User).order_by(User.id)).all()
+    return [UserPublic.model_validate(u) for u in users]
+
+
+@router.post("/users", status_code=201, responses={409: {"description": "Name taken"}})
+def add_user(body: UserCreate, actor: UsersManage, session: SessionDep) -> UserPublic:
+    user = create_user(
+        session,
+        username=body.username,
+        password=body.password,
+        role=Role(body.role),
+        unit=body.unit,
+    )
+    audit.record(session, actor, "create", "user", user.id, role=user.role)
+    session.commit()
+    return UserPublic.model_validate(user)

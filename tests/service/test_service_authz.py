@@ -1,0 +1,134 @@
+"""The authorization matrix: every route x every role, generated from the app's routes.
+
+A route without a declared permission fails here. The expected policy is written out below as
+the specification (not read from the code under test), and each route's answer for each role
+is checked against it: 401 anonymous, 403 when the role lacks the permission, anything else
+(200, 404, 409, 422...) when it has it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+
+from safer77.service.deps import Require
+from safer77.service.permissions import ROLE_PERMISSIONS, Permission, Role
+from safer77.service.routes import ROUTERS
+from tests.service.conftest import World
+
+R, W = "read", "write"
+SPEC: dict[str, set[str]] = {
+    # permission: roles that hold it
+    "users:manage": {"admin"},
+    "cases:read": {"supervisor", "detective"},
+    "cases:write": {"supervisor", "detective"},
+    "cases:assign": {"supervisor"},
+    "evidence:read": {"supervisor", "detective"},
+    "evidence:write": {"supervisor", "detective"},
+    "caseload:read": {"supervisor", "detective"},
+    "clearance:read": {"supervisor", "analyst", "auditor"},
+    "accountability:read": {"supervisor", "analyst", "auditor"},
+    "accountability:write": {"supervisor"},
+    "audit:read": {"auditor"},
+    "me": {"admin", "supervisor", "detective", "analyst", "auditor"},
+}
+
+
+def declared(dependant: Dependant) -> list[Require]:
+    found = [d.call for d in dependant.dependencies if isinstance(d.call, Require)]
+    for sub in dependant.dependencies:
+        found += declared(sub)
+    return found
+
+
+def api_routes(client: TestClient) -> list[APIRoute]:
+    """The app's routes: those of its routers, checked against every operation in its OpenAPI
+    spec (so a route added any other way is caught too)."""
+    routes = [r for router in ROUTERS for r in router.routes if isinstance(r, APIRoute)]
+    spec = client.app.openapi()  # type: ignore[attr-defined]
+    operations = {(path, m.upper()) for path, ops in spec["paths"].items() for m in ops}
+    assert operations == {(r.path, m) for r in routes for m in r.methods}
+    return routes
+
+
+def test_policy_is_the_specified_one() -> None:
+    actual = {p.value: {r.value for r in Role if p in ROLE_PERMISSIONS[r]} for p in Permission}
+    assert actual == SPEC
+
+
+def test_every_route_declares_exactly_one_permission(client: TestClient) -> None:
+    routes = api_routes(client)
+    assert len(routes) >= 25
+    missing = [
+        f"{sorted(r.methods)} {r.path}"
+        for r in routes
+        if len({id(x) for x in declared(r.dependant)}) != 1
+    ]
+    assert missing == [], f"routes without exactly one declared permission: {missing}"
+
+
+def fill(path: str, ids: dict[str, int]) -> str:
+    return re.sub(r"\{(\w+)\}", lambda m: str(ids.get(m.group(1), "x.bin")), path)
+
+
+def test_authorization_matrix(client: TestClient, world: World) -> None:
+    sup = world.headers("supervisor")
+    case = client.post(
+        "/cases",
+        json={
+            "case_number": "JA100001",
+            "crime_type": "HOMICIDE",
+            "offense_at": "2024-01-01T00:00:00",
+            "unit": "Area 1 Homicide",
+        },
+        headers=sup,
+    ).json()
+    item = client.post(
+        f"/cases/{case['id']}/evidence",
+        json={
+            "item_number": "1",
+            "kind": "x",
+            "collected_at": "2024-01-01T01:00:00",
+            "holder": "a",
+            "location": "b",
+        },
+        headers=sup,
+    ).json()
+    rel = client.post(
+        "/releases", json={"kind": "use_of_force", "incident_date": "2024-01-01"}, headers=sup
+    ).json()
+    ids = {"case_id": case["id"], "evidence_id": item["id"], "release_id": rel["id"]}
+    checked = 0
+    for route in api_routes(client):
+        (req,) = {id(x): x for x in declared(route.dependant)}.values()
+        for method in route.methods:
+            for who in ["anonymous", *world.tokens]:
+                role = "anonymous" if who == "anonymous" else world.users[who].role
+                kwargs: dict[str, Any] = {"headers": world.headers(who)}
+                if method in {"POST", "PATCH", "PUT"}:
+                    kwargs["json"] = {}
+                r = client.request(method, fill(route.path, ids), **kwargs)
+                if req.permission is None:
+                    assert r.status_code not in (401, 403), (route.path, who, r.text)
+                elif who == "anonymous":
+                    assert r.status_code == 401, (route.path, r.text)
+                elif role in SPEC[req.permission.value]:
+                    assert r.status_code not in (401, 403, 500), (method, route.path, who, r.text)
+                else:
+                    assert r.status_code == 403, (method, route.path, who, r.text)
+                assert set(r.json()) >= {"ok", "error", "status"} if r.status_code >= 400 else True
+                checked += 1
+    assert checked >= 25 * 7
+
+
+@pytest.mark.parametrize("who", ["admin", "analyst", "auditor"])
+def test_roles_without_case_access_cannot_read_cases(
+    client: TestClient, world: World, who: str
+) -> None:
+    r = client.get("/cases", headers=world.headers(who))
+    assert r.status_code == 403 and r.json()["ok"] is False
