@@ -23,15 +23,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from safer77.config import Settings
 from safer77.service.app import create_app
-from safer77.service.auth import Actor, ensure_unit, hash_password, issue_token
+from safer77.service.auth import ensure_unit, issue_token
 from safer77.service.db import make_engine, session_factory, upgrade
 from safer77.service.models import User
-from safer77.service.permissions import Role
+from service.support import PEOPLE, World, password_hash
 
 PG_URL = os.environ.get(
     "SAFER77_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
-PASSWORD = "correct horse battery staple"
 
 
 @dataclass
@@ -87,41 +86,6 @@ def engine(backend: Backend, tmp_path: Path) -> Iterator[Engine]:
 @pytest.fixture
 def sessions(engine: Engine) -> sessionmaker[Session]:
     return session_factory(engine)
-
-
-_HASH: list[str] = []
-
-
-def password_hash() -> str:
-    if not _HASH:
-        _HASH.append(hash_password(PASSWORD))
-    return _HASH[0]
-
-
-@dataclass
-class World:
-    """One user per role (two detectives in different units) and their tokens."""
-
-    users: dict[str, User]
-    tokens: dict[str, str]
-    units: dict[str, int]
-
-    def headers(self, who: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.tokens[who]}"} if who != "anonymous" else {}
-
-    def actor(self, who: str) -> Actor:
-        u = self.users[who]
-        return Actor(user_id=u.id, role=Role(u.role), unit_id=u.unit_id)
-
-
-PEOPLE = {
-    "admin": (Role.admin, None),
-    "supervisor": (Role.supervisor, None),
-    "detective": (Role.detective, "Area 1 Homicide"),
-    "detective_b": (Role.detective, "Area 4 Homicide"),
-    "analyst": (Role.analyst, None),
-    "auditor": (Role.auditor, None),
-}
 
 
 @pytest.fixture

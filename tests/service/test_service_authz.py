@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 from safer77.service.deps import Require
 from safer77.service.permissions import ROLE_PERMISSIONS, Permission, Role
 from safer77.service.routes import ROUTERS
-from tests.service.conftest import World
+from service.support import World, seed_records
 
 R, W = "read", "write"
 SPEC: dict[str, set[str]] = {
@@ -77,32 +77,7 @@ def fill(path: str, ids: dict[str, int]) -> str:
 
 
 def test_authorization_matrix(client: TestClient, world: World) -> None:
-    sup = world.headers("supervisor")
-    case = client.post(
-        "/cases",
-        json={
-            "case_number": "JA100001",
-            "crime_type": "HOMICIDE",
-            "offense_at": "2024-01-01T00:00:00",
-            "unit": "Area 1 Homicide",
-        },
-        headers=sup,
-    ).json()
-    item = client.post(
-        f"/cases/{case['id']}/evidence",
-        json={
-            "item_number": "1",
-            "kind": "x",
-            "collected_at": "2024-01-01T01:00:00",
-            "holder": "a",
-            "location": "b",
-        },
-        headers=sup,
-    ).json()
-    rel = client.post(
-        "/releases", json={"kind": "use_of_force", "incident_date": "2024-01-01"}, headers=sup
-    ).json()
-    ids = {"case_id": case["id"], "evidence_id": item["id"], "release_id": rel["id"]}
+    ids = seed_records(client, world)
     checked = 0
     for route in api_routes(client):
         (req,) = {id(x): x for x in declared(route.dependant)}.values()

@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from safer77.service.models import AuditEntry, Case
-from tests.service.conftest import World
+from service.support import World
 
 
 def open_case(client: TestClient, world: World, who: str = "detective", **over: object) -> dict:
@@ -320,7 +320,7 @@ def test_inactivity_alerts_cold_queue_and_gauge(
 
 
 def test_login_tokens_and_rate_limit(client: TestClient, world: World) -> None:
-    from tests.service.conftest import PASSWORD
+    from service.support import PASSWORD
 
     r = client.post("/auth/token", json={"username": "analyst", "password": PASSWORD})
     assert r.status_code == 200 and r.json()["expires_in"] == 3600

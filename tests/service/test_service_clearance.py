@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from safer77.service.clearance import Outcome, by_offense_cohort, by_period_cleared, tally
 from safer77.service.models import Case
-from tests.service.conftest import World
+from service.support import World
 
 D = date
 # Twelve offenses, written out so each figure below can be checked by counting:

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from safer77.service.release import Clock, days_late, due_date, is_overdue, monthly_on_time
-from tests.service.conftest import World
+from service.support import World
 
 
 @pytest.mark.parametrize(

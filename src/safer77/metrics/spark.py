@@ -78,7 +78,7 @@ def spark_warehouse(
     then answer from Spark's results. Only the (small) metric results leave Spark."""
     register_incidents(spark, source)
     con = duckdb.connect(":memory:")
-    con.execute("CREATE TABLE load_log (load_id INTEGER)")  # no loads: the stamp is '0'
+    con.execute("CREATE TABLE load_log (load_id INTEGER, kind VARCHAR)")  # no loads: stamp 0
     with tempfile.TemporaryDirectory() as tmp:
         for name, metric in METRICS.items():
             if not metric.public:

@@ -73,8 +73,9 @@ def _check_level(by: str) -> str:
 
 
 def _stamp(con: duckdb.DuckDBPyConnection) -> str:
-    """The id of the last load: stored statistics carry it as their table comment."""
-    return str(count(con, "SELECT max(load_id) FROM load_log"))
+    """The id of the last load of incidents or boundaries (what the statistics are computed
+    from): stored statistics carry it as their table comment."""
+    return str(count(con, "SELECT max(load_id) FROM load_log WHERE kind <> 'service'"))
 
 
 def _is_current(con: duckdb.DuckDBPyConnection, metric: str) -> bool:

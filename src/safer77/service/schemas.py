@@ -12,8 +12,16 @@ from safer77.service.permissions import Role
 from safer77.service.release import OverdueReason, Stage
 from safer77.service.workflow import CaseStatus, ExceptionalCode
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+# no control characters (PostgreSQL refuses NUL; none belong in a record); tabs and newlines
+# are fine in free text
+PRINTABLE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+ONE_LINE = r"^[^\x00-\x1f\x7f]*$"
+Text = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000, pattern=PRINTABLE)
+]
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80, pattern=ONE_LINE)
+]
 CaseNumber = Annotated[
     str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Z]{1,2}[0-9]{5,7}$")
 ]
@@ -33,7 +41,7 @@ class Strict(BaseModel):
 
 class Login(Strict):
     username: Name
-    password: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    password: Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=ONE_LINE)]
 
 
 class TokenOut(BaseModel):
@@ -44,7 +52,7 @@ class TokenOut(BaseModel):
 
 class UserCreate(Strict):
     username: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_.-]{2,63}$")]
-    password: Annotated[str, StringConstraints(min_length=10, max_length=200)]
+    password: Annotated[str, StringConstraints(min_length=10, max_length=200, pattern=ONE_LINE)]
     role: Role
     unit: Name | None = None
 
@@ -164,7 +172,7 @@ class CaseDetail(CasePublic):
 
 class EvidenceCreate(Strict):
     item_number: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32, pattern=ONE_LINE)
     ]
     kind: Name
     description: Text | None = None

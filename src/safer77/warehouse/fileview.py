@@ -37,5 +37,5 @@ def connect_file(path: Path) -> duckdb.DuckDBPyConnection:
         "CREATE TEMP VIEW incidents AS SELECT * EXCLUDE (_rn, _bad_field, _reason), "
         f"'{DEFAULT_AGENCY}' AS agency FROM ({select}) WHERE _bad_field IS NULL"
     )
-    con.execute("CREATE TEMP TABLE load_log (load_id INTEGER)")  # nothing stored: live queries
+    con.execute("CREATE TEMP TABLE load_log (load_id INTEGER, kind VARCHAR)")  # none: live queries
     return con

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from safer77.service import audit
 from safer77.service.deps import AuditRead, SessionDep
 from safer77.service.models import AuditEntry
-from safer77.service.schemas import AuditOut
+from safer77.service.schemas import ONE_LINE, AuditOut
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 
@@ -19,8 +19,8 @@ router = APIRouter(prefix="/audit", tags=["audit"])
 def read_log(
     actor: AuditRead,
     session: SessionDep,
-    entity: Annotated[str | None, Query(max_length=32)] = None,
-    entity_id: Annotated[str | None, Query(max_length=64)] = None,
+    entity: Annotated[str | None, Query(max_length=32, pattern=ONE_LINE)] = None,
+    entity_id: Annotated[str | None, Query(max_length=64, pattern=ONE_LINE)] = None,
     user_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     after_id: Annotated[int, Query(ge=0, le=2**62)] = 0,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,

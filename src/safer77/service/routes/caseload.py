@@ -11,6 +11,7 @@ from safer77.service import caseload
 from safer77.service.clearance import by_offense_cohort, by_period_cleared
 from safer77.service.deps import CaseloadRead, ClearanceRead, SessionDep, SettingsDep
 from safer77.service.schemas import (
+    ONE_LINE,
     CasePublic,
     ClearedPeriod,
     CohortPeriod,
@@ -22,7 +23,7 @@ from safer77.service.schemas import (
 
 router = APIRouter(tags=["caseload", "clearance"])
 Days = Annotated[int | None, Query(ge=0, le=36500)]
-CrimeType = Annotated[str | None, Query(min_length=1, max_length=64)]
+CrimeType = Annotated[str | None, Query(min_length=1, max_length=64, pattern=ONE_LINE)]
 
 
 @router.get("/caseload/detectives")

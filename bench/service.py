@@ -1,0 +1,261 @@
+"""Service load benchmark (run by hand; not part of the tests).
+
+Starts the service in its own process(es) on loopback against PostgreSQL (a fresh schema in
+database ``test``), seeds it (2,000 cases; plus the CPD homicide file when ../shared/data is
+there), then offers an open-loop load of mixed reads and writes at a fixed rate (default 200
+requests/s for 60 s) from this process. Latency is measured from each request's *scheduled*
+send time, so a slow server cannot hide behind fewer requests (no coordinated omission).
+
+Prints requests sent, achieved rate, p50/p95/p99/max latency in ms, and errors
+(target: p99 < 100 ms, 0 errors).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import quote
+
+import httpx
+from sqlalchemy import text
+
+from safer77.service.auth import create_user
+from safer77.service.db import make_engine, session_factory, transaction, upgrade
+from safer77.service.imports import import_cpd_homicides
+from safer77.service.models import Case
+from safer77.service.permissions import Role
+
+PG = os.environ.get("SAFER77_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+SHARED = Path(
+    os.environ.get("SAFER77_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
+)
+PASSWORD = "bench password 1234"
+
+# (share, name): what a busy day of detectives and supervisors looks like, roughly
+MIX = [
+    (0.35, "read_case"),
+    (0.15, "list_cases"),
+    (0.08, "caseload"),
+    (0.07, "alerts"),
+    (0.02, "clearance"),
+    (0.20, "update_case"),
+    (0.10, "add_note"),
+    (0.03, "open_case"),
+]
+
+
+def seed(url: str, cases: int) -> list[int]:
+    engine = make_engine(url)
+    upgrade(engine)
+    sessions = session_factory(engine)
+    with transaction(sessions) as s:
+        create_user(s, username="bench", password=PASSWORD, role=Role.supervisor)
+        for n in range(cases):
+            s.add(
+                Case(
+                    case_number=f"JB{n:06d}",
+                    source="bench",
+                    source_key=str(n),
+                    crime_type="HOMICIDE" if n % 5 == 0 else "ROBBERY",
+                    offense_at=datetime(2024, 1 + n % 12, 1 + n % 28),
+                    unit_id=None,
+                    status="investigating",
+                    opened_at=datetime(2024, 1, 1),
+                    last_activity_at=datetime(2024, 6, 1),
+                )
+            )
+    homicides = SHARED / "clearance" / "cpd_homicide_clearance_status_P744333.csv"
+    if homicides.exists():
+        with transaction(sessions) as s:
+            import_cpd_homicides(s, None, homicides)
+    with sessions() as s:
+        ids = [i for (i,) in s.execute(text("SELECT id FROM cases WHERE source = 'bench'"))]
+    engine.dispose()
+    return ids
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def run_load(
+    base: str, ids: list[int], rate: float, seconds: float, rng: random.Random
+) -> dict:
+    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
+    async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as c:
+        r = await c.post("/auth/token", json={"username": "bench", "password": PASSWORD})
+        r.raise_for_status()
+        c.headers["Authorization"] = f"Bearer {r.json()['access_token']}"
+        versions = {i: 1 for i in ids}
+        writable = list(ids)
+        rng.shuffle(writable)
+        cursor = 0
+        latencies: list[float] = []
+        errors: dict[str, int] = {}
+        names = [n for _, n in MIX]
+        weights = [w for w, _ in MIX]
+
+        async def one(kind: str, scheduled: float) -> None:
+            nonlocal cursor
+            try:
+                if kind == "read_case":
+                    resp = await c.get(f"/cases/{rng.choice(ids)}")
+                elif kind == "list_cases":
+                    resp = await c.get(
+                        "/cases", params={"limit": 50, "offset": rng.randrange(0, 1500)}
+                    )
+                elif kind == "caseload":
+                    resp = await c.get("/caseload/units")
+                elif kind == "alerts":
+                    resp = await c.get("/evidence/backlog")
+                elif kind == "clearance":
+                    resp = await c.get("/clearance/cleared", params={"grain": "year"})
+                elif kind == "update_case":
+                    # writers walk a shuffled list, so two writes to one case never overlap
+                    case_id = writable[cursor % len(writable)]
+                    cursor += 1
+                    resp = await c.patch(
+                        f"/cases/{case_id}",
+                        json={"version": versions[case_id], "summary": secrets.token_hex(8)},
+                    )
+                    if resp.status_code == 200:
+                        versions[case_id] = resp.json()["version"]
+                elif kind == "add_note":
+                    resp = await c.post(f"/cases/{rng.choice(ids)}/notes", json={"text": "visit"})
+                else:
+                    resp = await c.post(
+                        "/cases",
+                        json={
+                            "case_number": f"JC{rng.randrange(10**6):06d}",
+                            "crime_type": "BURGLARY",
+                            "offense_at": "2024-05-01T10:00:00",
+                        },
+                    )
+                ok = resp.status_code < 300
+                if not ok:
+                    errors[f"{kind} {resp.status_code}"] = (
+                        errors.get(f"{kind} {resp.status_code}", 0) + 1
+                    )
+            except httpx.HTTPError as exc:
+                errors[f"{kind} {type(exc).__name__}"] = (
+                    errors.get(f"{kind} {type(exc).__name__}", 0) + 1
+                )
+            latencies.append(time.perf_counter() - scheduled)
+
+        tasks = []
+        start = time.perf_counter()
+        n = int(rate * seconds)
+        for i in range(n):
+            scheduled = start + i / rate
+            delay = scheduled - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            kind = rng.choices(names, weights)[0]
+            tasks.append(asyncio.create_task(one(kind, scheduled)))
+        await asyncio.gather(*tasks)
+        elapsed = time.perf_counter() - start
+    latencies.sort()
+
+    def pct(p: float) -> float:
+        return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000
+
+    return {
+        "requests": n,
+        "seconds": round(elapsed, 1),
+        "achieved_rate": round(n / elapsed, 1),
+        "p50_ms": round(pct(0.50), 1),
+        "p95_ms": round(pct(0.95), 1),
+        "p99_ms": round(pct(0.99), 1),
+        "max_ms": round(latencies[-1] * 1000, 1),
+        "errors": sum(errors.values()),
+        "error_kinds": errors,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rate", type=float, default=200)
+    ap.add_argument("--seconds", type=float, default=60)
+    ap.add_argument("--cases", type=int, default=2000)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=7)
+    args = ap.parse_args()
+    schema = f"bench_service_{secrets.token_hex(3)}"
+    admin = make_engine(PG)
+    with admin.begin() as con:
+        con.execute(text(f"CREATE SCHEMA {schema}"))
+    url = f"{PG}?options={quote(f'-csearch_path={schema}')}"
+    port = free_port()
+    server = None
+    try:
+        t0 = time.perf_counter()
+        ids = seed(url, args.cases)
+        print(
+            f"seeded {len(ids):,} cases (+ CPD homicides if present) "
+            f"in {time.perf_counter() - t0:.1f} s"
+        )
+        env = {
+            **os.environ,
+            "SAFER77_DATABASE_URL": url,
+            "SAFER77_ENVIRONMENT": "production",
+            "SAFER77_SECRET_KEY": secrets.token_urlsafe(48),
+        }
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--factory",
+                "safer77.service.asgi:build",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                str(args.workers),
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ],
+            env=env,
+        )
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(200):
+            try:
+                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        # a short warm-up (connection pools, first queries) is not measured
+        asyncio.run(run_load(base, ids, min(args.rate, 50), 2, random.Random(args.seed + 1)))
+        result = asyncio.run(run_load(base, ids, args.rate, args.seconds, random.Random(args.seed)))
+        result.update(rate_target=args.rate, workers=args.workers, backend="postgresql")
+        print(json.dumps(result, indent=2))
+        verdict = "meets" if result["p99_ms"] < 100 and result["errors"] == 0 else "misses"
+        print(
+            f"p99 {result['p99_ms']} ms, {result['errors']} errors: {verdict} the target "
+            "(p99 < 100 ms, 0 errors)"
+        )
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(10)
+        with admin.begin() as con:
+            con.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+if __name__ == "__main__":
+    main()

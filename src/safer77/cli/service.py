@@ -1,0 +1,293 @@
+"""``safer77 service``: the case-management service (database, users, imports, exports)."""
+
+from __future__ import annotations
+
+import csv
+import getpass
+import json
+import os
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from safer77.cli.common import DbOption, OutputFormat, console, errors_to_exit, out, warn
+from safer77.config import Settings, get_settings
+
+app = typer.Typer(help="The case-management and accountability service.", no_args_is_help=True)
+db_app = typer.Typer(help="The service's database.", no_args_is_help=True)
+user_app = typer.Typer(help="Service users.", no_args_is_help=True)
+import_app = typer.Typer(
+    help="Import real case outcomes and use-of-force reports.", no_args_is_help=True
+)
+app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
+app.add_typer(import_app, name="import")
+
+UrlOption = Annotated[
+    str | None,
+    typer.Option("--url", help="Database URL [env SAFER77_DATABASE_URL; default SQLite file]."),
+]
+
+
+def _settings(url: str | None, db: Path | None = None) -> Settings:
+    return get_settings(database_url=url, db=db)
+
+
+@db_app.command("upgrade")
+def db_upgrade(url: UrlOption = None) -> None:
+    """Create or migrate the service's tables (safe to run again)."""
+    from safer77.service.db import make_engine, upgrade
+
+    cfg = _settings(url)
+    with errors_to_exit():
+        engine = make_engine(cfg.database_url)
+        upgrade(engine)
+        engine.dispose()
+    console.print(f"database at head: {_label(cfg.database_url)}", highlight=False)
+
+
+def _label(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@app.command("serve")
+def serve(
+    url: UrlOption = None,
+    port: Annotated[int | None, typer.Option(help="Port [default 8078].")] = None,
+    host: Annotated[str | None, typer.Option(help="Address [default 127.0.0.1].")] = None,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+) -> None:
+    """Run the service (OpenAPI docs at /docs)."""
+    import uvicorn
+
+    cfg = _settings(url)
+    with errors_to_exit():
+        from safer77.service.app import create_app
+
+        app_ = create_app(cfg)
+    console.print(f"service on http://{host or cfg.host}:{port or cfg.service_port}/docs")
+    if workers > 1:
+        os.environ["SAFER77_DATABASE_URL"] = cfg.database_url
+        uvicorn.run(
+            "safer77.service.asgi:build",
+            factory=True,
+            host=host or cfg.host,
+            port=port or cfg.service_port,
+            workers=workers,
+            log_level="warning",
+        )
+        return
+    uvicorn.run(app_, host=host or cfg.host, port=port or cfg.service_port, log_level="warning")
+
+
+@user_app.command("add")
+def user_add(
+    username: Annotated[str, typer.Argument(help="Login name.")],
+    role: Annotated[
+        Literal["admin", "supervisor", "detective", "analyst", "auditor"],
+        typer.Option(help="Role."),
+    ],
+    unit: Annotated[str | None, typer.Option(help="Unit (required for detectives).")] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+    url: UrlOption = None,
+) -> None:
+    """Add a user (the password is asked for, or read from stdin)."""
+    from safer77.service.auth import create_user
+    from safer77.service.db import check_migrated, make_engine, session_factory, transaction
+    from safer77.service.permissions import Role
+
+    password = (
+        sys.stdin.readline().rstrip("\n") if password_stdin else getpass.getpass("password: ")
+    )
+    cfg = _settings(url)
+    with errors_to_exit():
+        engine = make_engine(cfg.database_url)
+        check_migrated(engine)
+        with transaction(session_factory(engine)) as s:
+            user = create_user(s, username=username, password=password, role=Role(role), unit=unit)
+            uid = user.id
+        engine.dispose()
+    console.print(f"user {username} ({role}) created, id {uid}")
+
+
+def _progress(label: str) -> Progress:
+    return Progress(
+        SpinnerColumn(),
+        TextColumn(label + " {task.completed:,} rows"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
+
+
+def _report(reports: list, rejects_out: Path | None) -> None:  # type: ignore[type-arg]
+    for r in reports:
+        counts = ", ".join(f"{k} {v:,}" for k, v in r.summary().items() if k != "file")
+        console.print(f"{Path(r.file).name}: {counts}", highlight=False)
+        for note in r.notes:
+            console.print(f"  note: {note}", highlight=False)
+        for bad in r.rejects[:10]:
+            warn(f"rejected: {bad}")
+        if len(r.rejects) > 10:
+            warn(f"... and {len(r.rejects) - 10:,} more rejected rows")
+        for odd in r.flagged[:10]:
+            warn(f"loaded, flagged: {odd}")
+        if len(r.flagged) > 10:
+            warn(f"... and {len(r.flagged) - 10:,} more flagged rows")
+    rejects = [bad for r in reports for bad in r.rejects]
+    if rejects_out is not None:
+        with rejects_out.open("w", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(["file", "line", "field", "reason"])
+            w.writerows([b.file, b.line, b.field, b.reason] for b in rejects)
+    out.print(json.dumps([r.summary() for r in reports]))
+
+
+RejectsOption = Annotated[
+    Path | None,
+    typer.Option("--rejects", help="Write rejected rows (file, line, field, reason) to CSV."),
+]
+
+
+@import_app.command("cpd-homicides")
+def import_homicides(
+    path: Annotated[Path, typer.Argument(help="CPD homicide clearance-status CSV.")],
+    url: UrlOption = None,
+    rejects: RejectsOption = None,
+) -> None:
+    """Load CPD's homicide clearance release as cases with their clearance events (one
+    transaction; importing the same file again changes nothing)."""
+    from safer77.service.db import check_migrated, make_engine, session_factory, transaction
+    from safer77.service.imports import import_cpd_homicides
+
+    cfg = _settings(url)
+    with errors_to_exit():
+        engine = make_engine(cfg.database_url)
+        check_migrated(engine)
+        with _progress(f"importing {path.name}") as bar:
+            task = bar.add_task("rows", total=None)
+            with transaction(session_factory(engine)) as s:
+                report = import_cpd_homicides(
+                    s, None, path, progress=lambda n: bar.advance(task, n)
+                )
+        engine.dispose()
+    _report([report], rejects)
+
+
+@import_app.command("use-of-force")
+def import_force(
+    main: Annotated[Path, typer.Argument(help="TRR main file (one row per report).")],
+    actions: Annotated[Path | None, typer.Option(help="TRR actions-responses file.")] = None,
+    subjects: Annotated[Path | None, typer.Option(help="TRR subjects file.")] = None,
+    url: UrlOption = None,
+    rejects: RejectsOption = None,
+) -> None:
+    """Load Tactical Response Reports as use-of-force records with a 30-day release clock."""
+    from safer77.service.db import check_migrated, make_engine, session_factory, transaction
+    from safer77.service.imports import import_use_of_force
+
+    cfg = _settings(url)
+    with errors_to_exit():
+        engine = make_engine(cfg.database_url)
+        check_migrated(engine)
+        with _progress(f"importing {main.name}") as bar:
+            task = bar.add_task("rows", total=None)
+            with transaction(session_factory(engine)) as s:
+                reports = import_use_of_force(
+                    s,
+                    None,
+                    main,
+                    actions=actions,
+                    subjects=subjects,
+                    progress=lambda n: bar.advance(task, n),
+                )
+        engine.dispose()
+    _report(reports, rejects)
+
+
+@app.command("clearance")
+def clearance(
+    url: UrlOption = None,
+    grain: Annotated[Literal["year", "month"], typer.Option(help="Period size.")] = "year",
+    start: Annotated[
+        str | None, typer.Option("--from", help="First period (YYYY or YYYY-MM).")
+    ] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last period (YYYY or YYYY-MM).")] = None,
+    crime_type: Annotated[str | None, typer.Option(help="e.g. HOMICIDE.")] = None,
+    as_of: Annotated[str | None, typer.Option(help="Date the cohort view stands on.")] = None,
+    fmt: Annotated[
+        OutputFormat, typer.Option("--format", help="table, csv or json (to stdout).")
+    ] = OutputFormat.table,
+) -> None:
+    """UCR clearance from case records: by period of offense (cohort, cleared to date) and by
+    period cleared; arrest and exceptional apart."""
+    from safer77.service.db import check_migrated, make_engine, session_factory
+    from safer77.service.reports import clearance_table
+
+    cfg = _settings(url)
+    with errors_to_exit():
+        engine = make_engine(cfg.database_url)
+        check_migrated(engine)
+        with session_factory(engine)() as s:
+            rows = clearance_table(
+                s,
+                grain=grain,
+                start=start,
+                end=end,
+                crime_type=crime_type.upper() if crime_type else None,
+                as_of=date.fromisoformat(as_of) if as_of else None,
+            )
+        engine.dispose()
+    if fmt is OutputFormat.json:
+        out.print(json.dumps(rows))
+        return
+    if fmt is OutputFormat.csv:
+        w = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else ["period"])
+        w.writeheader()
+        w.writerows(rows)
+        return
+    table = Table(title="UCR clearance from case records (definition: ucr_clearance)")
+    for col in rows[0] if rows else ["period"]:
+        table.add_column(col, justify="left" if col == "period" else "right")
+    for r in rows:
+        table.add_row(*[_fmt(v) for v in r.values()])
+    out.print(table)
+
+
+def _fmt(v: object) -> str:
+    if isinstance(v, float):
+        return f"{v:.1%}"
+    return "" if v is None else str(v)
+
+
+@app.command("export")
+def export(
+    url: UrlOption = None,
+    db: DbOption = None,
+    as_of: Annotated[str | None, typer.Option(help="Date the views stand on [today].")] = None,
+) -> None:
+    """Write the service's public aggregates (clearance, release on-time %, use-of-force counts)
+    into the warehouse, in one transaction."""
+    from safer77.service.db import check_migrated, make_engine
+    from safer77.service.export import export_to_warehouse
+
+    cfg = _settings(url, db)
+    with errors_to_exit():
+        engine = make_engine(cfg.database_url)
+        check_migrated(engine)
+        result = export_to_warehouse(
+            engine, cfg.db, as_of=date.fromisoformat(as_of) if as_of else None
+        )
+        engine.dispose()
+    for name, n in result.rows.items():
+        console.print(f"{name}: {n:,} rows", highlight=False)
+    console.print(f"warehouse {cfg.db}: load {result.load_id}")

@@ -1,0 +1,217 @@
+"""Public aggregates from the service, into the warehouse by its normal load path.
+
+One transaction replaces the ``service_*`` tables and appends a ``load_log`` row, so the
+warehouse holds either the previous export or the new one, never half. Only aggregates leave
+the service: no case numbers, no names, no victim details.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from safer77.service.caseload import outcomes
+from safer77.service.clearance import LOW_N, by_offense_cohort, by_period_cleared
+from safer77.service.models import Case, Release
+from safer77.service.release import Clock, monthly_on_time
+from safer77.warehouse.db import connect, next_load_id
+
+TABLES = (
+    "service_clearance_cleared",
+    "service_clearance_cohort",
+    "service_release_on_time",
+    "service_use_of_force_monthly",
+)
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    load_id: int
+    rows: dict[str, int]
+
+
+def aggregates(session: Session, *, as_of: date) -> dict[str, list[dict[str, Any]]]:
+    """The public tables as rows (month grain, per crime type / kind / district)."""
+    types = sorted(t for (t,) in session.execute(select(Case.crime_type).distinct()))
+    cleared: list[dict[str, Any]] = []
+    cohort: list[dict[str, Any]] = []
+    for crime in types:
+        rows = outcomes(session, crime_type=crime)
+        for r in by_period_cleared(rows, "month"):
+            cleared.append(
+                {
+                    "month": r.period,
+                    "crime_type": crime,
+                    "offenses": r.offenses,
+                    "cleared": r.cleared,
+                    "cleared_arrest": r.cleared_arrest,
+                    "cleared_exceptional": r.cleared_exceptional,
+                    "cleared_older": r.cleared_older,
+                    "clearance_ratio": r.clearance_ratio,
+                    "low_n": r.offenses < LOW_N,
+                    "definition": "ucr_clearance",
+                }
+            )
+        for c in by_offense_cohort(rows, as_of=as_of, grain="month"):
+            for name, w in c.windows.items():
+                ci = w.interval(c.offenses)
+                cohort.append(
+                    {
+                        "month": c.period,
+                        "crime_type": crime,
+                        "window": name,
+                        "offenses": c.offenses,
+                        "cleared": w.cleared,
+                        "cleared_arrest": w.arrest,
+                        "cleared_exceptional": w.exceptional,
+                        "rate": w.rate(c.offenses),
+                        "ci_low": ci[0] if ci else None,
+                        "ci_high": ci[1] if ci else None,
+                        "complete": w.complete,
+                        "low_n": c.low_n,
+                        "definition": "ucr_clearance_cohort",
+                    }
+                )
+    on_time: list[dict[str, Any]] = []
+    for kind in ("use_of_force", "body_camera"):
+        clocks = [
+            Clock(d, p)
+            for d, p in session.execute(
+                select(Release.incident_date, Release.posted_on).where(Release.kind == kind)
+            )
+        ]
+        for m in monthly_on_time(clocks, as_of):
+            ci = m.interval
+            on_time.append(
+                {
+                    "month": m.month,
+                    "kind": kind,
+                    "due": m.due,
+                    "on_time": m.on_time,
+                    "late": m.late,
+                    "pending": m.pending,
+                    "on_time_rate": m.on_time_rate,
+                    "ci_low": ci[0] if ci else None,
+                    "ci_high": ci[1] if ci else None,
+                }
+            )
+    force: Counter[tuple[str, int | None]] = Counter()
+    for d, district in session.execute(
+        select(Release.incident_date, Release.district).where(Release.kind == "use_of_force")
+    ):
+        force[(f"{d.year:04d}-{d.month:02d}", district)] += 1
+    monthly = [
+        {"month": m, "district": dist, "reports": n, "low_n": n < LOW_N}
+        for (m, dist), n in sorted(force.items(), key=lambda kv: (kv[0][0], kv[0][1] or 0))
+    ]
+    return {
+        "service_clearance_cleared": cleared,
+        "service_clearance_cohort": cohort,
+        "service_release_on_time": on_time,
+        "service_use_of_force_monthly": monthly,
+    }
+
+
+SCHEMAS: dict[str, pa.Schema] = {
+    "service_clearance_cleared": pa.schema(
+        [
+            ("month", pa.string()),
+            ("crime_type", pa.string()),
+            ("offenses", pa.int64()),
+            ("cleared", pa.int64()),
+            ("cleared_arrest", pa.int64()),
+            ("cleared_exceptional", pa.int64()),
+            ("cleared_older", pa.int64()),
+            ("clearance_ratio", pa.float64()),
+            ("low_n", pa.bool_()),
+            ("definition", pa.string()),
+        ]
+    ),
+    "service_clearance_cohort": pa.schema(
+        [
+            ("month", pa.string()),
+            ("crime_type", pa.string()),
+            ("window", pa.string()),
+            ("offenses", pa.int64()),
+            ("cleared", pa.int64()),
+            ("cleared_arrest", pa.int64()),
+            ("cleared_exceptional", pa.int64()),
+            ("rate", pa.float64()),
+            ("ci_low", pa.float64()),
+            ("ci_high", pa.float64()),
+            ("complete", pa.bool_()),
+            ("low_n", pa.bool_()),
+            ("definition", pa.string()),
+        ]
+    ),
+    "service_release_on_time": pa.schema(
+        [
+            ("month", pa.string()),
+            ("kind", pa.string()),
+            ("due", pa.int64()),
+            ("on_time", pa.int64()),
+            ("late", pa.int64()),
+            ("pending", pa.int64()),
+            ("on_time_rate", pa.float64()),
+            ("ci_low", pa.float64()),
+            ("ci_high", pa.float64()),
+        ]
+    ),
+    "service_use_of_force_monthly": pa.schema(
+        [
+            ("month", pa.string()),
+            ("district", pa.int64()),
+            ("reports", pa.int64()),
+            ("low_n", pa.bool_()),
+        ]
+    ),
+}
+
+
+def export_to_warehouse(
+    engine: Engine, warehouse: Path, *, as_of: date | None = None
+) -> ExportResult:
+    """Compute the public aggregates and replace them in the warehouse in one transaction."""
+    started = datetime.now(UTC).replace(tzinfo=None)
+    with Session(engine) as session:
+        tables = aggregates(session, as_of=as_of or started.date())
+    con = connect(warehouse)
+    try:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            load_id = next_load_id(con)
+            counts: dict[str, int] = {}
+            for name in TABLES:
+                arrow = pa.Table.from_pylist(tables[name], schema=SCHEMAS[name])
+                con.register("_export", arrow)
+                con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _export")
+                con.unregister("_export")
+                counts[name] = len(tables[name])
+            total = sum(counts.values())
+            con.execute(
+                "INSERT INTO load_log (load_id, kind, file, started_at, finished_at, read, "
+                "loaded, updated, duplicates, quarantined) VALUES (?, 'service', ?, ?, ?, ?, ?, "
+                "0, 0, 0)",
+                [
+                    load_id,
+                    engine.url.render_as_string(hide_password=True),
+                    started,
+                    datetime.now(UTC).replace(tzinfo=None),
+                    total,
+                    total,
+                ],
+            )
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    finally:
+        con.close()
+    return ExportResult(load_id, counts)

@@ -1,0 +1,166 @@
+"""Helpers shared by the service tests (fixtures live in conftest.py)."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from safer77.service.auth import Actor, hash_password
+from safer77.service.models import User
+from safer77.service.permissions import Role
+from safer77.sources.cpd_homicides import COLUMNS
+
+PASSWORD = "correct horse battery staple"
+
+_HASH: list[str] = []
+
+
+def password_hash() -> str:
+    if not _HASH:
+        _HASH.append(hash_password(PASSWORD))
+    return _HASH[0]
+
+
+@dataclass
+class World:
+    """One user per role (two detectives in different units) and their tokens."""
+
+    users: dict[str, User]
+    tokens: dict[str, str]
+    units: dict[str, int]
+
+    def headers(self, who: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[who]}"} if who != "anonymous" else {}
+
+    def actor(self, who: str) -> Actor:
+        u = self.users[who]
+        return Actor(user_id=u.id, role=Role(u.role), unit_id=u.unit_id)
+
+
+PEOPLE = {
+    "admin": (Role.admin, None),
+    "supervisor": (Role.supervisor, None),
+    "detective": (Role.detective, "Area 1 Homicide"),
+    "detective_b": (Role.detective, "Area 4 Homicide"),
+    "analyst": (Role.analyst, None),
+    "auditor": (Role.auditor, None),
+}
+
+
+HEADER = [*COLUMNS[:4], "CompStat Date", *COLUMNS[4:]]
+
+
+def homicide(**over: str) -> dict[str, str]:
+    row = {
+        "RD#": "JA100001",
+        "Homicide #": "22010001",
+        "Injury Date": "2022-01-02T03:04:00",
+        "Death Date": "2022-01-02T04:00:00",
+        "CompStat Date": "2022-01-02T04:00:00",
+        "Address (Block Level)": "1XX N STATE ST",
+        "Homicide Location Descr": "STREET",
+        "Victim Sex": "M",
+        "Victim Age": "30",
+        "Cleared I": "N",
+        "Cleared Exceptionally By": "",
+        "Date Cleared": "",
+    }
+    row.update(over)
+    return row
+
+
+def write(path: Path, rows: list[dict[str, str]], header: list[str] = HEADER) -> Path:
+    with path.open("w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=header)
+        w.writeheader()
+        w.writerows(rows)
+    return path
+
+
+ROWS = [
+    homicide(),  # line 2: open
+    homicide(
+        **{
+            "Homicide #": "22010002",
+            "RD#": "JA100002",
+            "Cleared I": "Y",
+            "Date Cleared": "2022-01-20T00:00:00",
+        }
+    ),  # line 3: arrest
+    homicide(
+        **{
+            "Homicide #": "22010003",
+            "RD#": "JA100002",
+            "Cleared I": "Y",
+            "Cleared Exceptionally By": "DEATH OF OFFENDER",
+            "Date Cleared": "2022-03-01T00:00:00",
+        }
+    ),  # line 4: exceptional A, same RD
+    homicide(**{"Homicide #": "22010004", "Cleared I": "maybe"}),  # line 5: bad
+    homicide(**{"Homicide #": "22010005", "Injury Date": "yesterday"}),  # line 6: bad
+    homicide(
+        **{
+            "Homicide #": "22010006",
+            "Cleared I": "Y",
+            "Cleared Exceptionally By": "ALIENS",
+            "Date Cleared": "2022-03-01T00:00:00",
+        }
+    ),  # line 7: bad reason
+    homicide(
+        **{
+            "Homicide #": "22010002",
+            "RD#": "JA100002",
+            "Cleared I": "Y",
+            "Date Cleared": "2022-01-20T00:00:00",
+        }
+    ),  # line 8: repeated in the file
+    homicide(
+        **{
+            "Homicide #": "21-120772",
+            "Death Date": "2021-12-01T00:00:00",
+            "Injury Date": "2021-12-05T00:00:00",
+        }
+    ),  # line 9: loaded, flagged
+    homicide(
+        **{
+            "Homicide #": "19990001",
+            "Injury Date": "1999-05-05T00:00:00",
+            "Cleared I": "Y",
+            "Cleared Exceptionally By": "BAR TO PROSECUTE",
+            "Date Cleared": "2022-02-10T00:00:00",
+        }
+    ),  # line 10: old case cleared in 2022
+]
+
+
+def seed_records(client: Any, world: World) -> dict[str, int]:
+    """One case (unit 'Area 1 Homicide'), one evidence item and one release record, made by
+    the supervisor; their ids by path parameter name."""
+    sup = world.headers("supervisor")
+    case = client.post(
+        "/cases",
+        json={
+            "case_number": "JA100001",
+            "crime_type": "HOMICIDE",
+            "offense_at": "2024-01-01T00:00:00",
+            "unit": "Area 1 Homicide",
+        },
+        headers=sup,
+    ).json()
+    item = client.post(
+        f"/cases/{case['id']}/evidence",
+        json={
+            "item_number": "1",
+            "kind": "x",
+            "collected_at": "2024-01-01T01:00:00",
+            "holder": "a",
+            "location": "b",
+        },
+        headers=sup,
+    ).json()
+    rel = client.post(
+        "/releases", json={"kind": "use_of_force", "incident_date": "2024-01-01"}, headers=sup
+    ).json()
+    return {"case_id": case["id"], "evidence_id": item["id"], "release_id": rel["id"]}
