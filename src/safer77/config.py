@@ -82,6 +82,13 @@ class Settings(BaseSettings):
         ge=1,
         description="Evidence waiting at the lab longer than this is in the backlog view.",
     )
+    service_threads: int = Field(
+        default=4,
+        ge=1,
+        le=256,
+        description="Worker threads per service process doing database work (more only add "
+        "contention on a small machine).",
+    )
     service_port: int = Field(default=8078, description="Port `safer77 service serve` listens on.")
 
 

@@ -349,3 +349,29 @@ def test_expired_token_is_refused(client: TestClient, world: World, settings) ->
     )
     r = client.get("/me", headers={"Authorization": f"Bearer {old}"})
     assert r.status_code == 401 and "expired" in r.json()["error"]
+
+
+def test_notes_and_evidence_do_not_make_an_open_edit_stale(
+    client: TestClient, world: World
+) -> None:
+    case = open_case(client, world)
+    h = world.headers("detective")
+    client.post(f"/cases/{case['id']}/notes", json={"text": "called the witness"}, headers=h)
+    client.post(
+        f"/cases/{case['id']}/evidence",
+        json={
+            "item_number": "7",
+            "kind": "phone",
+            "collected_at": "2024-03-01T00:00:00",
+            "holder": "a",
+            "location": "b",
+        },
+        headers=h,
+    )
+    r = client.patch(
+        f"/cases/{case['id']}", json={"version": case["version"], "summary": "s"}, headers=h
+    )
+    assert r.status_code == 200, r.text
+    detail = client.get(f"/cases/{case['id']}", headers=h).json()
+    assert detail["summary"] == "s" and detail["last_activity_at"] > case["last_activity_at"]
+    assert [e["kind"] for e in detail["events"]] == ["opened", "note", "update"]

@@ -166,3 +166,46 @@ def test_clearance_endpoints_from_case_records(
     assert w["90d"]["complete"] is False and jan["low_n"] is True
     years = client.get("/clearance/cleared?grain=year&crime_type=HOMICIDE", headers=sup).json()
     assert {r["period"]: r["cleared"] for r in years} == {"2019": 0, "2023": 0, "2024": 7}
+
+
+def test_memoised_clearance_follows_every_change(client: TestClient, world: World) -> None:
+    """The clearance endpoint memoises its inputs; a transition must still show at once."""
+    sup = world.headers("supervisor")
+    case = client.post(
+        "/cases",
+        json={
+            "case_number": "JA100001",
+            "crime_type": "HOMICIDE",
+            "offense_at": "2024-01-05T00:00:00",
+        },
+        headers=sup,
+    ).json()
+
+    def cleared() -> int:
+        rows = client.get("/clearance/cleared?grain=year", headers=sup).json()
+        return sum(r["cleared"] for r in rows)
+
+    assert cleared() == 0
+    assert cleared() == 0  # from the memo
+    client.post(
+        f"/cases/{case['id']}/transitions",
+        json={
+            "version": case["version"],
+            "to_status": "cleared_arrest",
+            "reason": "arrest",
+            "effective_on": "2024-02-01",
+        },
+        headers=sup,
+    )
+    assert cleared() == 1
+    client.post(
+        "/cases",
+        json={
+            "case_number": "JA100002",
+            "crime_type": "HOMICIDE",
+            "offense_at": "2024-01-06T00:00:00",
+        },
+        headers=sup,
+    )
+    rows = client.get("/clearance/cleared?grain=year", headers=sup).json()
+    assert rows[0]["offenses"] == 2

@@ -100,11 +100,17 @@ METRICS: Final[dict[str, Metric]] = {
     )
 }
 
-#: The seam for true UCR clearance: the case service (issue "Operate") will register
-#: metrics with definition="ucr_clearance" computed from exported case events.
+#: The notions of "solved" a published figure can use. The two UCR ones come from the case
+#: service's records (``safer77 service export`` writes them into the warehouse).
 DEFINITIONS: Final[dict[str, str]] = {
     "arrest_rate_proxy": "Incidents with the open data's Arrest flag set, over all incidents "
     "with the flag recorded. Not a clearance rate.",
-    "ucr_clearance": "FBI UCR clearance (by arrest or exceptional means), counted in the month "
-    "cleared, from case records. Not available from the open data.",
+    "ucr_clearance": "FBI UCR clearance (by arrest, or exceptionally with a NIBRS code A-E), "
+    "counted in the month it was made whatever the offense date, from the case service's "
+    "records (warehouse table service_clearance_cleared). Its ratio to the month's offenses can "
+    "exceed 100%. Unfounded reports are not offenses. Not available from the open data.",
+    "ucr_clearance_cohort": "The offenses of one month and the share of them cleared within 30, "
+    "90 and 365 days and to date, by arrest and exceptionally apart, with a 95% Wilson interval; "
+    "a window that has not elapsed for every offense of the month is marked incomplete "
+    "(warehouse table service_clearance_cohort).",
 }

@@ -7,15 +7,18 @@ an audit row in the same transaction.
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -29,6 +32,7 @@ from safer77.service.auth import (
     check_secret,
 )
 from safer77.service.db import check_migrated, make_engine, session_factory
+from safer77.service.deps import ActorCache
 from safer77.service.routes import ROUTERS
 
 log = logging.getLogger("safer77.service")
@@ -58,6 +62,11 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # a few worker threads per process do the database work; forty (anyio's default)
+        # only fight over the GIL and the pool under load
+        limiter = anyio.to_thread.current_default_thread_limiter()
+        limiter.total_tokens = settings.service_threads
+        gc.freeze()  # startup objects (routes, models, schemas) leave the collector's scans
         yield
         engine.dispose()
 
@@ -77,6 +86,9 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
     app.state.limiter = LoginLimiter(settings.login_attempts, settings.login_window)
+    app.state.actors = ActorCache()
+    app.state.verified_tokens = {}
+    app.state.outcomes = {}  # clearance inputs, memoised per data stamp
     for router in ROUTERS:
         app.include_router(router)
 
@@ -105,6 +117,11 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         # input the schema let through but the database refuses (a backstop; should not happen)
         log.warning("database refused a value: %s", type(exc.orig).__name__)
         return error(422, "a value was refused by the database")
+
+    @app.exception_handler(PoolTimeout)
+    async def _busy(_: Request, exc: PoolTimeout) -> JSONResponse:
+        log.warning("connection pool exhausted")
+        return error(503, "the service is busy; try again", {"Retry-After": "1"})
 
     @app.exception_handler(OperationalError)
     async def _operational(_: Request, exc: OperationalError) -> JSONResponse:

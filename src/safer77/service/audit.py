@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from safer77.service.auth import Actor
@@ -24,9 +25,12 @@ def record(
     entity_id: object = None,
     **detail: Any,
 ) -> None:
-    """Append an audit row in the caller's transaction (so it exists iff the write does)."""
-    session.add(
-        AuditEntry(
+    """Append an audit row in the caller's transaction (so it exists iff the write does).
+
+    A plain INSERT, not an ORM object: nothing reads it back in the request, and it skips the
+    unit-of-work bookkeeping on every request."""
+    session.execute(
+        insert(AuditEntry).values(
             at=now(),
             user_id=actor.user_id if actor else None,
             role=actor.role.value if actor else None,

@@ -93,13 +93,37 @@ def issue_token(settings: Settings, user: User, now: datetime | None = None) -> 
     return jwt.encode(claims, settings.secret_key, algorithm=ALGORITHM), ttl
 
 
-def read_token(settings: Settings, token: str) -> int:
-    """The user id in a valid, unexpired token; :class:`Unauthorized` otherwise."""
+VERIFIED_MAX = 10_000
+
+
+def read_token(
+    settings: Settings, token: str, verified: dict[str, tuple[int, int]] | None = None
+) -> int:
+    """The user id in a valid, unexpired token; :class:`Unauthorized` otherwise.
+
+    ``verified`` (an app's memo: token -> (expiry, user id)) lets repeated requests skip the
+    signature check; the expiry is still checked on every request.
+    """
+    hit = verified.get(token) if verified is not None else None
+    if hit is not None:
+        exp, user_id = hit
+        if exp > time.time():
+            return user_id
+        raise Unauthorized("token expired; log in again")
+    user_id, exp = _decode(settings, token)
+    if verified is not None:
+        if len(verified) >= VERIFIED_MAX:
+            verified.clear()
+        verified[token] = (exp, user_id)
+    return user_id
+
+
+def _decode(settings: Settings, token: str) -> tuple[int, int]:
     try:
         claims = jwt.decode(
             token, settings.secret_key, algorithms=[ALGORITHM], options={"require": ["exp", "sub"]}
         )
-        return int(claims["sub"])
+        return int(claims["sub"]), int(claims["exp"])
     except jwt.ExpiredSignatureError:
         raise Unauthorized("token expired; log in again") from None
     except (jwt.InvalidTokenError, ValueError):

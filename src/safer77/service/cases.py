@@ -12,7 +12,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
 from safer77.errors import Conflict, InvalidInput, NotFound
@@ -324,10 +324,21 @@ def assign(
     return case
 
 
+def touch(session: Session, case_id: int) -> None:
+    """Record activity on a case without changing its version: a note or new evidence does
+    not make someone else's open edit of the case stale."""
+    session.execute(
+        update(Case)
+        .where(Case.id == case_id)
+        .values(last_activity_at=audit.now())
+        .execution_options(synchronize_session="fetch")
+    )
+
+
 def add_note(session: Session, actor: Actor, *, case_id: int, text: str) -> Case:
     """A note is activity: it resets the case's inactivity clock."""
     case = visible_case(session, actor, case_id)
-    case.last_activity_at = audit.now()
+    touch(session, case.id)
     _event(session, actor, case, "note", reason=text)
     session.flush()
     audit.record(session, actor, "update", "case", case.id, note=True, version=case.version)

@@ -31,11 +31,13 @@ LOW_N = 20
 
 @dataclass(frozen=True)
 class Outcome:
-    """One offense: when it happened and, if cleared, when and how."""
+    """One offense (or ``count`` offenses alike): when it happened and, if cleared, when and
+    how."""
 
     offense_date: date
     cleared_on: date | None = None
     kind: Kind | None = None
+    count: int = 1
 
     def __post_init__(self) -> None:
         if (self.cleared_on is None) != (self.kind is None):
@@ -71,17 +73,17 @@ def by_period_cleared(outcomes: Iterable[Outcome], grain: Grain = "month") -> li
         return rows.setdefault(key, ClearedRow(key))
 
     for o in outcomes:
-        row(period(o.offense_date, grain)).offenses += 1
+        row(period(o.offense_date, grain)).offenses += o.count
         if o.cleared_on is None:
             continue
         r = row(period(o.cleared_on, grain))
-        r.cleared += 1
+        r.cleared += o.count
         if o.kind == "arrest":
-            r.cleared_arrest += 1
+            r.cleared_arrest += o.count
         else:
-            r.cleared_exceptional += 1
+            r.cleared_exceptional += o.count
         if period(o.offense_date, grain) < r.period:
-            r.cleared_older += 1
+            r.cleared_older += o.count
     return [rows[k] for k in sorted(rows)]
 
 
@@ -140,7 +142,7 @@ def by_offense_cohort(
         r = rows.get(key)
         if r is None:
             r = rows[key] = CohortRow(key, windows={window_name(d): WindowCount(d) for d in spans})
-        r.offenses += 1
+        r.offenses += o.count
         cleared = o.cleared_on is not None and o.cleared_on <= as_of
         for days in spans:
             w = r.windows[window_name(days)]
@@ -150,11 +152,11 @@ def by_offense_cohort(
                 continue
             if days is not None and (o.cleared_on - o.offense_date).days > days:
                 continue
-            w.cleared += 1
+            w.cleared += o.count
             if o.kind == "arrest":
-                w.arrest += 1
+                w.arrest += o.count
             else:
-                w.exceptional += 1
+                w.exceptional += o.count
     return [rows[k] for k in sorted(rows)]
 
 
@@ -162,8 +164,8 @@ def tally(outcomes: Iterable[Outcome]) -> dict[str, int]:
     """Totals (offenses, cleared, by arrest, exceptional), for summaries and checks."""
     counts: dict[str, int] = defaultdict(int)
     for o in outcomes:
-        counts["offenses"] += 1
+        counts["offenses"] += o.count
         if o.kind is not None:
-            counts["cleared"] += 1
-            counts[f"cleared_{o.kind}"] += 1
+            counts["cleared"] += o.count
+            counts[f"cleared_{o.kind}"] += o.count
     return dict(counts)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Annotated, Any
+import threading
+import time
+from collections.abc import AsyncIterator
+from typing import Annotated, Any, cast
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
 from safer77.config import Settings
 from safer77.service.auth import Actor, Forbidden, Unauthorized, read_token
@@ -17,11 +20,21 @@ from safer77.service.permissions import Permission, Role, allows
 bearer = HTTPBearer(auto_error=False, description="A token from POST /auth/token")
 
 
-def get_session(request: Request) -> Iterator[Session]:
+async def get_session(request: Request) -> AsyncIterator[Session]:
     """A session per request; routes commit explicitly before answering, so an acknowledged
-    write is a committed one. Anything uncommitted is rolled back on close."""
-    with request.app.state.sessions() as session:
+    write is a committed one. Anything uncommitted is rolled back on close.
+
+    Async on purpose: making a session touches no database, so it needs no worker thread;
+    only a close that must roll back (a connection still held) is sent to one.
+    """
+    session: Session = request.app.state.sessions()
+    try:
         yield session
+    finally:
+        if session.in_transaction():
+            await run_in_threadpool(session.close)
+        else:
+            session.close()
 
 
 def get_settings(request: Request) -> Settings:
@@ -40,7 +53,7 @@ class Require:
     def __init__(self, permission: Permission | None) -> None:
         self.permission = permission
 
-    def __call__(
+    async def __call__(
         self,
         request: Request,
         session: SessionDep,
@@ -50,13 +63,59 @@ class Require:
             return None
         if credentials is None or credentials.scheme.lower() != "bearer":
             raise Unauthorized("sign in: send Authorization: Bearer <token from /auth/token>")
-        user = session.get(User, read_token(request.app.state.settings, credentials.credentials))
-        if user is None or not user.active:
+        state = request.app.state
+        user_id = read_token(state.settings, credentials.credentials, state.verified_tokens)
+        cache: ActorCache = request.app.state.actors
+        hit = cache.cached(user_id)
+        actor = (
+            await run_in_threadpool(cache.load, state.sessions, user_id)
+            if hit is MISSING
+            else cast(Actor | None, hit)
+        )
+        if actor is None:
             raise Unauthorized("invalid token")
-        role = Role(user.role)
-        if not allows(role, self.permission):
-            raise Forbidden(f"role {role} may not {self.permission}")
-        return Actor(user_id=user.id, role=role, unit_id=user.unit_id)
+        if not allows(actor.role, self.permission):
+            raise Forbidden(f"role {actor.role} may not {self.permission}")
+        return actor
+
+
+MISSING = object()
+
+
+class ActorCache:
+    """Signed-in users' role and unit, looked up at most every ``ttl`` seconds per user (a
+    deactivated user or a changed role takes effect within that time)."""
+
+    def __init__(self, ttl: float = 5.0) -> None:
+        self.ttl = ttl
+        self._entries: dict[int, tuple[float, Actor | None]] = {}
+        self._lock = threading.Lock()
+
+    def cached(self, user_id: int) -> Actor | object | None:
+        """The cached actor (``None``: no such active user), or ``MISSING``."""
+        with self._lock:
+            hit = self._entries.get(user_id)
+        if hit is not None and hit[0] > time.monotonic():
+            return hit[1]
+        return MISSING
+
+    def load(self, sessions: sessionmaker[Session], user_id: int) -> Actor | None:
+        """Look the user up in a session of its own, so no connection stays checked out
+        while the request waits for a worker thread."""
+        with sessions() as session:
+            user = session.get(User, user_id)
+        actor = (
+            Actor(user_id=user.id, role=Role(user.role), unit_id=user.unit_id)
+            if user is not None and user.active
+            else None
+        )
+        with self._lock:
+            self._entries[user_id] = (time.monotonic() + self.ttl, actor)
+        return actor
+
+    def forget(self, user_id: int) -> None:
+        with self._lock:
+            self._entries.pop(user_id, None)
 
 
 P = Permission

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from safer77.errors import Conflict, InvalidInput, NotFound
 from safer77.service import audit
 from safer77.service.auth import Actor
-from safer77.service.cases import check_version, scoped, visible_case
+from safer77.service.cases import check_version, scoped, touch, visible_case
 from safer77.service.models import Case, CustodyEvent, Evidence, EvidenceFile
 
 DATES = ("submitted_at", "lab_requested_at", "lab_result_at")
@@ -79,7 +79,7 @@ def add_item(
             recorded_by=actor.user_id,
         )
     )
-    case.last_activity_at = audit.now()
+    touch(session, case.id)
     audit.record(session, actor, "create", "evidence", item.id, case_id=case.id)
     return item
 
@@ -96,7 +96,7 @@ def update_item(
     )
     for name in changed:
         setattr(item, name, changes[name])
-    session.get_one(Case, item.case_id).last_activity_at = audit.now()
+    touch(session, item.case_id)
     session.flush()
     audit.record(session, actor, "update", "evidence", item.id, fields=changed)
     return item

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from safer77.service import caseload
 from safer77.service.clearance import by_offense_cohort, by_period_cleared
@@ -78,11 +78,14 @@ def cold(
 def cleared(
     actor: ClearanceRead,
     session: SessionDep,
+    request: Request,
     grain: Literal["month", "year"] = "month",
     crime_type: CrimeType = None,
 ) -> list[ClearedPeriod]:
     """UCR view: clearances counted in the period they were made (old cases included)."""
-    rows = by_period_cleared(caseload.outcomes(session, crime_type=crime_type), grain)
+    memo = request.app.state.outcomes
+    monthly = caseload.memo_outcomes(session, memo, crime_type=crime_type, grain="month")
+    rows = by_period_cleared(monthly, grain)
     return [
         ClearedPeriod(
             period=r.period,
@@ -101,13 +104,16 @@ def cleared(
 def cohort(
     actor: ClearanceRead,
     session: SessionDep,
+    request: Request,
     grain: Literal["month", "year"] = "month",
     crime_type: CrimeType = None,
     as_of: date | None = None,
 ) -> list[CohortPeriod]:
     """Offenses of each period and the share cleared within 30/90/365 days and to date."""
     rows = by_offense_cohort(
-        caseload.outcomes(session, crime_type=crime_type),
+        caseload.memo_outcomes(
+            session, request.app.state.outcomes, crime_type=crime_type, grain="day"
+        ),
         as_of=as_of or date.today(),
         grain=grain,
     )
