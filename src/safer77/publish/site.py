@@ -22,6 +22,7 @@ import duckdb
 import jinja2
 
 from safer77.publish.charts import Point, line_with_band, ranked_bars, year_over_year
+from safer77.publish.clearance import clearance_body, clearance_rows
 from safer77.publish.data import Cell, Place, SiteData, load_site_data
 from safer77.publish.maps import Shape, choropleth
 from safer77.publish.pages import about_body, methodology_body
@@ -195,6 +196,9 @@ def build_site(
     for cat, title in CATEGORIES:
         _category_page(w, site, cat, title)
     _unsolved(w, site)
+    clearance = clearance_rows(con)
+    w.table("data/clearance/by_year", clearance, "UCR clearance from case records, by year")
+    w.page("clearance.html", "text.html", title="Clearance", body=clearance_body(clearance))
     _report(w, site)
     w.table(
         "data/methodology/categories",

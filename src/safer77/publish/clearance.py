@@ -1,0 +1,127 @@
+"""The "Clearance" page: true UCR clearance from case records next to the arrest-flag proxy.
+
+Reads only the aggregate tables ``safer77 service export`` wrote into the warehouse
+(``service_clearance_*``) and the stored proxy statistics. When no case records have been
+exported, the page says so and shows the definitions, so the navigation never breaks.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+import duckdb
+
+from safer77.metrics.intervals import wilson
+from safer77.metrics.registry import DEFINITIONS
+
+LOW_N = 20
+
+
+def _has(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    rows = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [table]
+    ).fetchall()
+    return bool(rows and rows[0][0])
+
+
+def clearance_rows(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """Per crime type and year: offenses and their clearance to date (arrest, exceptional,
+    95% interval), clearances made that year, and the arrest-flag proxy of the same year."""
+    if not (_has(con, "service_clearance_cohort") and _has(con, "service_clearance_cleared")):
+        return []
+    cohort = con.execute(
+        "SELECT crime_type, left(month, 4) AS year, sum(offenses), sum(cleared), "
+        "sum(cleared_arrest), sum(cleared_exceptional) FROM service_clearance_cohort "
+        "WHERE \"window\" = 'to_date' GROUP BY ALL ORDER BY 1, 2"
+    ).fetchall()
+    made = {
+        (t, y): (int(c), int(a), int(e))
+        for t, y, c, a, e in con.execute(
+            "SELECT crime_type, left(month, 4), sum(cleared), sum(cleared_arrest), "
+            "sum(cleared_exceptional) FROM service_clearance_cleared GROUP BY ALL"
+        ).fetchall()
+    }
+    proxy: dict[tuple[str, str], tuple[int, int]] = {}
+    if _has(con, "stats_arrest_rate_proxy"):
+        for t, y, n, k in con.execute(
+            "SELECT crime_type, strftime(month, '%Y'), sum(flagged), sum(arrests) "
+            "FROM stats_arrest_rate_proxy WHERE level = 'city' GROUP BY ALL"
+        ).fetchall():
+            proxy[(t, y)] = (int(n or 0), int(k or 0))
+    out = []
+    for crime, year, n, cleared, arrest, exceptional in cohort:
+        n, cleared = int(n), int(cleared)
+        low, high = wilson(cleared, n) if n else (None, None)
+        p_n, p_k = proxy.get((crime, year), (0, 0))
+        m = made.get((crime, year), (0, 0, 0))
+        out.append(
+            {
+                "crime_type": crime,
+                "year": year,
+                "offenses": n,
+                "cleared_to_date": cleared,
+                "cleared_by_arrest": int(arrest),
+                "cleared_exceptionally": int(exceptional),
+                "clearance_rate": cleared / n if n else None,
+                "ci_low": low,
+                "ci_high": high,
+                "low_n": n < LOW_N,
+                "cleared_in_year": m[0],
+                "cleared_in_year_by_arrest": m[1],
+                "cleared_in_year_exceptionally": m[2],
+                "arrest_flag_incidents": p_n or None,
+                "arrest_flag_rate": p_k / p_n if p_n else None,
+                "definition": "ucr_clearance_cohort; ucr_clearance; arrest_rate_proxy",
+            }
+        )
+    return out
+
+
+def _pct(v: float | None) -> str:
+    return "–" if v is None else f"{v * 100:.1f}%"
+
+
+def clearance_body(rows: list[dict[str, Any]]) -> str:
+    """The page body: one table per crime type, newest year first."""
+    lede = (
+        "<h1>Clearance: solved by arrest or exceptionally</h1><p class='lede'>"
+        + escape(DEFINITIONS["ucr_clearance_cohort"])
+        + " Next to it, clearances made in the year (old cases included: "
+        + escape(DEFINITIONS["ucr_clearance"])
+        + ") and the open data's arrest flag for the same year, which is a proxy, not a "
+        "clearance rate.</p>"
+    )
+    if not rows:
+        return lede + (
+            "<p>No case records have been exported to this warehouse yet "
+            "(<code>safer77 service export</code>), so only the arrest-flag proxy is published "
+            "on the other pages.</p>"
+        )
+    parts = [lede]
+    for crime in sorted({r["crime_type"] for r in rows}):
+        body = "".join(
+            f"<tr{' class=low-n' if r['low_n'] else ''}><th scope='row'>{r['year']}</th>"
+            f"<td>{r['offenses']:,}</td><td>{r['cleared_to_date']:,}</td>"
+            f"<td>{r['cleared_by_arrest']:,}</td><td>{r['cleared_exceptionally']:,}</td>"
+            f"<td>{_pct(r['clearance_rate'])}</td>"
+            f"<td>{_pct(r['ci_low'])}–{_pct(r['ci_high'])}</td>"
+            f"<td>{r['cleared_in_year']:,}</td><td>{_pct(r['arrest_flag_rate'])}</td></tr>"
+            for r in sorted(
+                (r for r in rows if r["crime_type"] == crime), key=lambda r: r["year"], reverse=True
+            )
+        )
+        parts.append(
+            f"<table class='data'><caption>{escape(crime.title())}: clearance by year of "
+            "offense</caption><thead><tr><th scope='col'>Year</th><th scope='col'>Offenses</th>"
+            "<th scope='col'>Cleared to date</th><th scope='col'>by arrest</th>"
+            "<th scope='col'>exceptionally</th><th scope='col'>Clearance rate</th>"
+            "<th scope='col'>95% interval</th><th scope='col'>Cleared in the year</th>"
+            "<th scope='col'>Arrest-flag proxy</th></tr></thead>"
+            f"<tbody>{body}</tbody></table>"
+            "<p class='downloads'>Download this table: "
+            "<a href='data/clearance/by_year.csv'>CSV</a> · "
+            "<a href='data/clearance/by_year.json'>JSON</a> (every crime type)</p>"
+        )
+    parts.append("<p>Years with fewer than 20 offenses are marked as small cells.</p>")
+    return "".join(parts)

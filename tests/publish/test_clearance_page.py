@@ -1,0 +1,50 @@
+"""The public clearance page shows UCR clearance exported from case records, next to the
+arrest-flag proxy, and nothing from the case records but counts."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from service.support import ROWS, write
+
+from safer77.publish.site import build_site
+from safer77.service.db import make_engine, session_factory, transaction, upgrade
+from safer77.service.export import export_to_warehouse
+from safer77.service.imports import import_cpd_homicides
+from safer77.warehouse import connect
+
+
+def test_clearance_page_from_exported_case_records(synth_db: Path, tmp_path: Path) -> None:
+    warehouse = tmp_path / "w.duckdb"
+    shutil.copy(synth_db, warehouse)
+    engine = make_engine(f"sqlite:///{tmp_path / 'svc.db'}")
+    upgrade(engine)
+    with transaction(session_factory(engine)) as s:
+        import_cpd_homicides(s, None, write(tmp_path / "h.csv", ROWS))
+    export_to_warehouse(engine, warehouse)
+    engine.dispose()
+    con = connect(warehouse, read_only=True)
+    try:
+        build_site(con, tmp_path / "site")
+    finally:
+        con.close()
+    site = tmp_path / "site"
+    html = (site / "clearance.html").read_text()
+    # 2022: three offenses (one by arrest, one exceptional, one open) -> 2 of 3 cleared
+    assert "<th scope='row'>2022</th><td>3</td><td>2</td><td>1</td><td>1</td><td>66.7%</td>" in html
+    assert "ucr_clearance" in (site / "data/clearance/by_year.csv").read_text()
+    for path in site.rglob("*"):
+        if path.is_file() and path.suffix in {".html", ".csv", ".json"}:
+            text = path.read_text()
+            assert "JA10000" not in text and "1XX N STATE" not in text, path
+
+
+def test_clearance_page_without_case_records(synth_db: Path, tmp_path: Path) -> None:
+    con = connect(synth_db, read_only=True)
+    try:
+        build_site(con, tmp_path / "site")
+    finally:
+        con.close()
+    html = (tmp_path / "site" / "clearance.html").read_text()
+    assert "No case records have been exported" in html and "<table" not in html
