@@ -114,6 +114,7 @@ async def run_load(
         rng.shuffle(writable)
         cursor = 0
         latencies: list[float] = []
+        by_kind: dict[str, list[float]] = {n: [] for _, n in MIX}
         errors: dict[str, int] = {}
         names = [n for _, n in MIX]
         weights = [w for w, _ in MIX]
@@ -160,6 +161,7 @@ async def run_load(
                 key = f"{kind} {type(exc).__name__}"
                 errors[key] = errors.get(key, 0) + 1
             latencies.append(time.perf_counter() - scheduled)
+            by_kind[kind].append(latencies[-1])
 
         tasks = []
         start = time.perf_counter()
@@ -174,8 +176,8 @@ async def run_load(
         elapsed = time.perf_counter() - start
     latencies.sort()
 
-    def pct(p: float) -> float:
-        return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000
+    def pct(p: float, values: list[float] = latencies) -> float:
+        return values[min(len(values) - 1, int(p * len(values)))] * 1000 if values else 0.0
 
     return {
         "requests": n,
@@ -187,6 +189,7 @@ async def run_load(
         "max_ms": round(latencies[-1] * 1000, 1),
         "errors": sum(errors.values()),
         "error_kinds": errors,
+        "p99_ms_by_kind": {k: round(pct(0.99, sorted(v)), 1) for k, v in by_kind.items()},
     }
 
 
