@@ -82,6 +82,11 @@ class Settings(BaseSettings):
         ge=1,
         description="Evidence waiting at the lab longer than this is in the backlog view.",
     )
+    timezone: str = Field(
+        default="America/Chicago",
+        description="The city's time zone: local times entered in the service and its dates "
+        "(today, clearance, release due dates) are in it.",
+    )
     service_threads: int = Field(
         default=4,
         ge=1,

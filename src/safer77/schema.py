@@ -129,6 +129,47 @@ PRIMARY_TYPE_CATEGORY: Final[dict[str, str]] = {
     "ARSON": "property",
 }
 
+#: The portal's primary types: what a published figure may be labelled with (anything else a
+#: user typed into a case is published as OTHER OFFENSE).
+PRIMARY_TYPES: Final[frozenset[str]] = frozenset(
+    {
+        "ARSON",
+        "ASSAULT",
+        "BATTERY",
+        "BURGLARY",
+        "CONCEALED CARRY LICENSE VIOLATION",
+        "CRIM SEXUAL ASSAULT",
+        "CRIMINAL SEXUAL ASSAULT",
+        "CRIMINAL DAMAGE",
+        "CRIMINAL TRESPASS",
+        "DECEPTIVE PRACTICE",
+        "GAMBLING",
+        "HOMICIDE",
+        "HUMAN TRAFFICKING",
+        "INTERFERENCE WITH PUBLIC OFFICER",
+        "INTIMIDATION",
+        "KIDNAPPING",
+        "LIQUOR LAW VIOLATION",
+        "MOTOR VEHICLE THEFT",
+        "NARCOTICS",
+        "NON-CRIMINAL",
+        "OBSCENITY",
+        "OFFENSE INVOLVING CHILDREN",
+        "OTHER NARCOTIC VIOLATION",
+        "OTHER OFFENSE",
+        "PROSTITUTION",
+        "PUBLIC INDECENCY",
+        "PUBLIC PEACE VIOLATION",
+        "RITUALISM",
+        "ROBBERY",
+        "SEX OFFENSE",
+        "STALKING",
+        "THEFT",
+        "VEHICULAR HIJACKING",
+        "WEAPONS VIOLATION",
+    }
+)
+
 #: When a file has IUCR but no primary type: unambiguous IUCR prefixes → primary type.
 IUCR_PREFIX_PRIMARY_TYPE: Final[dict[str, str]] = {
     "01": "HOMICIDE",

@@ -90,7 +90,9 @@ def sessions(engine: Engine) -> sessionmaker[Session]:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(db=tmp_path / "warehouse.duckdb", environment="development")
+    return Settings(
+        db=tmp_path / "warehouse.duckdb", environment="development", secret_key="t" * 48
+    )
 
 
 @pytest.fixture

@@ -37,3 +37,16 @@ def test_insecure_secret_refused_in_production(secret: str | None) -> None:
     over = {"secret_key": secret} if secret else {}
     with pytest.raises(Safer77Error, match="SAFER77_SECRET_KEY"):
         create_app(Settings(environment="production", **over), make_engine("sqlite://"))
+
+
+def test_the_published_default_key_never_signs_tokens(engine: Engine) -> None:
+    """Without a key (development), a token forged with the default key is refused."""
+    import jwt
+    from fastapi.testclient import TestClient
+
+    from safer77.config import INSECURE_SECRET
+
+    forged = jwt.encode({"sub": "1", "exp": 4102444800}, INSECURE_SECRET, algorithm="HS256")
+    with TestClient(create_app(Settings(), engine)) as client:
+        r = client.get("/me", headers={"Authorization": f"Bearer {forged}"})
+    assert r.status_code == 401

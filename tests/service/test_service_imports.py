@@ -285,6 +285,12 @@ def test_real_use_of_force_files(sessions: sessionmaker[Session], shared_data: P
     assert all(r.balanced for r in reports)
     assert (main.read, actions.read, subjects.read) == (9338, 102946, 9338)
     assert main.loaded + main.duplicates == 9338 - len(main.rejects)
-    assert main.duplicates == 7  # seven report ids appear twice in the release
+    # seven report ids appear twice: four identical, three with other content (rejected, the
+    # first kept)
+    assert main.duplicates == 4
+    assert sorted(r.line for r in main.rejects if r.field == "key") == sorted(
+        r.line for r in main.rejects if "repeats" in r.reason
+    )
+    assert len([r for r in main.rejects if r.field == "key"]) == 3
     with sessions() as s:
         assert s.scalar(select(func.count()).select_from(Release)) == main.loaded

@@ -69,8 +69,15 @@ def serve(
 
     cfg = _settings(url)
     with errors_to_exit():
+        from safer77.config import INSECURE_SECRET
+        from safer77.errors import InvalidInput
         from safer77.service.app import create_app
 
+        if workers > 1 and cfg.secret_key == INSECURE_SECRET:
+            raise InvalidInput(
+                "more than one worker needs a shared SAFER77_SECRET_KEY (each worker would "
+                "sign tokens with its own random key)"
+            )
         app_ = create_app(cfg)
     console.print(f"service on http://{host or cfg.host}:{port or cfg.service_port}/docs")
     if workers > 1:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from safer77.errors import Conflict, InvalidInput, NotFound
-from safer77.service import audit
+from safer77.service import audit, clock
 from safer77.service.auth import Actor
 from safer77.service.cases import check_version
 from safer77.service.models import Case, Release
@@ -95,7 +95,7 @@ def advance(
     current = Stage(item.stage)
     if not check_stage_order(current, stage):
         raise Conflict(f"a record at stage {current} cannot go to {stage}")
-    if on > audit.now().date():
+    if on > clock.local_today(session):
         raise InvalidInput("the date cannot be in the future", field="on")
     previous = [getattr(item, STAGE_FIELD[s]) for s in STAGE_ORDER[: STAGE_ORDER.index(stage)]]
     floor = max([item.incident_date, *[d for d in previous if d is not None]])

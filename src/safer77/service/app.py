@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -22,7 +23,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from safer77.config import Settings
+from safer77.config import INSECURE_SECRET, Settings
 from safer77.errors import Conflict, InvalidInput, NotFound, Safer77Error
 from safer77.service.auth import (
     Forbidden,
@@ -57,6 +58,11 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     """The service app. ``engine`` defaults to one built from ``settings.database_url``; the
     database must have been migrated (``safer77 service db upgrade``)."""
     check_secret(settings)
+    if settings.secret_key == INSECURE_SECRET:
+        # development without a key: sign with a random one, so the published default can
+        # never forge a token; tokens then end with the process
+        log.warning("SAFER77_SECRET_KEY not set: tokens are signed with a per-process key")
+        settings = settings.model_copy(update={"secret_key": secrets.token_urlsafe(48)})
     engine = engine or make_engine(settings.database_url)
     check_migrated(engine)
 

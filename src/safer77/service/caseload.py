@@ -83,7 +83,7 @@ def inactive(
         idle = (now - item.last_activity_at).days
         if idle > days:
             out.append((item, idle))
-    audit.record(session, actor, "read", "case_alerts", None, count=len(out))
+    audit.record(session, actor, "read", "case_alerts", None, ids=[c.id for c, _ in out])
     return out
 
 
@@ -96,7 +96,7 @@ def cold_queue(session: Session, actor: Actor, *, limit: int = 100) -> Sequence[
         .limit(limit)
     )
     cases = session.scalars(stmt).all()
-    audit.record(session, actor, "read", "cold_queue", None, count=len(cases))
+    audit.record(session, actor, "read", "cold_queue", None, ids=[c.id for c in cases])
     return cases
 
 
@@ -124,7 +124,7 @@ def outcomes(
             func.count(),
         ).where(Case.status != CaseStatus.unfounded.value)
     if crime_type:
-        stmt = stmt.where(Case.crime_type == crime_type)
+        stmt = stmt.where(Case.crime_type == crime_type.upper())
     if source:
         stmt = stmt.where(Case.source == source)
     columns = stmt.selected_columns

@@ -12,16 +12,17 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, false, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from safer77.errors import Conflict, InvalidInput, NotFound
-from safer77.service import audit
+from safer77.service import audit, clock
 from safer77.service.auth import Actor, Forbidden, ensure_unit
 from safer77.service.models import Assignment, Case, CaseEvent, User
 from safer77.service.permissions import UNIT_SCOPED, Role
 from safer77.service.workflow import (
     CLEARED,
+    CLOSED,
     CaseStatus,
     ExceptionalCode,
     check_transition,
@@ -44,6 +45,8 @@ EDITABLE = (
 def scoped(stmt: Select[T], actor: Actor) -> Select[T]:
     """Limit a case query to what ``actor`` may see."""
     if actor.role in UNIT_SCOPED:
+        if actor.unit_id is None:  # fail closed: "no unit" must not match unassigned cases
+            return stmt.where(false())
         return stmt.where(Case.unit_id == actor.unit_id)
     return stmt
 
@@ -65,7 +68,7 @@ def check_version(case: Case | Any, version: int, what: str = "case") -> None:
 
 
 def _event(session: Session, actor: Actor | None, case: Case, kind: str, **fields: Any) -> None:
-    at = fields.pop("at", None) or audit.now()
+    at = fields.pop("at", None) or clock.local_now(session)
     session.add(
         CaseEvent(
             case_id=case.id, at=at, user_id=actor.user_id if actor else None, kind=kind, **fields
@@ -190,7 +193,7 @@ def list_cases(
     if detective_id is not None:
         stmt = stmt.where(Case.lead_detective_id == detective_id)
     cases = session.scalars(stmt.order_by(Case.id).limit(limit).offset(offset)).all()
-    audit.record(session, actor, "read", "case_list", None, count=len(cases))
+    audit.record(session, actor, "read", "case_list", None, ids=[c.id for c in cases])
     return cases
 
 
@@ -214,6 +217,10 @@ def update_case(
 ) -> Case:
     case = visible_case(session, actor, case_id)
     check_version(case, version)
+    if "crime_type" in changes:
+        if changes["crime_type"] is None:
+            raise InvalidInput("a case always has a crime type", field="crime_type")
+        changes = {**changes, "crime_type": str(changes["crime_type"]).upper()}
     changed = sorted(k for k, v in changes.items() if k in EDITABLE and getattr(case, k) != v)
     for name in changed:
         setattr(case, name, changes[name])
@@ -241,13 +248,28 @@ def transition(
     current = CaseStatus(case.status)
     check_transition(current, to_status, exceptional_code)
     now = audit.now()
-    day = effective_on or now.date()
-    if day > now.date():
+    local = clock.local_now(session)
+    day = effective_on or local.date()
+    if day > local.date():
         raise InvalidInput(
             "the date of a status change cannot be in the future", field="effective_on"
         )
     if day < case.offense_at.date():
         raise InvalidInput("a status change cannot precede the offense", field="effective_on")
+    # closing and reopening move clearance figures: they keep their order in time (a
+    # progress step entered late may still be dated back)
+    previous = session.scalar(
+        select(func.max(CaseEvent.at)).where(
+            CaseEvent.case_id == case.id,
+            or_(CaseEvent.kind == "reopen", CaseEvent.to_status.in_([s.value for s in CLOSED])),
+        )
+    )
+    closing = to_status in CLOSED or is_reopen(current, to_status)
+    if closing and previous is not None and day < previous.date():
+        raise InvalidInput(
+            f"cannot be dated before the case's last closing or reopening ({previous.date()})",
+            field="effective_on",
+        )
     case.status = to_status.value
     if to_status in CLEARED:
         case.cleared_on = day
@@ -265,7 +287,7 @@ def transition(
         to_status=to_status.value,
         exceptional_code=case.exceptional_code,
         reason=reason,
-        at=datetime.combine(day, now.time()) if effective_on else now,
+        at=datetime.combine(day, local.time()) if effective_on else local,
     )
     session.flush()
     audit.record(

@@ -25,6 +25,8 @@ class NotMigrated(Safer77Error):
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for ``url``; SQLite gets foreign keys on, WAL and a busy timeout."""
+    # SQL parameters can hold case notes or victim details: never put them in logs or errors
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
 

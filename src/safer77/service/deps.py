@@ -28,6 +28,7 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     only a close that must roll back (a connection still held) is sent to one.
     """
     session: Session = request.app.state.sessions()
+    session.info["tz"] = request.app.state.settings.timezone
     try:
         yield session
     finally:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from safer77.errors import Conflict, InvalidInput, NotFound
-from safer77.service import audit
+from safer77.service import audit, clock
 from safer77.service.auth import Actor
 from safer77.service.cases import check_version, scoped, touch, visible_case
 from safer77.service.models import Case, CustodyEvent, Evidence, EvidenceFile
@@ -114,7 +114,7 @@ def hand_off(
 ) -> Evidence:
     """Record a hand-off: the chain always continues from the current holder."""
     item = visible_item(session, actor, evidence_id)
-    when = at or audit.now()
+    when = at or clock.local_now(session)
     last = session.scalars(
         select(CustodyEvent)
         .where(CustodyEvent.evidence_id == item.id)
@@ -188,7 +188,7 @@ def case_items(session: Session, actor: Actor, case_id: int) -> Sequence[Evidenc
     items = session.scalars(
         select(Evidence).where(Evidence.case_id == case.id).order_by(Evidence.id)
     ).all()
-    audit.record(session, actor, "read", "evidence_list", case.id, count=len(items))
+    audit.record(session, actor, "read", "evidence_list", case.id, ids=[i.id for i in items])
     return items
 
 
@@ -196,7 +196,7 @@ def lab_backlog(
     session: Session, actor: Actor, *, days: int, now: datetime | None = None
 ) -> list[tuple[Evidence, int]]:
     """Items sent to the lab more than ``days`` ago with no result yet, oldest first."""
-    now = now or audit.now()
+    now = now or clock.local_now(session)
     visible = scoped(select(Case.id), actor).subquery()
     stmt = (
         select(Evidence)
@@ -213,5 +213,5 @@ def lab_backlog(
         waited = (now - item.lab_requested_at).days
         if waited > days:
             out.append((item, waited))
-    audit.record(session, actor, "read", "evidence_backlog", None, count=len(out))
+    audit.record(session, actor, "read", "evidence_backlog", None, ids=[i.id for i, _ in out])
     return out

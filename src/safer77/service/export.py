@@ -17,12 +17,14 @@ import pyarrow as pa
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from safer77.schema import PRIMARY_TYPES
 from safer77.service.caseload import outcomes
 from safer77.service.clearance import LOW_N, by_offense_cohort, by_period_cleared
 from safer77.service.models import Case, Release
 from safer77.service.release import Clock, monthly_on_time
 from safer77.warehouse.db import connect, next_load_id
 
+OTHER = "OTHER OFFENSE"
 TABLES = (
     "service_clearance_cleared",
     "service_clearance_cohort",
@@ -39,11 +41,15 @@ class ExportResult:
 
 def aggregates(session: Session, *, as_of: date) -> dict[str, list[dict[str, Any]]]:
     """The public tables as rows (month grain, per crime type / kind / district)."""
-    types = sorted(t for (t,) in session.execute(select(Case.crime_type).distinct()))
+    # free text typed into a case never reaches a public table: unknown types are pooled
+    types = {t for (t,) in session.execute(select(Case.crime_type).distinct())}
+    groups: dict[str, list[str]] = {}
+    for t in sorted(types):
+        groups.setdefault(t if t in PRIMARY_TYPES else OTHER, []).append(t)
     cleared: list[dict[str, Any]] = []
     cohort: list[dict[str, Any]] = []
-    for crime in types:
-        rows = outcomes(session, crime_type=crime)
+    for crime, members in sorted(groups.items()):
+        rows = [o for t in members for o in outcomes(session, crime_type=t)]
         for r in by_period_cleared(rows, "month"):
             cleared.append(
                 {

@@ -8,7 +8,7 @@ rejected with file, line, field and reason. Nothing is silently dropped.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, time
 from pathlib import Path
 from typing import Any, TypeVar
@@ -25,6 +25,7 @@ from safer77.sources.cpd_homicides import Homicide, read_homicides
 from safer77.sources.tabular import Reject
 from safer77.sources.use_of_force import (
     ForceReport,
+    SideFile,
     read_actions,
     read_reports,
     read_subjects,
@@ -72,7 +73,7 @@ def _first_of_each(
 ) -> Iterator[R]:
     """Count every row into ``report`` (read, rejected, flagged, repeated in the file) and
     yield the first occurrence of each key."""
-    seen: set[str] = set()
+    first: dict[str, R] = {}
     for item in items:
         report.read += 1
         if progress:
@@ -80,12 +81,24 @@ def _first_of_each(
         if isinstance(item, Reject):
             report.rejects.append(item)
             continue
-        report.flagged += [Reject(report.file, item.line, f, why) for f, why in item.issues]
         key = item.homicide_number if isinstance(item, Homicide) else item.trr_id
-        if key in seen:
-            report.duplicates += 1
+        earlier = first.get(key)
+        if earlier is not None:
+            if replace(earlier, line=0, issues=()) == replace(item, line=0, issues=()):
+                report.duplicates += 1
+            else:  # the same key with other content: neither silently kept nor dropped
+                report.rejects.append(
+                    Reject(
+                        report.file,
+                        item.line,
+                        "key",
+                        f"repeats {key} from line "
+                        f"{earlier.line} with different content; the first was kept",
+                    )
+                )
             continue
-        seen.add(key)
+        report.flagged += [Reject(report.file, item.line, f, why) for f, why in item.issues]
+        first[key] = item
         yield item
 
 
@@ -119,6 +132,14 @@ def import_cpd_homicides(
     existing = {
         c.source_key: c for c in session.scalars(select(Case).where(Case.source == CPD_HOMICIDES))
     }
+    worked = set(
+        session.scalars(
+            select(CaseEvent.case_id)
+            .join(Case, Case.id == CaseEvent.case_id)
+            .where(Case.source == CPD_HOMICIDES, CaseEvent.user_id.is_not(None))
+            .distinct()
+        )
+    )
     now = audit.now()
     new: list[tuple[Case, Homicide]] = []
     for item in _first_of_each(report, read_homicides(path), progress):
@@ -140,6 +161,17 @@ def import_cpd_homicides(
         changed = {k: v for k, v in fields.items() if getattr(case, k) != v}
         if not changed:
             report.duplicates += 1
+            continue
+        if case.id in worked:  # people changed it in the service: a file must not undo that
+            report.rejects.append(
+                Reject(
+                    str(path),
+                    item.line,
+                    ", ".join(sorted(changed)),
+                    f"case {case.id} was changed in the service since it was imported; "
+                    "left as it is (review it by hand)",
+                )
+            )
             continue
         before = case.status
         for k, v in changed.items():
@@ -197,28 +229,33 @@ def import_use_of_force(
     progress: Progress | None = None,
 ) -> list[ImportReport]:
     """Load Tactical Response Reports as use-of-force release records (clock from the report
-    date), with each report's actions and its subjects' injury/armed flags."""
-    reports = [ImportReport(str(main))]
-    acts: dict[str, dict[str, list[str]]] = {}
-    subs: dict[str, list[dict[str, bool | None]]] = {}
-    if actions is not None:
-        acts, rejects, rows = read_actions(actions)
-        reports.append(_side_report(actions, rows, rejects))
-    if subjects is not None:
-        subs, rejects, rows = read_subjects(subjects)
-        reports.append(_side_report(subjects, rows, rejects))
-    report = reports[0]
+    date), with each report's actions and its subjects' injury/armed flags.
+
+    A side file's rows for a report id that is not in the main file are rejected (by line); a
+    side file not given leaves what an earlier import stored for it untouched."""
+    sides = {
+        name: reader(path)
+        for name, reader, path in (
+            ("actions", read_actions, actions),
+            ("subjects", read_subjects, subjects),
+        )
+        if path is not None
+    }
+    report = ImportReport(str(main))
     existing = {
         r.source_key: r for r in session.scalars(select(Release).where(Release.source == CPD_TRR))
     }
     seen: set[str] = set()
     for item in _first_of_each(report, read_reports(main), progress):
         seen.add(item.trr_id)
+        record = existing.get(item.trr_id)
         details = dict(item.details)
-        if item.trr_id in acts:
-            details["actions"] = acts[item.trr_id]
-        if item.trr_id in subs:
-            details["subjects"] = subs[item.trr_id]
+        for name in ("actions", "subjects"):
+            if name in sides:
+                if item.trr_id in sides[name].data:
+                    details[name] = sides[name].data[item.trr_id]
+            elif record is not None and record.details and name in record.details:
+                details[name] = record.details[name]
         fields = {
             "incident_date": item.trr_date,
             "report_status": item.status,
@@ -226,7 +263,6 @@ def import_use_of_force(
             "district": item.district,
             "details": details,
         }
-        record = existing.get(item.trr_id)
         if record is None:
             session.add(
                 Release(
@@ -245,9 +281,6 @@ def import_use_of_force(
             report.updated += 1
         else:
             report.duplicates += 1
-    unmatched = (set(acts) | set(subs)) - seen
-    if unmatched:
-        report.notes.append(f"{len(unmatched)} report id(s) in the side files have no report")
     report.notes.append("posting dates are not in the release: records start at stage notified")
     session.flush()
     audit.record(
@@ -259,9 +292,18 @@ def import_use_of_force(
         source=CPD_TRR,
         **{k: v for k, v in report.summary().items() if k != "file"},
     )
-    return reports
+    return [report, *(_side_report(side, seen) for side in sides.values())]
 
 
-def _side_report(path: Path, rows: int, rejects: Iterable[Reject]) -> ImportReport:
-    rej = list(rejects)
-    return ImportReport(str(path), read=rows, loaded=rows - len(rej), rejects=rej)
+def _side_report(side: SideFile, reports: set[str]) -> ImportReport:
+    """A side file's rows: attached to a report of the main file, or rejected."""
+    out = ImportReport(str(side.path), read=side.rows, rejects=list(side.rejects))
+    for trr, lines in side.lines.items():
+        if trr in reports:
+            out.loaded += len(lines)
+        else:
+            out.rejects += [
+                Reject(str(side.path), n, "trr_id", f"no report {trr} in the main file")
+                for n in lines
+            ]
+    return out

@@ -76,13 +76,23 @@ def read_reports(path: Path) -> Iterator[ForceReport | Reject]:
         )
 
 
-def read_actions(path: Path) -> tuple[dict[str, dict[str, list[str]]], list[Reject], int]:
-    """Actions per report: ``{trr_id: {"member": [...], "subject": [...]}}``, rejects, rows."""
-    out: dict[str, dict[str, list[str]]] = defaultdict(lambda: {"member": [], "subject": []})
-    rejects: list[Reject] = []
-    rows = 0
+@dataclass
+class SideFile:
+    """A file that adds to the reports: its data per report id, the lines each id came from,
+    its rejected rows and how many rows it had."""
+
+    path: Path
+    data: dict[str, Any] = field(default_factory=dict)
+    lines: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    rejects: list[Reject] = field(default_factory=list)
+    rows: int = 0
+
+
+def read_actions(path: Path) -> SideFile:
+    """Actions per report: ``{trr_id: {"member": [...], "subject": [...]}}``."""
+    side = SideFile(path, data=defaultdict(lambda: {"member": [], "subject": []}))
     for line, row in read_rows(path, ACTIONS):
-        rows += 1
+        side.rows += 1
         trr, person, action, category = ((row[c] or "").strip() for c in ACTIONS)
         # the release fills either the action or only its category (e.g. "Control Tactic")
         action = action or (f"[{category}]" if category else "")
@@ -93,26 +103,26 @@ def read_actions(path: Path) -> tuple[dict[str, dict[str, list[str]]], list[Reje
         )
         if not trr or who is None or not action:
             missing = "trr_id" if not trr else "person" if who is None else "action"
-            rejects.append(Reject(str(path), line, missing, f"no {missing} in this row"))
+            side.rejects.append(Reject(str(path), line, missing, f"no {missing} in this row"))
             continue
-        out[trr][who].append(action)
-    return dict(out), rejects, rows
+        side.data[trr][who].append(action)
+        side.lines[trr].append(line)
+    return side
 
 
-def read_subjects(path: Path) -> tuple[dict[str, list[dict[str, bool | None]]], list[Reject], int]:
+def read_subjects(path: Path) -> SideFile:
     """Per report, the subjects' yes/no flags (injured, alleged injury, hospitalized, armed)."""
-    out: dict[str, list[dict[str, bool | None]]] = defaultdict(list)
-    rejects: list[Reject] = []
-    rows = 0
+    side = SideFile(path, data=defaultdict(list))
     for line, row in read_rows(path, SUBJECTS):
-        rows += 1
-        trr = row["trr_id"].strip()
+        side.rows += 1
+        trr = (row["trr_id"] or "").strip()
         if not trr:
-            rejects.append(Reject(str(path), line, "trr_id", "empty report id"))
+            side.rejects.append(Reject(str(path), line, "trr_id", "empty report id"))
             continue
         flags: dict[str, bool | None] = {}
         for name in SUBJECT_FLAGS:
             value = (row[name] or "").strip().lower()
             flags[name] = True if value in {"yes", "y"} else False if value in {"no", "n"} else None
-        out[trr].append(flags)
-    return dict(out), rejects, rows
+        side.data[trr].append(flags)
+        side.lines[trr].append(line)
+    return side

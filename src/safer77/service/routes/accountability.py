@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 
 from safer77.service import accountability as acc
-from safer77.service.audit import now
+from safer77.service.clock import local_today
 from safer77.service.deps import AccountabilityRead, AccountabilityWrite, Responses, SessionDep
 from safer77.service.models import Release
 from safer77.service.release import due_date
@@ -52,7 +52,7 @@ def overdue(
     kind: Kind = None,
 ) -> list[OverdueItem]:
     """Records past their due date and not posted, with days late and a reason code."""
-    rows = acc.overdue(session, today=as_of or now().date(), kind=kind)
+    rows = acc.overdue(session, today=as_of or local_today(session), kind=kind)
     return [
         OverdueItem(**public(item).model_dump(), days_late=late, reason=reason)
         for item, late, reason in rows
@@ -68,7 +68,7 @@ def on_time(
 ) -> list[OnTimeMonth]:
     """Share of releases posted on time, by the month they were due (with 95% intervals)."""
     out = []
-    for r in acc.on_time(session, today=as_of or now().date(), kind=kind):
+    for r in acc.on_time(session, today=as_of or local_today(session), kind=kind):
         ci = r.interval
         out.append(
             OnTimeMonth(

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from safer77.service import cases
+from safer77.service.clock import to_local
 from safer77.service.deps import (
     CasesAssign,
     CasesRead,
@@ -59,7 +60,7 @@ def open_case(body: CaseCreate, actor: CasesWrite, session: SessionDep) -> CaseP
         actor,
         case_number=body.case_number,
         crime_type=body.crime_type.upper(),
-        offense_at=body.offense_at.replace(tzinfo=None),
+        offense_at=to_local(body.offense_at, session),
         unit=body.unit,
         **fields,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
@@ -10,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from safer77.errors import InvalidInput
 from safer77.service import evidence
+from safer77.service.clock import to_local
 from safer77.service.deps import EvidenceRead, EvidenceWrite, Responses, SessionDep, SettingsDep
 from safer77.service.schemas import (
     BacklogItem,
@@ -27,7 +29,7 @@ router = APIRouter(tags=["evidence"])
 NOT_FOUND: Responses = {404: {"description": "No such item (or not in your unit)"}}
 CONFLICT: Responses = {409: {"description": "Stale version or duplicate item"}}
 FileName = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$")]
-MAX_FILE = 2 * 1024**3
+MAX_FILE = 2**31 - 1  # evidence_files.size is a 32-bit integer
 
 
 @router.post("/cases/{case_id}/evidence", status_code=201, responses={**NOT_FOUND, **CONFLICT})
@@ -38,7 +40,7 @@ def add_item(
         session,
         actor,
         case_id=case_id,
-        **body.model_dump() | {"collected_at": body.collected_at.replace(tzinfo=None)},
+        **body.model_dump() | {"collected_at": to_local(body.collected_at, session)},
     )
     session.commit()
     return EvidencePublic.model_validate(item)
@@ -84,7 +86,7 @@ def update_item(
     evidence_id: PathId, body: EvidenceUpdate, actor: EvidenceWrite, session: SessionDep
 ) -> EvidencePublic:
     changes = {
-        k: (v.replace(tzinfo=None) if hasattr(v, "tzinfo") else v)
+        k: (to_local(v, session) if isinstance(v, datetime) else v)
         for k, v in body.model_dump(exclude={"version"}, exclude_unset=True).items()
     }
     item = evidence.update_item(
@@ -105,7 +107,7 @@ def hand_off(
         to_holder=body.to_holder,
         location=body.location,
         purpose=body.purpose,
-        at=body.at.replace(tzinfo=None) if body.at else None,
+        at=to_local(body.at, session) if body.at else None,
     )
     session.commit()
     return EvidencePublic.model_validate(item)
@@ -132,6 +134,8 @@ async def attach_file(
     session: SessionDep,
 ) -> FileOut:
     """Upload a file's bytes; the service records its SHA-256 and size, hashed as they stream."""
+    # who may attach is settled before a byte is read
+    await run_in_threadpool(evidence.visible_item, session, actor, evidence_id)
     digest = hashlib.sha256()
     size = 0
     async for chunk in request.stream():

@@ -51,6 +51,8 @@ def me(actor: Me, session: SessionDep) -> UserPublic:
 @router.get("/users")
 def list_users(actor: UsersManage, session: SessionDep) -> list[UserPublic]:
     users = session.scalars(select(User).order_by(User.id)).all()
+    audit.record(session, actor, "read", "user_list", None, ids=[u.id for u in users])
+    session.commit()
     return [UserPublic.model_validate(u) for u in users]
 
 
