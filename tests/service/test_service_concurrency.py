@@ -89,6 +89,7 @@ def test_twenty_clients_on_the_same_cases(
     conflicts = [r for r in results if r[0] == 409]
     assert len(acks) + len(conflicts) == CLIENTS * ROUNDS
     assert conflicts, "no conflicts: the clients did not actually race"
+    print(f"{len(results)} updates: {len(acks)} acknowledged, {len(conflicts)} got 409")
     by_case: dict[int, list[tuple[int, str]]] = defaultdict(list)
     for _, case_id, version, value in acks:
         by_case[case_id].append((version, value))
