@@ -106,6 +106,36 @@ def boundaries(
         typer.echo(json.dumps({k: getattr(result, k) for k in COUNT_KEYS}))
 
 
+@app.command("indicators")
+def indicators(
+    path: Annotated[Path, typer.Argument(help="Indicator table: CSV or GeoJSON (properties).")],
+    mapping: Annotated[
+        str | None,
+        typer.Option(
+            help="Built-in mapping (census-2008-2012, cmap-2020, public-health-2005-2011) or a "
+            "TOML file; without it, a long file community_area,indicator,value of known "
+            "indicators."
+        ),
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Load community-area indicators (refused whole, with file, line and field, if bad)."""
+    from safer77.warehouse.indicators import load_indicators
+
+    cfg = settings(db)
+    with errors_to_exit():
+        con = connect(cfg.db, memory_limit=cfg.memory_limit)
+        try:
+            result = load_indicators(con, path, mapping)
+        finally:
+            con.close()
+    console.print(
+        f"{path.name}: {result.rows:,} rows, {result.indicators} indicators, "
+        f"{result.values:,} values ({result.missing:,} missing) in {result.seconds:.1f} s",
+        highlight=False,
+    )
+
+
 def quarantine(
     db: DbOption = None,
     file: Annotated[str | None, typer.Option(help="Only rows from this file.")] = None,

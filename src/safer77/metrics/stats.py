@@ -75,7 +75,13 @@ def _check_level(by: str) -> str:
 def _stamp(con: duckdb.DuckDBPyConnection) -> str:
     """The id of the last load of incidents or boundaries (what the statistics are computed
     from): stored statistics carry it as their table comment."""
-    return str(count(con, "SELECT max(load_id) FROM load_log WHERE kind <> 'service'"))
+    return str(
+        count(
+            con,
+            "SELECT max(load_id) FROM load_log "
+            "WHERE kind = 'incidents' OR kind LIKE 'boundaries:%'",
+        )
+    )
 
 
 def _is_current(con: duckdb.DuckDBPyConnection, metric: str) -> bool:
