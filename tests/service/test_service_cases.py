@@ -375,3 +375,30 @@ def test_notes_and_evidence_do_not_make_an_open_edit_stale(
     detail = client.get(f"/cases/{case['id']}", headers=h).json()
     assert detail["summary"] == "s" and detail["last_activity_at"] > case["last_activity_at"]
     assert [e["kind"] for e in detail["events"]] == ["opened", "note", "update"]
+
+
+def test_open_a_case_from_a_warehouse_incident(
+    client: TestClient, world: World, settings, write_csv
+) -> None:
+    from conftest import portal_row
+    from safer77.warehouse import connect, load_incidents
+
+    con = connect(settings.db)
+    try:
+        load_incidents(con, write_csv("one.csv", [portal_row(id="4242", case_number="JB123456")]))
+    finally:
+        con.close()
+    h = world.headers("detective")
+    r = client.post("/cases/from-incident", json={"incident_id": 4242}, headers=h)
+    assert r.status_code == 201, r.text
+    case = r.json()
+    assert (case["case_number"], case["source"], case["unit_id"]) == (
+        "JB123456",
+        "portal",
+        world.units["Area 1 Homicide"],
+    )
+    assert case["offense_at"] == "2022-05-31T23:59:00" and case["crime_type"] == "BATTERY"
+    again = client.post("/cases/from-incident", json={"incident_id": 4242}, headers=h)
+    assert again.status_code == 409
+    missing = client.post("/cases/from-incident", json={"incident_id": 1}, headers=h)
+    assert missing.status_code == 404

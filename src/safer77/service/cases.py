@@ -146,7 +146,7 @@ def open_from_incident(
     con = connect(warehouse, read_only=True)
     try:
         rows = con.execute(
-            "SELECT case_number, date, block, iucr, primary_type, location_description, "
+            "SELECT case_number, occurred_at, block, iucr, primary_type, location_description, "
             "district, beat, community_area FROM incidents WHERE id = ? AND agency = 'CPD'",
             [incident_id],
         ).fetchall()
