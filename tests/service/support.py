@@ -46,6 +46,9 @@ PEOPLE = {
     "detective_b": (Role.detective, "Area 4 Homicide"),
     "analyst": (Role.analyst, None),
     "auditor": (Role.auditor, None),
+    "coordinator": (Role.coordinator, None),
+    "community": (Role.community, "Englewood Block Club"),
+    "community_b": (Role.community, "Austin Block Club"),
 }
 
 
@@ -136,8 +139,9 @@ ROWS = [
 
 
 def seed_records(client: Any, world: World) -> dict[str, int]:
-    """One case (unit 'Area 1 Homicide'), one evidence item and one release record, made by
-    the supervisor; their ids by path parameter name."""
+    """One case (unit 'Area 1 Homicide'), one evidence item and one release record made by the
+    supervisor, and one resource request filed by the Englewood block club; their ids by path
+    parameter name."""
     sup = world.headers("supervisor")
     case = client.post(
         "/cases",
@@ -163,4 +167,14 @@ def seed_records(client: Any, world: World) -> dict[str, int]:
     rel = client.post(
         "/releases", json={"kind": "use_of_force", "incident_date": "2024-01-01"}, headers=sup
     ).json()
-    return {"case_id": case["id"], "evidence_id": item["id"], "release_id": rel["id"]}
+    need = client.post(
+        "/requests",
+        json={"community_area": 68, "need": "street_light", "description": "light out at 63rd"},
+        headers=world.headers("community"),
+    ).json()
+    return {
+        "case_id": case["id"],
+        "evidence_id": item["id"],
+        "release_id": rel["id"],
+        "request_id": need["id"],
+    }

@@ -35,7 +35,10 @@ SPEC: dict[str, set[str]] = {
     "accountability:read": {"supervisor", "analyst", "auditor"},
     "accountability:write": {"supervisor"},
     "audit:read": {"auditor"},
-    "me": {"admin", "supervisor", "detective", "analyst", "auditor"},
+    "requests:create": {"coordinator", "community"},
+    "requests:read": {"coordinator", "community"},
+    "requests:manage": {"coordinator"},
+    "me": {"admin", "supervisor", "detective", "analyst", "auditor", "coordinator", "community"},
 }
 
 
@@ -98,7 +101,7 @@ def test_authorization_matrix(client: TestClient, world: World) -> None:
                     assert r.status_code == 403, (method, route.path, who, r.text)
                 assert set(r.json()) >= {"ok", "error", "status"} if r.status_code >= 400 else True
                 checked += 1
-    assert checked >= 25 * 7
+    assert checked >= 38 * 9
 
 
 @pytest.mark.parametrize("who", ["admin", "analyst", "auditor"])

@@ -19,7 +19,7 @@ from safer77.service.routes import ROUTERS
 from service.support import World, seed_records
 from service.test_service_authz import declared
 
-ORDER = ["supervisor", "admin", "auditor", "analyst", "detective"]
+ORDER = ["supervisor", "admin", "auditor", "analyst", "detective", "coordinator", "community"]
 
 
 def token_for(route: APIRoute, world: World) -> dict[str, str]:

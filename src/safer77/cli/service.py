@@ -98,10 +98,17 @@ def serve(
 def user_add(
     username: Annotated[str, typer.Argument(help="Login name.")],
     role: Annotated[
-        Literal["admin", "supervisor", "detective", "analyst", "auditor"],
+        Literal[
+            "admin", "supervisor", "detective", "analyst", "auditor", "coordinator", "community"
+        ],
         typer.Option(help="Role."),
     ],
-    unit: Annotated[str | None, typer.Option(help="Unit (required for detectives).")] = None,
+    unit: Annotated[
+        str | None,
+        typer.Option(
+            help="Unit (detectives), or organisation (community users, e.g. a block club)."
+        ),
+    ] = None,
     password_stdin: Annotated[
         bool, typer.Option("--password-stdin", help="Read the password from standard input.")
     ] = False,

@@ -183,8 +183,9 @@ def create_user(
     """Add a user (the unit is created if new); :class:`Conflict` if the name is taken."""
     if session.scalars(select(User).where(User.username == username)).first() is not None:
         raise Conflict(f"user {username!r} already exists")
-    if role is Role.detective and not unit:
-        raise InvalidInput("a detective belongs to a unit", field="unit")
+    if role in (Role.detective, Role.community) and not unit:
+        what = "a unit" if role is Role.detective else "an organisation (its unit)"
+        raise InvalidInput(f"a {role} user belongs to {what}", field="unit")
     unit_id = ensure_unit(session, unit) if unit else None
     user = User(
         username=username,

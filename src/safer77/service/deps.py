@@ -133,6 +133,9 @@ ClearanceRead = Annotated[Actor, Depends(Require(P.clearance_read))]
 AccountabilityRead = Annotated[Actor, Depends(Require(P.accountability_read))]
 AccountabilityWrite = Annotated[Actor, Depends(Require(P.accountability_write))]
 AuditRead = Annotated[Actor, Depends(Require(P.audit_read))]
+RequestsCreate = Annotated[Actor, Depends(Require(P.requests_create))]
+RequestsRead = Annotated[Actor, Depends(Require(P.requests_read))]
+RequestsManage = Annotated[Actor, Depends(Require(P.requests_manage))]
 
 PUBLIC = Depends(Require(None))
 Responses = dict[int | str, dict[str, Any]]

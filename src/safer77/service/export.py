@@ -22,6 +22,7 @@ from safer77.service.caseload import outcomes
 from safer77.service.clearance import LOW_N, by_offense_cohort, by_period_cleared
 from safer77.service.models import Case, Release
 from safer77.service.release import Clock, monthly_on_time
+from safer77.service.requests import summary as request_summary
 from safer77.warehouse.db import connect, next_load_id
 
 OTHER = "OTHER OFFENSE"
@@ -30,6 +31,7 @@ TABLES = (
     "service_clearance_cohort",
     "service_release_on_time",
     "service_use_of_force_monthly",
+    "service_requests_summary",
 )
 
 
@@ -117,7 +119,9 @@ def aggregates(session: Session, *, as_of: date) -> dict[str, list[dict[str, Any
         {"month": m, "district": dist, "reports": n, "low_n": n < LOW_N}
         for (m, dist), n in sorted(force.items(), key=lambda kv: (kv[0][0], kv[0][1] or 0))
     ]
+    needs = [vars(s) for s in request_summary(session, None, today=as_of)]
     return {
+        "service_requests_summary": needs,
         "service_clearance_cleared": cleared,
         "service_clearance_cohort": cohort,
         "service_release_on_time": on_time,
@@ -168,6 +172,18 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("on_time_rate", pa.float64()),
             ("ci_low", pa.float64()),
             ("ci_high", pa.float64()),
+        ]
+    ),
+    "service_requests_summary": pa.schema(
+        [
+            ("department", pa.string()),
+            ("community_area", pa.int64()),
+            ("filed", pa.int64()),
+            ("open", pa.int64()),
+            ("open_overdue", pa.int64()),
+            ("closed", pa.int64()),
+            ("closed_on_time", pa.int64()),
+            ("median_days_to_close", pa.float64()),
         ]
     ),
     "service_use_of_force_monthly": pa.schema(

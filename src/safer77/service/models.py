@@ -185,6 +185,40 @@ class Release(Base):
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 
 
+class ResourceRequest(Base):
+    """A need filed by a block club or community organisation, routed to a department, with an
+    SLA clock, a status history and an outcome."""
+
+    __tablename__ = "resource_requests"
+    __table_args__ = (Index("ix_resource_requests_department_status", "department", "status"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    community_area: Mapped[int] = mapped_column(Integer, index=True)
+    need: Mapped[str] = mapped_column(String(32))
+    description: Mapped[str] = mapped_column(Text)
+    department: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    filed_on: Mapped[date] = mapped_column(Date)
+    due_on: Mapped[date] = mapped_column(Date, index=True)
+    closed_on: Mapped[date | None] = mapped_column(Date)
+    outcome: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    version: Mapped[int] = mapped_column(Integer)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class RequestEvent(Base):
+    __tablename__ = "request_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("resource_requests.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
 class AuditEntry(Base):
     """Append-only (database triggers refuse UPDATE and DELETE). No personal data: ids only."""
 

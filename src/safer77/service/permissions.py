@@ -11,6 +11,8 @@ class Role(StrEnum):
     detective = "detective"
     analyst = "analyst"
     auditor = "auditor"
+    coordinator = "coordinator"  # Community Safety Coordination Center staff
+    community = "community"  # a block club or community organisation (its unit)
 
 
 class Permission(StrEnum):
@@ -25,6 +27,9 @@ class Permission(StrEnum):
     accountability_read = "accountability:read"
     accountability_write = "accountability:write"
     audit_read = "audit:read"
+    requests_create = "requests:create"
+    requests_read = "requests:read"
+    requests_manage = "requests:manage"
     me = "me"  # any signed-in user
 
 
@@ -51,9 +56,12 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     ),
     Role.analyst: frozenset({P.clearance_read, P.accountability_read, P.me}),
     Role.auditor: frozenset({P.audit_read, P.clearance_read, P.accountability_read, P.me}),
+    Role.coordinator: frozenset({P.requests_create, P.requests_read, P.requests_manage, P.me}),
+    # a community user's unit is its organisation: it files and follows its own requests only
+    Role.community: frozenset({P.requests_create, P.requests_read, P.me}),
 }
 
-UNIT_SCOPED: frozenset[Role] = frozenset({Role.detective})
+UNIT_SCOPED: frozenset[Role] = frozenset({Role.detective, Role.community})
 
 
 def allows(role: Role, permission: Permission) -> bool:

@@ -357,3 +357,74 @@ class AuditOut(BaseModel):
 
 
 PathId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
+Need = Literal[
+    "street_light",
+    "litter",
+    "graffiti",
+    "vacant_lot",
+    "abandoned_building",
+    "food_access",
+    "health_care",
+    "internet_access",
+    "housing",
+    "other",
+]
+
+
+class RequestCreate(Strict):
+    community_area: Area
+    need: Need
+    description: Text
+    organisation_id: Id | None = Field(
+        default=None, description="Coordinators filing for an organisation; ignored otherwise."
+    )
+
+
+class RequestStatusIn(Strict):
+    version: Version
+    to_status: Literal["in_progress", "resolved", "declined"]
+    note: Text | None = None
+    outcome: Text | None = None
+
+
+class RequestPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    organisation_id: int | None
+    community_area: int
+    need: str
+    description: str
+    department: str
+    status: str
+    filed_on: date
+    due_on: date
+    closed_on: date | None
+    outcome: str | None
+    version: int
+    overdue: bool = False
+
+
+class RequestEventOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    at: datetime
+    user_id: int | None
+    from_status: str | None
+    to_status: str
+    note: str | None
+
+
+class RequestDetail(RequestPublic):
+    events: list[RequestEventOut]
+
+
+class RequestSummary(BaseModel):
+    department: str
+    community_area: int
+    filed: int
+    open: int
+    open_overdue: int
+    closed: int
+    closed_on_time: int
+    median_days_to_close: float | None

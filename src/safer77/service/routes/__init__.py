@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from safer77.service.routes import accountability, audit, caseload, cases, evidence, users
+from safer77.service.routes import (
+    accountability,
+    audit,
+    caseload,
+    cases,
+    evidence,
+    requests,
+    users,
+)
 
 ROUTERS: tuple[APIRouter, ...] = (
     users.router,
@@ -12,5 +20,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     evidence.router,
     caseload.router,
     accountability.router,
+    requests.router,
     audit.router,
 )
