@@ -183,3 +183,49 @@ def test_real_indicator_tables(con: duckdb.DuckDBPyConnection, shared_data: Path
     assert got["no_internet_pct"] == pytest.approx(
         englewood["NOINTERNET"] / englewood["TOT_HH"] * 100
     )
+
+
+def test_tract_rows_are_averaged_per_area_weighted_by_population(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    mapping = tmp_path / "tracts.toml"
+    mapping.write_text(
+        '[source]\narea = "ca"\naggregate = "weighted_mean"\nweight = "pop"\n'
+        '[indicators.uninsured_pct]\ncolumn = "unins"\nunit = "%"\n'
+    )
+    feats = [{"properties": {"ca": a, "pop": 100, "unins": 10.0}} for a in range(2, 78)]
+    feats += [
+        {"properties": {"ca": 1, "pop": 1000, "unins": 10.0}},
+        {"properties": {"ca": 1, "pop": 3000, "unins": 30.0}},
+        {"properties": {"ca": 1, "pop": 0, "unins": 99.0}},  # nobody lives there: no weight
+    ]
+    path = tmp_path / "tracts.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": feats}))
+    result = load_indicators(con, path, mapping)
+    assert (result.rows, result.values) == (79, 77)
+    (value,) = con.execute(
+        "SELECT value FROM indicators WHERE community_area = 1 AND indicator = 'uninsured_pct'"
+    ).fetchall()[0]
+    assert value == pytest.approx((1000 * 10 + 3000 * 30) / 4000)
+
+
+@pytest.mark.realdata
+def test_real_sdoh_tracts_to_areas(con: duckdb.DuckDBPyConnection, shared_data: Path) -> None:
+    import gzip
+
+    path = shared_data / "indicators" / "chicago_sdoh_2014_by_tract.geojson.gz"
+    result = load_indicators(con, path, "sdoh-2014-tracts")
+    assert (result.rows, result.values, result.missing) == (791, 308, 0)
+    tracts = [
+        f["properties"]
+        for f in json.loads(gzip.decompress(path.read_bytes()))["features"]
+        if f["properties"]["commarea"] == 68 and f["properties"]["Pop2014"]
+    ]
+    expected = sum(t["Pop2014"] * t["MEANMI_14"] for t in tracts) / sum(
+        t["Pop2014"] for t in tracts
+    )
+    (value,) = con.execute(
+        "SELECT value FROM indicators WHERE community_area = 68 "
+        "AND indicator = 'supermarket_distance_mi'"
+    ).fetchall()[0]
+    assert value == pytest.approx(expected)

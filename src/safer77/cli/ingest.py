@@ -112,9 +112,9 @@ def indicators(
     mapping: Annotated[
         str | None,
         typer.Option(
-            help="Built-in mapping (census-2008-2012, cmap-2020, public-health-2005-2011) or a "
-            "TOML file; without it, a long file community_area,indicator,value of known "
-            "indicators."
+            help="Built-in mapping (census-2008-2012, cmap-2020, public-health-2005-2011, "
+            "sdoh-2014-tracts, population-2010) or a TOML file; without it, a long file "
+            "community_area,indicator,value of known indicators."
         ),
     ] = None,
     db: DbOption = None,

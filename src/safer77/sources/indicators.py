@@ -11,6 +11,7 @@ and field: a missing or duplicate area, a non-numeric value, an unknown column o
 
 from __future__ import annotations
 
+import gzip
 import json
 import tomllib
 from collections.abc import Iterator
@@ -51,6 +52,7 @@ class Mapping:
     area: str
     city_total: tuple[str, str] | None
     indicators: tuple[Indicator, ...]
+    weight: str | None = None  # rows are sub-areas (tracts): weighted mean per area
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,11 @@ def load_mapping(name_or_path: str | Path) -> Mapping:
     if not specs:
         raise InvalidInput("the mapping defines no [indicators.*]", file=str(path))
     city = src.get("city_total")
+    aggregate = src.get("aggregate")
+    if aggregate not in (None, "weighted_mean") or (aggregate and "weight" not in src):
+        raise InvalidInput(
+            '[source] aggregate must be "weighted_mean" with a `weight` column', file=str(path)
+        )
     return Mapping(
         file=str(path),
         title=str(src.get("title", path.stem)),
@@ -111,15 +118,18 @@ def load_mapping(name_or_path: str | Path) -> Mapping:
         area=str(src["area"]),
         city_total=(str(city["column"]), str(city["value"])) if city else None,
         indicators=tuple(specs),
+        weight=str(src["weight"]) if aggregate else None,
     )
 
 
 def _records(path: Path, required: list[str]) -> Iterator[tuple[int | None, str, dict[str, Any]]]:
     """``(line, where, fields)`` for a CSV (line numbers) or GeoJSON (feature numbers)."""
-    if path.suffix.lower() in {".geojson", ".json"}:
+    suffixes = [s.lower() for s in path.suffixes]
+    if {".geojson", ".json"} & set(suffixes):
         try:
-            doc = json.loads(path.read_text("utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raw = gzip.decompress(path.read_bytes()) if suffixes[-1] == ".gz" else path.read_bytes()
+            doc = json.loads(raw.decode("utf-8"))
+        except (OSError, EOFError, UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise InvalidInput(f"not a GeoJSON file ({exc})", file=str(path)) from None
         features = doc.get("features") if isinstance(doc, dict) else None
         if not isinstance(features, list):
@@ -187,13 +197,22 @@ def read_table(path: Path, mapping: Mapping) -> tuple[list[Value], int]:
     """Values of every mapped indicator for every area, and the number of rows read.
 
     Every one of the 77 areas must appear exactly once (a city-total row, when the mapping
-    declares one, is skipped). Empty cells are missing values, not zeros.
+    declares one, is skipped), or, for a mapping with a ``weight``, at least once: its rows
+    (tracts) are averaged per area weighted by that column. Empty cells are missing values,
+    not zeros.
     """
     path = Path(path)
     file = str(path)
     required = list(
-        dict.fromkeys([mapping.area, *(c for i in mapping.indicators for c in i.columns)])
+        dict.fromkeys(
+            [
+                mapping.area,
+                *([mapping.weight] if mapping.weight else []),
+                *(c for i in mapping.indicators for c in i.columns),
+            ]
+        )
     )
+    sums: dict[tuple[int, str], list[float]] = {}  # weighted: (area, indicator) -> [wv, w]
     seen: dict[int, str] = {}
     values: list[Value] = []
     rows = 0
@@ -207,14 +226,19 @@ def read_table(path: Path, mapping: Mapping) -> tuple[list[Value], int]:
             ):
                 continue
         area = _area(rec.get(mapping.area), file=file, line=line, where=where, field=mapping.area)
-        if area in seen:
+        weight = None
+        if mapping.weight:
+            weight = _number(
+                rec.get(mapping.weight), file=file, line=line, where=where, field=mapping.weight
+            )
+        if area in seen and not mapping.weight:
             raise InvalidInput(
                 _at(where, f"community area {area} appears twice (first at {seen[area]})"),
                 file=file,
                 line=line,
                 field=mapping.area,
             )
-        seen[area] = where or f"line {line}"
+        seen.setdefault(area, where or f"line {line}")
         for ind in mapping.indicators:
             nums = [
                 _number(rec.get(c), file=file, line=line, where=where, field=c) for c in ind.columns
@@ -226,8 +250,16 @@ def read_table(path: Path, mapping: Mapping) -> tuple[list[Value], int]:
                 value = None if not den else (num or 0.0) / den * ind.scale
             else:
                 value = (nums[0] or 0.0) * ind.scale
-            if value is not None:
+            if value is None:
+                continue
+            if mapping.weight:
+                if weight and weight > 0:
+                    acc = sums.setdefault((area, ind.name), [0.0, 0.0])
+                    acc[0] += weight * value
+                    acc[1] += weight
+            else:
                 values.append(Value(area, ind.name, value))
+    values += [Value(a, name, wv / w) for (a, name), (wv, w) in sorted(sums.items()) if w > 0]
     missing = sorted(set(AREAS) - set(seen))
     if missing:
         shown = ", ".join(map(str, missing[:10])) + ("..." if len(missing) > 10 else "")
