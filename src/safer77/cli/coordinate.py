@@ -6,12 +6,33 @@ import csv
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
 from safer77.cli.common import DbOption, OutputFormat, console, errors_to_exit, out, settings
+
+
+def emit(
+    rows: list[dict[str, Any]], fmt: OutputFormat, title: str, text_columns: tuple[str, ...] = ()
+) -> None:
+    """Rows as a table (stdout), CSV or JSON."""
+    if fmt is OutputFormat.json:
+        out.print(json.dumps(rows))
+        return
+    if fmt is OutputFormat.csv:
+        w = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+        return
+    table = Table(title=title)
+    for col in rows[0]:
+        table.add_column(col, justify="left" if col in text_columns else "right")
+    for r in rows:
+        table.add_row(*["–" if v is None else str(v) for v in r.values()])
+    out.print(table)
+
 
 app = typer.Typer(help="Community Safety Coordination Center analytics.", no_args_is_help=True)
 
@@ -61,21 +82,12 @@ def priority(
             result = priority_table(con, opts)
         finally:
             con.close()
-    rows = result.rows
     if fmt is OutputFormat.json:
-        out.print(json.dumps({"stable_in_top": result.stable_top, "areas": rows}))
+        out.print(json.dumps({"stable_in_top": result.stable_top, "areas": result.rows}))
         return
-    if fmt is OutputFormat.csv:
-        w = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
+    emit(result.rows, fmt, f"Priority areas, {start}-{end}", text_columns=("name",))
+    if fmt is not OutputFormat.table:
         return
-    table = Table(title=f"Priority areas, {start}-{end}")
-    for col in rows[0]:
-        table.add_column(col, justify="left" if col == "name" else "right")
-    for r in rows:
-        table.add_row(*["" if v is None else str(v) for v in r.values()])
-    out.print(table)
     if result.stable_top is not None:
         console.print(
             f"{result.stable_top} of the top {top} stay in the top {top} in at least 95% of "
@@ -130,17 +142,4 @@ def hotspots(
         }
         for s in scores
     ]
-    if fmt is OutputFormat.json:
-        out.print(json.dumps(rows))
-        return
-    if fmt is OutputFormat.csv:
-        w = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
-        return
-    table = Table(title="Hotspots: hit rate and PAI on held-out months")
-    for col in rows[0]:
-        table.add_column(col, justify="left" if col in ("month", "method") else "right")
-    for r in rows:
-        table.add_row(*["–" if v is None else str(v) for v in r.values()])
-    out.print(table)
+    emit(rows, fmt, "Hotspots: hit rate and PAI on held-out months", ("month", "method"))
