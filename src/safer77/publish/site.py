@@ -26,6 +26,7 @@ from safer77.publish.clearance import clearance_body, clearance_rows
 from safer77.publish.data import Cell, Place, SiteData, load_site_data
 from safer77.publish.maps import Shape, choropleth
 from safer77.publish.pages import about_body, methodology_body
+from safer77.publish.profile import load_profiles
 from safer77.schema import AGE_BUCKETS, FBI_CODE_CATEGORY
 
 CATEGORIES = (
@@ -191,8 +192,9 @@ def build_site(
         w.write(f"static/{name}", static.joinpath(name).read_text("utf-8"))
     _search_index(w, site)
     _citywide(w, site)
+    profiles = load_profiles(con, site.month)
     for level in ("community-area", "district"):
-        _place_pages(w, site, level, on_page)
+        _place_pages(w, site, level, on_page, profiles if level == "community-area" else {})
     for cat, title in CATEGORIES:
         _category_page(w, site, cat, title)
     _unsolved(w, site)
@@ -305,7 +307,11 @@ class _PlaceLink:
 
 
 def _place_pages(
-    w: _Writer, site: SiteData, level: str, on_page: Callable[[int], None] | None
+    w: _Writer,
+    site: SiteData,
+    level: str,
+    on_page: Callable[[int], None] | None,
+    profiles: dict[str, list[dict[str, Any]]],
 ) -> None:
     section = SECTION[level]
     noun = "Community area" if level == "community-area" else "Police district"
@@ -346,9 +352,14 @@ def _place_pages(
             [{"age_days": b, "open_incidents": n} for b, n in _open_rows(site, level, p.key)],
             f"{p.title}: open incidents by age",
         )
+        profile = profiles.get(p.key, [])
+        if profile:
+            w.table(base + "profile", profile, f"{p.title}: violence and root causes, ranked")
         w.page(
             f"{section}/{p.slug}.html",
             "place.html",
+            profile=profile,
+            profile_base=base + "profile",
             title=p.title,
             heading=p.title,
             lede=f"{noun} {p.key}: incidents reported and how many led to an arrest.",
