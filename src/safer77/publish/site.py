@@ -26,6 +26,7 @@ from safer77.publish.clearance import clearance_body, clearance_rows
 from safer77.publish.data import Cell, Place, SiteData, load_site_data
 from safer77.publish.maps import Shape, choropleth
 from safer77.publish.pages import about_body, methodology_body
+from safer77.publish.priority import priority_body, priority_rows
 from safer77.publish.profile import load_profiles
 from safer77.schema import AGE_BUCKETS, FBI_CODE_CATEGORY
 
@@ -198,6 +199,9 @@ def build_site(
     for cat, title in CATEGORIES:
         _category_page(w, site, cat, title)
     _unsolved(w, site)
+    ranked, window = priority_rows(con, site.month)
+    w.table("data/priority/city_rule", ranked, f"priority areas by the city's rule, {window}")
+    w.page("priority.html", "text.html", title="Priority areas", body=priority_body(ranked, window))
     clearance = clearance_rows(con)
     w.table("data/clearance/by_year", clearance, "UCR clearance from case records, by year")
     w.page("clearance.html", "text.html", title="Clearance", body=clearance_body(clearance))
