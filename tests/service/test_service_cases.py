@@ -230,13 +230,22 @@ def test_evidence_chain_of_custody_files_and_backlog(client: TestClient, world: 
         headers=h,
     )
     assert dup.status_code == 409
+    version = item["version"]
     for holder, where in (("Evidence Section", "ERPS"), ("ISP Lab", "ISP Forensic Science")):
         r = client.post(
             f"/evidence/{item['id']}/custody",
-            json={"to_holder": holder, "location": where, "purpose": "transfer"},
+            json={"version": version, "to_holder": holder, "location": where, "purpose": "t"},
             headers=h,
         )
         assert r.status_code == 201, r.text
+        assert r.json()["version"] == version + 1
+        version = r.json()["version"]
+    stale = client.post(
+        f"/evidence/{item['id']}/custody",
+        json={"version": item["version"], "to_holder": "someone", "location": "x"},
+        headers=h,
+    )
+    assert stale.status_code == 409  # a hand-off from a holder that is no longer current
     payload = b"photo bytes \x00\x01" * 1000
     r = client.put(
         f"/evidence/{item['id']}/files/photo1.jpg",

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 
 from safer77.errors import Conflict, InvalidInput, NotFound
 from safer77.service import audit, clock
@@ -107,13 +108,17 @@ def hand_off(
     actor: Actor,
     *,
     evidence_id: int,
+    version: int,
     to_holder: str,
     location: str,
     purpose: str | None = None,
     at: datetime | None = None,
 ) -> Evidence:
-    """Record a hand-off: the chain always continues from the current holder."""
+    """Record a hand-off: the chain always continues from the current holder, and the item's
+    version moves with every hand-off, so two people handing on the same item at once cannot
+    both continue the chain from the same holder (the second gets a conflict)."""
     item = visible_item(session, actor, evidence_id)
+    check_version(item, version, "evidence")
     when = at or clock.local_now(session)
     last = session.scalars(
         select(CustodyEvent)
@@ -135,6 +140,7 @@ def hand_off(
     )
     item.holder = to_holder
     item.location = location
+    flag_modified(item, "holder")  # an UPDATE (and a new version) even if nothing changed
     session.flush()
     audit.record(session, actor, "update", "evidence", item.id, custody=True)
     return item

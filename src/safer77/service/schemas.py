@@ -190,6 +190,7 @@ class EvidenceUpdate(Strict):
 
 
 class CustodyIn(Strict):
+    version: Version
     to_holder: Name
     location: Name
     purpose: Text | None = None

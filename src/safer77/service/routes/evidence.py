@@ -104,6 +104,7 @@ def hand_off(
         session,
         actor,
         evidence_id=evidence_id,
+        version=body.version,
         to_holder=body.to_holder,
         location=body.location,
         purpose=body.purpose,
