@@ -116,20 +116,20 @@ def user_add(
 ) -> None:
     """Add a user (the password is asked for, or read from stdin)."""
     from safer77.service.auth import create_user
-    from safer77.service.db import check_migrated, make_engine, session_factory, transaction
+    from safer77.service.db import migrated_engine, session_factory, transaction
     from safer77.service.permissions import Role
 
     password = (
         sys.stdin.readline().rstrip("\n") if password_stdin else getpass.getpass("password: ")
     )
     cfg = _settings(url)
-    with errors_to_exit():
-        engine = make_engine(cfg.database_url)
-        check_migrated(engine)
-        with transaction(session_factory(engine)) as s:
-            user = create_user(s, username=username, password=password, role=Role(role), unit=unit)
-            uid = user.id
-        engine.dispose()
+    with (
+        errors_to_exit(),
+        migrated_engine(cfg.database_url) as engine,
+        transaction(session_factory(engine)) as s,
+    ):
+        user = create_user(s, username=username, password=password, role=Role(role), unit=unit)
+        uid = user.id
     console.print(f"user {username} ({role}) created, id {uid}")
 
 
@@ -180,20 +180,18 @@ def import_homicides(
 ) -> None:
     """Load CPD's homicide clearance release as cases with their clearance events (one
     transaction; importing the same file again changes nothing)."""
-    from safer77.service.db import check_migrated, make_engine, session_factory, transaction
+    from safer77.service.db import migrated_engine, session_factory, transaction
     from safer77.service.imports import import_cpd_homicides
 
     cfg = _settings(url)
-    with errors_to_exit():
-        engine = make_engine(cfg.database_url)
-        check_migrated(engine)
-        with _progress(f"importing {path.name}") as bar:
-            task = bar.add_task("rows", total=None)
-            with transaction(session_factory(engine)) as s:
-                report = import_cpd_homicides(
-                    s, None, path, progress=lambda n: bar.advance(task, n)
-                )
-        engine.dispose()
+    with (
+        errors_to_exit(),
+        migrated_engine(cfg.database_url) as engine,
+        _progress(f"importing {path.name}") as bar,
+    ):
+        task = bar.add_task("rows", total=None)
+        with transaction(session_factory(engine)) as s:
+            report = import_cpd_homicides(s, None, path, progress=lambda n: bar.advance(task, n))
     _report([report], rejects)
 
 
@@ -206,25 +204,25 @@ def import_force(
     rejects: RejectsOption = None,
 ) -> None:
     """Load Tactical Response Reports as use-of-force records with a 30-day release clock."""
-    from safer77.service.db import check_migrated, make_engine, session_factory, transaction
+    from safer77.service.db import migrated_engine, session_factory, transaction
     from safer77.service.imports import import_use_of_force
 
     cfg = _settings(url)
-    with errors_to_exit():
-        engine = make_engine(cfg.database_url)
-        check_migrated(engine)
-        with _progress(f"importing {main.name}") as bar:
-            task = bar.add_task("rows", total=None)
-            with transaction(session_factory(engine)) as s:
-                reports = import_use_of_force(
-                    s,
-                    None,
-                    main,
-                    actions=actions,
-                    subjects=subjects,
-                    progress=lambda n: bar.advance(task, n),
-                )
-        engine.dispose()
+    with (
+        errors_to_exit(),
+        migrated_engine(cfg.database_url) as engine,
+        _progress(f"importing {main.name}") as bar,
+    ):
+        task = bar.add_task("rows", total=None)
+        with transaction(session_factory(engine)) as s:
+            reports = import_use_of_force(
+                s,
+                None,
+                main,
+                actions=actions,
+                subjects=subjects,
+                progress=lambda n: bar.advance(task, n),
+            )
     _report(reports, rejects)
 
 
@@ -244,23 +242,23 @@ def clearance(
 ) -> None:
     """UCR clearance from case records: by period of offense (cohort, cleared to date) and by
     period cleared; arrest and exceptional apart."""
-    from safer77.service.db import check_migrated, make_engine, session_factory
+    from safer77.service.db import migrated_engine, session_factory
     from safer77.service.reports import clearance_table
 
     cfg = _settings(url)
-    with errors_to_exit():
-        engine = make_engine(cfg.database_url)
-        check_migrated(engine)
-        with session_factory(engine)() as s:
-            rows = clearance_table(
-                s,
-                grain=grain,
-                start=start,
-                end=end,
-                crime_type=crime_type.upper() if crime_type else None,
-                as_of=date.fromisoformat(as_of) if as_of else None,
-            )
-        engine.dispose()
+    with (
+        errors_to_exit(),
+        migrated_engine(cfg.database_url) as engine,
+        session_factory(engine)() as s,
+    ):
+        rows = clearance_table(
+            s,
+            grain=grain,
+            start=start,
+            end=end,
+            crime_type=crime_type.upper() if crime_type else None,
+            as_of=date.fromisoformat(as_of) if as_of else None,
+        )
     if fmt is OutputFormat.json:
         out.print(json.dumps(rows))
         return
@@ -291,17 +289,14 @@ def export(
 ) -> None:
     """Write the service's public aggregates (clearance, release on-time %, use-of-force counts)
     into the warehouse, in one transaction."""
-    from safer77.service.db import check_migrated, make_engine
+    from safer77.service.db import migrated_engine
     from safer77.service.export import export_to_warehouse
 
     cfg = _settings(url, db)
-    with errors_to_exit():
-        engine = make_engine(cfg.database_url)
-        check_migrated(engine)
+    with errors_to_exit(), migrated_engine(cfg.database_url) as engine:
         result = export_to_warehouse(
             engine, cfg.db, as_of=date.fromisoformat(as_of) if as_of else None
         )
-        engine.dispose()
     for name, n in result.rows.items():
         console.print(f"{name}: {n:,} rows", highlight=False)
     console.print(f"warehouse {cfg.db}: load {result.load_id}")

@@ -15,6 +15,7 @@ from numpy.typing import NDArray
 from safer77.coordinate.priority import Measure, city_rule, composite, phases, rank_desc
 from safer77.coordinate.priority import sensitivity as weight_sensitivity
 from safer77.errors import InvalidInput, NotFound
+from safer77.warehouse.db import has_table
 
 AREAS = list(range(1, 78))
 VIOLENCE = "violence_rate"  # victims per 100,000 residents per year, from incidents + population
@@ -42,14 +43,15 @@ def yearly_victims(
 
 def indicator(con: duckdb.DuckDBPyConnection, name: str) -> NDArray[np.float64]:
     """One indicator for areas 1..77; every area must have a value."""
-    try:
-        rows = dict(
+    rows = (
+        dict(
             con.execute(
                 "SELECT community_area, value FROM indicators WHERE indicator = ?", [name]
             ).fetchall()
         )
-    except duckdb.CatalogException:
-        rows = {}
+        if has_table(con, "indicators")
+        else {}
+    )
     if not rows:
         raise NotFound(f"indicator {name!r} is not loaded; see `safer77 ingest indicators`")
     missing = [a for a in AREAS if a not in rows]
@@ -159,11 +161,6 @@ def priority_table(con: duckdb.DuckDBPyConnection, opts: PriorityOptions) -> Pri
 
 
 def _names(con: duckdb.DuckDBPyConnection) -> dict[int, str]:
-    try:
-        return dict(
-            con.execute(
-                "SELECT key, name FROM boundaries WHERE kind = 'community_areas'"
-            ).fetchall()
-        )
-    except duckdb.CatalogException:
-        return {}
+    return dict(
+        con.execute("SELECT key, name FROM boundaries WHERE kind = 'community_areas'").fetchall()
+    )

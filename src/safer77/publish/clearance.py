@@ -14,21 +14,16 @@ import duckdb
 
 from safer77.metrics.intervals import wilson
 from safer77.metrics.registry import DEFINITIONS
-
-LOW_N = 20
-
-
-def _has(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    rows = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [table]
-    ).fetchall()
-    return bool(rows and rows[0][0])
+from safer77.schema import LOW_N_THRESHOLD
+from safer77.warehouse.db import has_table
 
 
 def clearance_rows(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     """Per crime type and year: offenses and their clearance to date (arrest, exceptional,
     95% interval), clearances made that year, and the arrest-flag proxy of the same year."""
-    if not (_has(con, "service_clearance_cohort") and _has(con, "service_clearance_cleared")):
+    if not (
+        has_table(con, "service_clearance_cohort") and has_table(con, "service_clearance_cleared")
+    ):
         return []
     cohort = con.execute(
         "SELECT crime_type, left(month, 4) AS year, sum(offenses), sum(cleared), "
@@ -43,7 +38,7 @@ def clearance_rows(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
         ).fetchall()
     }
     proxy: dict[tuple[str, str], tuple[int, int]] = {}
-    if _has(con, "stats_arrest_rate_proxy"):
+    if has_table(con, "stats_arrest_rate_proxy"):
         for t, y, n, k in con.execute(
             "SELECT crime_type, strftime(month, '%Y'), sum(flagged), sum(arrests) "
             "FROM stats_arrest_rate_proxy WHERE level = 'city' GROUP BY ALL"
@@ -66,7 +61,7 @@ def clearance_rows(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
                 "clearance_rate": cleared / n if n else None,
                 "ci_low": low,
                 "ci_high": high,
-                "low_n": n < LOW_N,
+                "low_n": n < LOW_N_THRESHOLD,
                 "cleared_in_year": m[0],
                 "cleared_in_year_by_arrest": m[1],
                 "cleared_in_year_exceptionally": m[2],
@@ -123,5 +118,7 @@ def clearance_body(rows: list[dict[str, Any]]) -> str:
             "<a href='data/clearance/by_year.csv'>CSV</a> · "
             "<a href='data/clearance/by_year.json'>JSON</a> (every crime type)</p>"
         )
-    parts.append("<p>Years with fewer than 20 offenses are marked as small cells.</p>")
+    parts.append(
+        f"<p>Years with fewer than {LOW_N_THRESHOLD} offenses are marked as small cells.</p>"
+    )
     return "".join(parts)

@@ -11,15 +11,12 @@ from typing import Any
 
 import duckdb
 
-
-def _has(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    rows = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [table])
-    return bool(rows.fetchall()[0][0])
+from safer77.warehouse.db import has_table
 
 
 def load_profiles(con: duckdb.DuckDBPyConnection, month: str) -> dict[str, list[dict[str, Any]]]:
     """Rows per area key ("1".."77"): measure, value, unit, rank of 77, definition."""
-    if not (_has(con, "indicators") and _has(con, "indicator_catalog")):
+    if not (has_table(con, "indicators") and has_table(con, "indicator_catalog")):
         return {}
     rows = con.execute(
         """
@@ -53,7 +50,7 @@ def load_profiles(con: duckdb.DuckDBPyConnection, month: str) -> dict[str, list[
 
 def _violence(con: duckdb.DuckDBPyConnection, month: str) -> dict[str, dict[str, Any]]:
     """Violent incidents per 100,000 residents over the 12 months to ``month``."""
-    if not _has(con, "stats_arrest_rate_proxy"):
+    if not has_table(con, "stats_arrest_rate_proxy"):
         return {}
     rows = con.execute(
         """

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import select
@@ -16,6 +16,7 @@ from safer77.service.cases import check_version
 from safer77.service.models import Case, Release
 from safer77.service.release import (
     DEFAULT_REASON,
+    RELEASE_DAYS,
     STAGE_ORDER,
     Clock,
     OnTimeRow,
@@ -24,7 +25,6 @@ from safer77.service.release import (
     check_stage_order,
     days_late,
     due_date,
-    is_overdue,
     monthly_on_time,
 )
 
@@ -122,17 +122,25 @@ def set_reason(
 def overdue(
     session: Session, *, today: date, kind: str | None = None
 ) -> list[tuple[Release, int, str]]:
-    """Records past due and not posted (or posted late), with days late and a reason."""
-    stmt = select(Release).where(Release.incident_date < today).order_by(Release.incident_date)
+    """Records past their due date and not yet posted, with days late and a reason."""
+    stmt = (
+        select(Release)
+        .where(
+            Release.posted_on.is_(None),
+            Release.incident_date < today - timedelta(days=RELEASE_DAYS),  # due before today
+        )
+        .order_by(Release.incident_date)
+    )
     if kind:
         stmt = stmt.where(Release.kind == kind)
-    out = []
-    for item in session.scalars(stmt):
-        if not is_overdue(item.incident_date, item.posted_on, today) or item.posted_on:
-            continue
-        reason = item.reason_code or DEFAULT_REASON[Stage(item.stage)].value
-        out.append((item, days_late(item.incident_date, item.posted_on, today), reason))
-    return out
+    return [
+        (
+            item,
+            days_late(item.incident_date, None, today),
+            item.reason_code or DEFAULT_REASON[Stage(item.stage)].value,
+        )
+        for item in session.scalars(stmt)
+    ]
 
 
 def on_time(session: Session, *, today: date, kind: str | None = None) -> list[OnTimeRow]:

@@ -24,7 +24,13 @@ _hasher = PasswordHasher()
 ALGORITHM = "HS256"
 MIN_PASSWORD = 10
 # verified against when the user name is unknown, so timing does not reveal which names exist
-_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+_dummy: list[str] = []  # made on first use, not at import (hashing takes ~50 ms)
+
+
+def _dummy_hash() -> str:
+    if not _dummy:
+        _dummy.append(_hasher.hash(secrets.token_hex(16)))
+    return _dummy[0]
 
 
 class Unauthorized(Safer77Error):
@@ -74,7 +80,9 @@ def hash_password(password: str) -> str:
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return (
+            _hasher.verify(password_hash or _dummy_hash(), password) and password_hash is not None
+        )
     except (VerificationError, InvalidHashError):
         return False
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import Integer, case, cast, extract, func, select
@@ -77,12 +77,14 @@ def inactive(
 ) -> list[tuple[Case, int]]:
     """Active cases with no recorded activity for more than ``days`` days, stalest first."""
     now = now or audit.now()
-    stmt = scoped(select(Case), actor).where(Case.status.in_(ACTIVE_VALUES))
-    out = []
-    for item in session.scalars(stmt.order_by(Case.last_activity_at, Case.id)):
-        idle = (now - item.last_activity_at).days
-        if idle > days:
-            out.append((item, idle))
+    stmt = scoped(select(Case), actor).where(
+        Case.status.in_(ACTIVE_VALUES),
+        Case.last_activity_at <= now - timedelta(days=days + 1),  # more than `days` whole days
+    )
+    out = [
+        (item, (now - item.last_activity_at).days)
+        for item in session.scalars(stmt.order_by(Case.last_activity_at, Case.id))
+    ]
     audit.record(session, actor, "read", "case_alerts", None, ids=[c.id for c, _ in out])
     return out
 
@@ -100,38 +102,37 @@ def cold_queue(session: Session, actor: Actor, *, limit: int = 100) -> Sequence[
     return cases
 
 
-def outcomes(
+def outcomes_by_type(
     session: Session,
     *,
     crime_type: str | None = None,
     source: str | None = None,
     grain: Literal["day", "month"] = "day",
-) -> list[Outcome]:
-    """Every founded offense with its current clearance, for :mod:`safer77.service.clearance`,
-    counted in the database by (offense, clearance) day or month: a few hundred rows instead of
-    one per case when only the month matters."""
-    offense = func.date(Case.offense_at)
-    stmt = select(offense, Case.cleared_on, Case.status, func.count()).where(
-        Case.status != CaseStatus.unfounded.value
-    )
-    if grain == "month":
-        stmt = select(
+) -> dict[str, list[Outcome]]:
+    """Every founded offense with its current clearance, per crime type, for
+    :mod:`safer77.service.clearance`: counted in the database by (offense, clearance) day or
+    month, so a few hundred rows come back instead of one per case."""
+    keys = (
+        [func.date(Case.offense_at), Case.cleared_on]
+        if grain == "day"
+        else [
             _int(extract("year", Case.offense_at)),
             _int(extract("month", Case.offense_at)),
             _int(extract("year", Case.cleared_on)),
             _int(extract("month", Case.cleared_on)),
-            Case.status,
-            func.count(),
-        ).where(Case.status != CaseStatus.unfounded.value)
+        ]
+    )
+    stmt = (
+        select(Case.crime_type, *keys, Case.status, func.count())
+        .where(Case.status != CaseStatus.unfounded.value)
+        .group_by(Case.crime_type, *keys, Case.status)
+    )
     if crime_type:
         stmt = stmt.where(Case.crime_type == crime_type.upper())
     if source:
         stmt = stmt.where(Case.source == source)
-    columns = stmt.selected_columns
-    stmt = stmt.group_by(*list(columns)[:-1])
-    out = []
-    for row in session.execute(stmt):
-        *key, status, n = row
+    out: dict[str, list[Outcome]] = {}
+    for ctype, *key, status, n in session.execute(stmt):
         kind = KIND.get(status)
         if grain == "month":
             oy, om, cy, cm = key
@@ -140,8 +141,21 @@ def outcomes(
         else:
             day, cleared = key
             first = day if isinstance(day, date) else date.fromisoformat(str(day))
-        out.append(Outcome(first, cleared if kind else None, kind if cleared else None, int(n)))
+        outcome = Outcome(first, cleared if kind else None, kind if cleared else None, int(n))
+        out.setdefault(ctype, []).append(outcome)
     return out
+
+
+def outcomes(
+    session: Session,
+    *,
+    crime_type: str | None = None,
+    source: str | None = None,
+    grain: Literal["day", "month"] = "day",
+) -> list[Outcome]:
+    """:func:`outcomes_by_type`, all types together."""
+    by_type = outcomes_by_type(session, crime_type=crime_type, source=source, grain=grain)
+    return [o for rows in by_type.values() for o in rows]
 
 
 def stamp(session: Session) -> tuple[int, int]:

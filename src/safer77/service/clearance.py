@@ -17,16 +17,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from safer77.metrics.intervals import wilson
+from safer77.schema import LOW_N_THRESHOLD
 
 Kind = Literal["arrest", "exceptional"]
 Grain = Literal["month", "year"]
 WINDOWS: tuple[int, ...] = (30, 90, 365)
-LOW_N = 20
 
 
 @dataclass(frozen=True)
@@ -114,7 +114,7 @@ class CohortRow:
 
     @property
     def low_n(self) -> bool:
-        return self.offenses < LOW_N
+        return self.offenses < LOW_N_THRESHOLD
 
 
 def window_name(days: int | None) -> str:
@@ -158,6 +158,31 @@ def by_offense_cohort(
             else:
                 w.exceptional += o.count
     return [rows[k] for k in sorted(rows)]
+
+
+def window_figures(row: CohortRow) -> list[dict[str, Any]]:
+    """Each window of a cohort with its rate and 95% interval (for the API and the export)."""
+    out = []
+    for name, w in row.windows.items():
+        ci = w.interval(row.offenses)
+        out.append(
+            {
+                "window": name,
+                "cleared": w.cleared,
+                "arrest": w.arrest,
+                "exceptional": w.exceptional,
+                "rate": w.rate(row.offenses),
+                "ci_low": ci[0] if ci else None,
+                "ci_high": ci[1] if ci else None,
+                "complete": w.complete,
+            }
+        )
+    return out
+
+
+def cleared_figures(row: ClearedRow) -> dict[str, Any]:
+    """A month-cleared row with its ratio (for the API and the export)."""
+    return {**asdict(row), "clearance_ratio": row.clearance_ratio}
 
 
 def tally(outcomes: Iterable[Outcome]) -> dict[str, int]:

@@ -79,6 +79,17 @@ def downgrade(engine: Engine, revision: str = "base") -> None:
         command.downgrade(cfg, revision)
 
 
+@contextmanager
+def migrated_engine(url: str) -> Iterator[Engine]:
+    """An engine on a database whose migrations have been applied, disposed at the end."""
+    engine = make_engine(url)
+    try:
+        check_migrated(engine)
+        yield engine
+    finally:
+        engine.dispose()
+
+
 def check_migrated(engine: Engine) -> None:
     """Raise :class:`NotMigrated` unless the migrations have been applied."""
     if "alembic_version" not in inspect(engine).get_table_names():

@@ -57,7 +57,6 @@ class Require:
     async def __call__(
         self,
         request: Request,
-        session: SessionDep,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     ) -> Actor | None:
         if self.permission is None:

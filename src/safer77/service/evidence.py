@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -209,15 +209,16 @@ def lab_backlog(
         .where(
             Evidence.lab_requested_at.is_not(None),
             Evidence.lab_result_at.is_(None),
+            # more than `days` whole days waited
+            Evidence.lab_requested_at <= now - timedelta(days=days + 1),
             Evidence.case_id.in_(select(visible.c.id)),
         )
         .order_by(Evidence.lab_requested_at)
     )
-    out = []
-    for item in session.scalars(stmt):
-        assert item.lab_requested_at is not None
-        waited = (now - item.lab_requested_at).days
-        if waited > days:
-            out.append((item, waited))
+    out = [
+        (item, (now - item.lab_requested_at).days)
+        for item in session.scalars(stmt)
+        if item.lab_requested_at is not None
+    ]
     audit.record(session, actor, "read", "evidence_backlog", None, ids=[i.id for i, _ in out])
     return out

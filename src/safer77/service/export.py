@@ -17,11 +17,18 @@ import pyarrow as pa
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from safer77.schema import PRIMARY_TYPES
-from safer77.service.caseload import outcomes
-from safer77.service.clearance import LOW_N, by_offense_cohort, by_period_cleared
-from safer77.service.models import Case, Release
-from safer77.service.release import Clock, monthly_on_time
+from safer77.schema import LOW_N_THRESHOLD, PRIMARY_TYPES
+from safer77.service.accountability import on_time as release_on_time
+from safer77.service.caseload import outcomes_by_type
+from safer77.service.clearance import (
+    Outcome,
+    by_offense_cohort,
+    by_period_cleared,
+    cleared_figures,
+    window_figures,
+)
+from safer77.service.models import Release
+from safer77.service.release import on_time_figures
 from safer77.service.requests import summary as request_summary
 from safer77.warehouse.db import connect, next_load_id
 
@@ -44,79 +51,54 @@ class ExportResult:
 def aggregates(session: Session, *, as_of: date) -> dict[str, list[dict[str, Any]]]:
     """The public tables as rows (month grain, per crime type / kind / district)."""
     # free text typed into a case never reaches a public table: unknown types are pooled
-    types = {t for (t,) in session.execute(select(Case.crime_type).distinct())}
-    groups: dict[str, list[str]] = {}
-    for t in sorted(types):
-        groups.setdefault(t if t in PRIMARY_TYPES else OTHER, []).append(t)
+    groups: dict[str, list[Outcome]] = {}
+    for ctype, rows in sorted(outcomes_by_type(session).items()):
+        groups.setdefault(ctype if ctype in PRIMARY_TYPES else OTHER, []).extend(rows)
     cleared: list[dict[str, Any]] = []
     cohort: list[dict[str, Any]] = []
-    for crime, members in sorted(groups.items()):
-        rows = [o for t in members for o in outcomes(session, crime_type=t)]
+    for crime, rows in sorted(groups.items()):
         for r in by_period_cleared(rows, "month"):
+            figures = cleared_figures(r)
             cleared.append(
                 {
-                    "month": r.period,
+                    "month": figures.pop("period"),
                     "crime_type": crime,
-                    "offenses": r.offenses,
-                    "cleared": r.cleared,
-                    "cleared_arrest": r.cleared_arrest,
-                    "cleared_exceptional": r.cleared_exceptional,
-                    "cleared_older": r.cleared_older,
-                    "clearance_ratio": r.clearance_ratio,
-                    "low_n": r.offenses < LOW_N,
+                    **figures,
+                    "low_n": r.offenses < LOW_N_THRESHOLD,
                     "definition": "ucr_clearance",
                 }
             )
         for c in by_offense_cohort(rows, as_of=as_of, grain="month"):
-            for name, w in c.windows.items():
-                ci = w.interval(c.offenses)
+            for w in window_figures(c):
                 cohort.append(
                     {
                         "month": c.period,
                         "crime_type": crime,
-                        "window": name,
+                        "window": w["window"],
                         "offenses": c.offenses,
-                        "cleared": w.cleared,
-                        "cleared_arrest": w.arrest,
-                        "cleared_exceptional": w.exceptional,
-                        "rate": w.rate(c.offenses),
-                        "ci_low": ci[0] if ci else None,
-                        "ci_high": ci[1] if ci else None,
-                        "complete": w.complete,
+                        "cleared": w["cleared"],
+                        "cleared_arrest": w["arrest"],
+                        "cleared_exceptional": w["exceptional"],
+                        "rate": w["rate"],
+                        "ci_low": w["ci_low"],
+                        "ci_high": w["ci_high"],
+                        "complete": w["complete"],
                         "low_n": c.low_n,
                         "definition": "ucr_clearance_cohort",
                     }
                 )
-    on_time: list[dict[str, Any]] = []
-    for kind in ("use_of_force", "body_camera"):
-        clocks = [
-            Clock(d, p)
-            for d, p in session.execute(
-                select(Release.incident_date, Release.posted_on).where(Release.kind == kind)
-            )
-        ]
-        for m in monthly_on_time(clocks, as_of):
-            ci = m.interval
-            on_time.append(
-                {
-                    "month": m.month,
-                    "kind": kind,
-                    "due": m.due,
-                    "on_time": m.on_time,
-                    "late": m.late,
-                    "pending": m.pending,
-                    "on_time_rate": m.on_time_rate,
-                    "ci_low": ci[0] if ci else None,
-                    "ci_high": ci[1] if ci else None,
-                }
-            )
+    on_time = [
+        {**on_time_figures(m), "kind": kind}
+        for kind in ("use_of_force", "body_camera")
+        for m in release_on_time(session, today=as_of, kind=kind)
+    ]
     force: Counter[tuple[str, int | None]] = Counter()
     for d, district in session.execute(
         select(Release.incident_date, Release.district).where(Release.kind == "use_of_force")
     ):
         force[(f"{d.year:04d}-{d.month:02d}", district)] += 1
     monthly = [
-        {"month": m, "district": dist, "reports": n, "low_n": n < LOW_N}
+        {"month": m, "district": dist, "reports": n, "low_n": n < LOW_N_THRESHOLD}
         for (m, dist), n in sorted(force.items(), key=lambda kv: (kv[0][0], kv[0][1] or 0))
     ]
     needs = [vars(s) for s in request_summary(session, None, today=as_of)]

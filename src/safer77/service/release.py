@@ -9,9 +9,10 @@ time; one not posted by the end of its due date is overdue.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from enum import StrEnum
+from typing import Any
 
 from safer77.metrics.intervals import wilson
 
@@ -115,3 +116,14 @@ def monthly_on_time(clocks: Iterable[Clock], today: date) -> list[OnTimeRow]:
         else:
             r.pending += 1
     return [rows[k] for k in sorted(rows)]
+
+
+def on_time_figures(row: OnTimeRow) -> dict[str, Any]:
+    """A month's on-time share with its 95% interval (for the API and the export)."""
+    ci = row.interval
+    return {
+        **asdict(row),
+        "on_time_rate": row.on_time_rate,
+        "ci_low": ci[0] if ci else None,
+        "ci_high": ci[1] if ci else None,
+    }

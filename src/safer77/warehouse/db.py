@@ -145,6 +145,11 @@ def count(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None 
     return int(rows[0][0]) if rows and rows[0][0] is not None else 0
 
 
+def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    """Whether the warehouse holds table ``name`` (optional tables: indicators, exports)."""
+    return bool(count(con, "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [name]))
+
+
 def next_load_id(con: duckdb.DuckDBPyConnection) -> int:
     rows = con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM load_log").fetchall()
     return int(rows[0][0]) if rows else 1

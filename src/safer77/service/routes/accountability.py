@@ -11,7 +11,7 @@ from safer77.service import accountability as acc
 from safer77.service.clock import local_today
 from safer77.service.deps import AccountabilityRead, AccountabilityWrite, Responses, SessionDep
 from safer77.service.models import Release
-from safer77.service.release import due_date
+from safer77.service.release import due_date, on_time_figures
 from safer77.service.schemas import (
     OnTimeMonth,
     OverdueItem,
@@ -67,22 +67,8 @@ def on_time(
     kind: Kind = None,
 ) -> list[OnTimeMonth]:
     """Share of releases posted on time, by the month they were due (with 95% intervals)."""
-    out = []
-    for r in acc.on_time(session, today=as_of or local_today(session), kind=kind):
-        ci = r.interval
-        out.append(
-            OnTimeMonth(
-                month=r.month,
-                due=r.due,
-                on_time=r.on_time,
-                late=r.late,
-                pending=r.pending,
-                on_time_rate=r.on_time_rate,
-                ci_low=ci[0] if ci else None,
-                ci_high=ci[1] if ci else None,
-            )
-        )
-    return out
+    rows = acc.on_time(session, today=as_of or local_today(session), kind=kind)
+    return [OnTimeMonth(**on_time_figures(r)) for r in rows]
 
 
 @router.get("/{release_id}", responses=NOT_FOUND)

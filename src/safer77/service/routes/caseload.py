@@ -8,7 +8,13 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request
 
 from safer77.service import caseload
-from safer77.service.clearance import by_offense_cohort, by_period_cleared
+from safer77.service.clearance import (
+    by_offense_cohort,
+    by_period_cleared,
+    cleared_figures,
+    window_figures,
+)
+from safer77.service.clock import local_today
 from safer77.service.deps import CaseloadRead, ClearanceRead, SessionDep, SettingsDep
 from safer77.service.schemas import (
     ONE_LINE,
@@ -85,19 +91,7 @@ def cleared(
     """UCR view: clearances counted in the period they were made (old cases included)."""
     memo = request.app.state.outcomes
     monthly = caseload.memo_outcomes(session, memo, crime_type=crime_type, grain="month")
-    rows = by_period_cleared(monthly, grain)
-    return [
-        ClearedPeriod(
-            period=r.period,
-            offenses=r.offenses,
-            cleared=r.cleared,
-            cleared_arrest=r.cleared_arrest,
-            cleared_exceptional=r.cleared_exceptional,
-            cleared_older=r.cleared_older,
-            clearance_ratio=r.clearance_ratio,
-        )
-        for r in rows
-    ]
+    return [ClearedPeriod(**cleared_figures(r)) for r in by_period_cleared(monthly, grain)]
 
 
 @router.get("/clearance/cohort")
@@ -114,27 +108,15 @@ def cohort(
         caseload.memo_outcomes(
             session, request.app.state.outcomes, crime_type=crime_type, grain="day"
         ),
-        as_of=as_of or date.today(),
+        as_of=as_of or local_today(session),
         grain=grain,
     )
-    out = []
-    for r in rows:
-        windows = []
-        for name, w in r.windows.items():
-            ci = w.interval(r.offenses)
-            windows.append(
-                CohortWindow(
-                    window=name,
-                    cleared=w.cleared,
-                    arrest=w.arrest,
-                    exceptional=w.exceptional,
-                    rate=w.rate(r.offenses),
-                    ci_low=ci[0] if ci else None,
-                    ci_high=ci[1] if ci else None,
-                    complete=w.complete,
-                )
-            )
-        out.append(
-            CohortPeriod(period=r.period, offenses=r.offenses, low_n=r.low_n, windows=windows)
+    return [
+        CohortPeriod(
+            period=r.period,
+            offenses=r.offenses,
+            low_n=r.low_n,
+            windows=[CohortWindow(**w) for w in window_figures(r)],
         )
-    return out
+        for r in rows
+    ]
