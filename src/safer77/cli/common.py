@@ -44,6 +44,19 @@ def run(fn: Callable[[], T]) -> T:
 
 
 @contextmanager
+def reading(db: Path | None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The warehouse opened read-only, with library errors turned into one-line exits."""
+    from safer77.warehouse import connect
+
+    with errors_to_exit():
+        con = connect(settings(db).db, read_only=True)
+        try:
+            yield con
+        finally:
+            con.close()
+
+
+@contextmanager
 def errors_to_exit() -> Iterator[None]:
     """A :class:`Safer77Error` (or a DuckDB error) becomes one red line and its exit code."""
     try:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
+import duckdb
 import typer
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -53,6 +54,21 @@ def crimes(
     ] = OutputFormat.table,
 ) -> None:
     """Load incident files. Each file is one transaction; reloading a file changes nothing."""
+    _load_files(
+        paths,
+        db,
+        fmt,
+        lambda con, path, progress: load_incidents(con, path, agency=agency, on_progress=progress),
+    )
+
+
+def _load_files(
+    paths: list[Path],
+    db: Path | None,
+    fmt: OutputFormat,
+    load: Callable[[duckdb.DuckDBPyConnection, Path, Callable[[float], None]], LoadResult],
+) -> None:
+    """Load each file with a progress bar, print its counts, and the totals."""
     cfg = settings(db)
     totals = dict.fromkeys(COUNT_KEYS, 0)
     with errors_to_exit():
@@ -67,12 +83,7 @@ def crimes(
                     transient=True,
                 ) as bar:
                     task = bar.add_task("load", total=1.0)
-                    result = load_incidents(
-                        con,
-                        path,
-                        agency=agency,
-                        on_progress=_updater(bar, task),
-                    )
+                    result = load(con, path, _updater(bar, task))
                 _print_result(result)
                 for k in COUNT_KEYS:
                     totals[k] += getattr(result, k)
@@ -104,6 +115,23 @@ def boundaries(
     _print_result(result)
     if fmt is OutputFormat.json:
         typer.echo(json.dumps({k: getattr(result, k) for k in COUNT_KEYS}))
+
+
+@app.command("311")
+def requests_311(
+    paths: Annotated[list[Path], typer.Argument(help="311 service-request CSV or CSV.gz files.")],
+    db: DbOption = None,
+    fmt: Annotated[
+        OutputFormat, typer.Option("--format", help="table: counts on stderr; json: one object.")
+    ] = OutputFormat.table,
+) -> None:
+    """Load 311 service requests (the unified export or the older per-type datasets). A
+    request number is one row; a newer version of a request replaces the older one."""
+    from safer77.warehouse.city311 import load_311
+
+    _load_files(
+        paths, db, fmt, lambda con, path, progress: load_311(con, path, on_progress=progress)
+    )
 
 
 @app.command("indicators")

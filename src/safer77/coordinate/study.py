@@ -22,7 +22,7 @@ def to_metres(lon: NDArray[np.float64], lat: NDArray[np.float64]) -> tuple[Any, 
     return lon * M_PER_DEG_LON, lat * M_PER_DEG_LAT
 
 
-def _city_mask(con: duckdb.DuckDBPyConnection, grid: Grid) -> NDArray[np.bool_] | None:
+def city_mask(con: duckdb.DuckDBPyConnection, grid: Grid) -> NDArray[np.bool_] | None:
     rows = con.execute("SELECT geometry FROM boundaries WHERE kind = 'community_areas'").fetchall()
     if not rows:
         return None
@@ -61,7 +61,7 @@ def monthly_counts(
     months = np.array([r[2] for r in rows])
     x, y = to_metres(lon, lat)
     grid = make_grid(x, y, cell_m, None)
-    mask = _city_mask(con, grid)
+    mask = city_mask(con, grid)
     if mask is not None:
         grid = Grid(grid.x0, grid.y0, grid.size, grid.nx, grid.ny, mask)
     cells = grid.cell(x, y)

@@ -34,6 +34,18 @@ def _open(path: Path) -> IO[str]:
     return io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
 
 
+def read_header(path: Path) -> list[str]:
+    """The header of a CSV file (empty for an empty file)."""
+    path = Path(path)
+    if not path.exists():
+        raise NotFound(f"{path}: no such file")
+    with _open(path) as fh:
+        try:
+            return next(csv.reader(fh), [])
+        except (UnicodeDecodeError, OSError, EOFError, csv.Error) as exc:
+            raise InvalidInput(f"not a readable CSV file ({exc})", file=str(path), line=1) from None
+
+
 def read_rows(path: Path, required: Sequence[str]) -> Iterator[tuple[int, dict[str, str]]]:
     """Yield ``(line, row)`` for each data row; the header must hold every ``required`` column.
 

@@ -1,0 +1,258 @@
+"""Loading 311 service requests into ``requests_311``: one transaction per file, every row
+loaded, counted as a duplicate or an older version, or quarantined with its line and field.
+
+A request number is one row. When a number comes again (in the same file or a later one) the
+newer version wins, whatever the load order: the later ``last modified`` time where both
+have one, else the later closing (a closed request is newer than the same request still
+open), else the row's content decides, so loading files in any order ends in the same table.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import shapely
+
+from safer77.geo.areas import assign_points, state_plane_to_lonlat
+from safer77.sources.city311 import Request311, read_311
+from safer77.sources.files import fingerprint
+from safer77.sources.tabular import Reject
+from safer77.warehouse.db import count, next_load_id
+from safer77.warehouse.incidents import LoadResult
+from safer77.warehouse.quarantine import replace_quarantine
+
+DDL = """
+CREATE TABLE IF NOT EXISTS requests_311 (
+    request_number VARCHAR PRIMARY KEY,
+    category VARCHAR NOT NULL,           -- street_light, vacant_building, sanitation, ...
+    sr_type VARCHAR NOT NULL,            -- the request type as published
+    status VARCHAR NOT NULL,             -- open, completed, canceled
+    flagged_duplicate BOOLEAN NOT NULL,  -- 311 marked it a duplicate of another request
+    created_at TIMESTAMP NOT NULL,
+    closed_at TIMESTAMP,
+    modified_at TIMESTAMP,
+    community_area INTEGER,
+    latitude DOUBLE,
+    longitude DOUBLE,
+    block VARCHAR,                       -- the hundred block, never the full address
+    area_from_point BOOLEAN NOT NULL,    -- community area placed from the coordinates
+    content VARCHAR NOT NULL,            -- hash of the published fields (version tiebreak)
+    source_file VARCHAR NOT NULL,
+    line BIGINT NOT NULL,
+    load_id INTEGER NOT NULL
+)
+"""
+
+_COLUMNS: dict[str, pa.DataType] = {
+    "request_number": pa.string(),
+    "category": pa.string(),
+    "sr_type": pa.string(),
+    "status": pa.string(),
+    "flagged_duplicate": pa.bool_(),
+    "created_at": pa.timestamp("us"),
+    "closed_at": pa.timestamp("us"),
+    "modified_at": pa.timestamp("us"),
+    "community_area": pa.int32(),
+    "latitude": pa.float64(),
+    "longitude": pa.float64(),
+    "block": pa.string(),
+    "area_from_point": pa.bool_(),
+}
+# Newest version first: later modification, then closed over open and later closing, then
+# content; NULLs (unknown) rank as oldest.
+NEWEST_FIRST = "modified_at DESC NULLS LAST, closed_at DESC NULLS LAST, content DESC, existing DESC"
+Progress = Callable[[float], None]
+
+
+def ensure_table(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(DDL)
+
+
+def load_311(
+    con: duckdb.DuckDBPyConnection, path: Path, *, on_progress: Progress | None = None
+) -> LoadResult:
+    """Load one 311 file (CSV or CSV.gz). Refused whole (:class:`InvalidInput`, nothing
+    written) when it is not a 311 file or cannot be read to the end."""
+    started = time.perf_counter()
+    begun = datetime.now()
+    path = Path(path)
+    label = str(path.resolve())
+    good: list[Request311] = []
+    bad: list[Reject] = []
+    for item in read_311(path):
+        if isinstance(item, Reject):
+            bad.append(item)
+        else:
+            good.append(item)
+        if on_progress and len(good) % 50_000 == 0:
+            on_progress(0.5 * min(1.0, len(good) / 1_000_000))
+    ensure_table(con)
+    staged = _table(con, good)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        load_id = next_load_id(con)
+        con.register("_staged_311", staged)
+        loaded, updated = _merge(con, label, load_id)
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _q (load_id INTEGER, file VARCHAR, line BIGINT, "
+            "field VARCHAR, reason VARCHAR, value VARCHAR)"
+        )
+        if bad:
+            con.executemany(
+                "INSERT INTO _q VALUES (?, ?, ?, ?, ?, NULL)",
+                [[load_id, label, b.line, b.field, b.reason] for b in bad],
+            )
+        replace_quarantine(con, label, fingerprint(path))
+        duplicates = len(good) - loaded - updated
+        con.execute(
+            "INSERT INTO load_log VALUES (?, '311', ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)",
+            [
+                load_id,
+                label,
+                begun,
+                datetime.now(),
+                len(good) + len(bad),
+                loaded,
+                updated,
+                duplicates,
+                len(bad),
+                fingerprint(path),
+            ],
+        )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        con.unregister("_staged_311")
+        con.execute("DROP TABLE IF EXISTS _q")
+    if on_progress:
+        on_progress(1.0)
+    return LoadResult(
+        file=label,
+        read=len(good) + len(bad),
+        loaded=loaded,
+        updated=updated,
+        duplicates=duplicates,
+        quarantined=len(bad),
+        geo_assigned=int(sum(1 for v in staged["area_from_point"].to_pylist() if v)),
+        seconds=time.perf_counter() - started,
+        load_id=load_id,
+    )
+
+
+def _merge(con: duckdb.DuckDBPyConnection, label: str, load_id: int) -> tuple[int, int]:
+    """Keep the newest version of every request number among the stored rows and this
+    file's; return (new numbers, replaced stored rows)."""
+    fields = ", ".join(_COLUMNS)
+    content = (
+        "md5(concat_ws('|', "
+        + ", ".join(
+            f"coalesce(CAST({c} AS VARCHAR), '')" for c in _COLUMNS if c != "area_from_point"
+        )
+        + "))"
+    )
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _winners AS
+        SELECT * EXCLUDE (rn) FROM (
+            SELECT *, row_number() OVER (PARTITION BY request_number ORDER BY {NEWEST_FIRST}) rn
+            FROM (
+                SELECT {fields}, content, source_file, line, load_id, true AS existing
+                FROM requests_311
+                WHERE request_number IN (SELECT request_number FROM _staged_311)
+                UNION ALL
+                SELECT {fields}, {content} AS content, ? AS source_file, line, ? AS load_id,
+                       false AS existing
+                FROM _staged_311
+            )
+        ) WHERE rn = 1 AND NOT existing
+        """,
+        [label, load_id],
+    )
+    updated = count(
+        con,
+        "SELECT count(*) FROM requests_311 WHERE request_number IN "
+        "(SELECT request_number FROM _winners)",
+    )
+    loaded = count(con, "SELECT count(*) FROM _winners") - updated
+    con.execute(
+        "DELETE FROM requests_311 WHERE request_number IN (SELECT request_number FROM _winners)"
+    )
+    con.execute("INSERT INTO requests_311 SELECT * EXCLUDE (existing) FROM _winners")
+    con.execute("DROP TABLE _winners")
+    return loaded, updated
+
+
+def _points(rows: list[Request311]) -> tuple[np.ndarray, np.ndarray]:
+    """Longitude and latitude of each row (NaN where unknown): the published point, else the
+    State Plane X/Y converted."""
+    lon = np.array([np.nan if r.longitude is None else r.longitude for r in rows], dtype=float)
+    lat = np.array([np.nan if r.latitude is None else r.latitude for r in rows], dtype=float)
+    xs = np.array([np.nan if r.x is None else r.x for r in rows], dtype=float)
+    ys = np.array([np.nan if r.y is None else r.y for r in rows], dtype=float)
+    fill = ~np.isfinite(lon) & np.isfinite(xs) & np.isfinite(ys)
+    if fill.any():
+        lon[fill], lat[fill] = state_plane_to_lonlat(xs[fill], ys[fill])
+    return lon, lat
+
+
+def _areas(
+    con: duckdb.DuckDBPyConnection, rows: list[Request311], lon: np.ndarray, lat: np.ndarray
+) -> list[int | None]:
+    """Community area of each row: the published one, else the area holding its point when
+    community-area boundaries are loaded."""
+    areas: list[int | None] = [r.community_area for r in rows]
+    todo = np.array(
+        [i for i, r in enumerate(rows) if r.community_area is None and np.isfinite(lon[i])],
+        dtype=np.int64,
+    )
+    if not todo.size:
+        return areas
+    polys = con.execute(
+        "SELECT key, geometry FROM boundaries WHERE kind = 'community_areas' ORDER BY key"
+    ).fetchall()
+    if not polys:
+        return areas
+    keys = assign_points(
+        lon[todo],
+        lat[todo],
+        [int(k) for k, _ in polys],
+        [shapely.from_wkb(bytes(g)) for _, g in polys],
+    )
+    for i, key in zip(todo.tolist(), keys.tolist(), strict=True):
+        if key > 0:
+            areas[i] = int(key)
+    return areas
+
+
+def _table(con: duckdb.DuckDBPyConnection, rows: list[Request311]) -> pa.Table:
+    lon, lat = _points(rows)
+    areas = _areas(con, rows, lon, lat)
+    finite = np.isfinite(lon) & np.isfinite(lat)
+    data = {
+        "request_number": [r.number for r in rows],
+        "category": [r.category for r in rows],
+        "sr_type": [r.sr_type for r in rows],
+        "status": [r.status for r in rows],
+        "flagged_duplicate": [r.flagged_duplicate for r in rows],
+        "created_at": [r.created_at for r in rows],
+        "closed_at": [r.closed_at for r in rows],
+        "modified_at": [r.modified_at for r in rows],
+        "community_area": areas,
+        "latitude": pa.array(lat, mask=~finite),
+        "longitude": pa.array(lon, mask=~finite),
+        "block": [r.block for r in rows],
+        "area_from_point": [
+            a is not None and r.community_area is None for r, a in zip(rows, areas, strict=True)
+        ],
+        "line": [r.line for r in rows],
+    }
+    schema = pa.schema([*_COLUMNS.items(), ("line", pa.int64())])
+    return pa.table(data, schema=schema)
