@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -42,7 +43,11 @@ higher_is_better = true
 """
 
 
-def test_profiles_on_every_area_page(synth_db: Path, tmp_path: Path) -> None:
+def copy_with_indicators(
+    synth_db: Path, tmp_path: Path, row: Callable[[int], list[int]]
+) -> tuple[Path, Path]:
+    """A copy of the synthetic warehouse, and an indicator table (area, pop, poverty, income)
+    with ``row(area)`` per area beside its mapping ``m.toml``."""
     warehouse = tmp_path / "w.duckdb"
     shutil.copy(synth_db, warehouse)
     table = tmp_path / "ind.csv"
@@ -50,8 +55,17 @@ def test_profiles_on_every_area_page(synth_db: Path, tmp_path: Path) -> None:
         w = csv.writer(fh)
         w.writerow(["area", "pop", "poverty", "income"])
         for a in range(1, 78):
-            w.writerow([a, 10_000 + 500 * a, (a * 37) % 50, 20_000 + 300 * ((a * 11) % 77)])
+            w.writerow([a, *row(a)])
     (tmp_path / "m.toml").write_text(MAPPING)
+    return warehouse, table
+
+
+def test_profiles_on_every_area_page(synth_db: Path, tmp_path: Path) -> None:
+    warehouse, table = copy_with_indicators(
+        synth_db,
+        tmp_path,
+        lambda a: [10_000 + 500 * a, (a * 37) % 50, 20_000 + 300 * ((a * 11) % 77)],
+    )
     con = connect(warehouse)
     try:
         load_indicators(con, table, tmp_path / "m.toml")
@@ -82,3 +96,101 @@ def test_profiles_on_every_area_page(synth_db: Path, tmp_path: Path) -> None:
     )
     html = (site / "areas/68-englewood.html").read_text()
     assert "Community profile" in html and f"{rows['poverty_pct']['rank']} of 77" in html
+
+
+def test_profiles_carry_victim_rates_and_the_violence_trend(synth_db: Path, tmp_path: Path) -> None:
+    from safer77.warehouse.victims import load_victims
+    from tests.sources.test_city311 import write
+    from tests.sources.test_victims import CITY, victim
+
+    warehouse, table = copy_with_indicators(synth_db, tmp_path, lambda a: [20_000, 10, 30_000])
+    con = connect(warehouse)
+    try:
+        ((last,),) = con.execute("SELECT max(month) FROM incidents").fetchall()
+        inside = f"{last.month:02d}/01/{last.year} 10:00:00 PM"  # in the site's 12 months
+        too_old = f"{last.month:02d}/01/{last.year - 1} 10:00:00 PM"  # just outside
+        rows = [victim(str(i), DATE=inside, COMMUNITY_AREA="68") for i in range(25)]
+        rows += [victim("h1", DATE=inside, COMMUNITY_AREA="68", VICTIMIZATION_PRIMARY="HOMICIDE")]
+        rows += [victim("old", DATE=too_old, COMMUNITY_AREA="68")]
+        rows += [victim(f"x{i}", DATE=inside, COMMUNITY_AREA="25") for i in range(30)]
+        load_victims(con, write(tmp_path / "v.csv", CITY, rows))
+        load_indicators(con, table, tmp_path / "m.toml")
+        result = build_site(con, tmp_path / "site")
+        y, m = int(result.month[:4]), int(result.month[5:])
+        counts = con.execute(
+            "SELECT (year(occurred_at) * 12 + month(occurred_at)) > ? AS recent, count(*) "
+            "FROM incidents WHERE category = 'violent' AND community_area = 68 "
+            "AND year(occurred_at) * 12 + month(occurred_at) > ? "
+            "AND year(occurred_at) * 12 + month(occurred_at) <= ? GROUP BY ALL",
+            [y * 12 + m - 12, y * 12 + m - 24, y * 12 + m],
+        ).fetchall()
+    finally:
+        con.close()
+    rows_68 = {
+        r["measure"]: r
+        for r in json.loads((tmp_path / "site/data/areas/68/profile.json").read_text())
+    }
+    shootings = rows_68["shooting_victims_per_100k"]
+    assert shootings["value"] == pytest.approx(25 * 1e5 / 20_000, abs=0.05)
+    assert shootings["rank"] == 2 and shootings["of"] == 77  # area 25 has 30
+    assert "unstable" not in shootings["description"]
+    homicides = rows_68["homicide_victims_per_100k"]
+    assert homicides["value"] == pytest.approx(5.0) and homicides["rank"] == 1
+    assert "unstable" in homicides["description"]  # one victim
+    by = dict(counts)
+    assert rows_68["violent_incidents_change_pct"]["value"] == pytest.approx(
+        100 * (by[True] / by[False] - 1), abs=0.05
+    )
+    area_25 = json.loads((tmp_path / "site/data/areas/25/profile.json").read_text())
+    assert {r["measure"]: r["rank"] for r in area_25}["shooting_victims_per_100k"] == 1
+
+
+def test_real_profiles_for_all_77_areas(shared_data: Path, tmp_path: Path) -> None:
+    """Real homicides, GVA shooting victims and the 2010 population: every area gets a
+    profile, and Austin's (25) figures equal a count straight from the files."""
+    from datetime import datetime
+
+    from safer77.metrics import compute_all
+    from safer77.warehouse import load_boundaries, load_incidents
+    from safer77.warehouse.victims import load_victims
+
+    homicides = shared_data / "crimes" / "chicago_homicides_2001_present.csv.gz"
+    population = shared_data / "indicators" / "community_area_population_2000_2010.csv"
+    con = connect(tmp_path / "w.duckdb")
+    try:
+        load_boundaries(
+            con,
+            "community_areas",
+            shared_data / "boundaries" / "community_areas_with_pop_2000_2010.geojson",
+        )
+        load_incidents(con, homicides)
+        load_victims(con, shared_data / "shootings" / "gva_mass_shootings_2013_2025.csv")
+        load_indicators(con, population, "population-2010")
+        compute_all(con)
+        result = build_site(con, tmp_path / "site", month="2022-12")
+    finally:
+        con.close()
+    site = tmp_path / "site"
+    assert len(list(site.glob("data/areas/*/profile.json"))) == 77
+    rows = {r["measure"]: r for r in json.loads((site / "data/areas/25/profile.json").read_text())}
+    import gzip
+
+    with population.open() as fh:
+        pop = {int(r["NID"]): int(r["POP2010"]) for r in csv.DictReader(fh)}
+    with gzip.open(homicides, "rt", newline="") as fh:
+        dates = [
+            datetime.strptime(r["Date"], "%m/%d/%Y %I:%M:%S %p")
+            for r in csv.DictReader(fh)
+            if r["Community Area"] and int(float(r["Community Area"])) == 25
+        ]
+    in_2022 = sum(1 for d in dates if d.year == 2022)
+    in_2021 = sum(1 for d in dates if d.year == 2021)
+    assert result.month == "2022-12"
+    assert rows["violent_incidents_per_100k"]["value"] == pytest.approx(
+        in_2022 * 1e5 / pop[25], abs=0.05
+    )
+    assert rows["violent_incidents_change_pct"]["value"] == pytest.approx(
+        100 * (in_2022 / in_2021 - 1), abs=0.05
+    )
+    assert "shooting_victims_per_100k" in rows and rows["shooting_victims_per_100k"]["of"] == 77
+    assert "Gun Violence Archive" in rows["shooting_victims_per_100k"]["source"]

@@ -219,7 +219,7 @@ def test_a_crash_mid_load_leaves_the_previous_state(
     def boom(*_: object) -> None:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("safer77.warehouse.city311.replace_quarantine", boom)
+    monkeypatch.setattr("safer77.warehouse.versions.replace_quarantine", boom)
     with pytest.raises(RuntimeError):
         load_311(con, second)
     assert (table_rows(con, "requests_311"), table_rows(con, "load_log")) == before

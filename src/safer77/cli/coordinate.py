@@ -57,6 +57,14 @@ def priority(
         list[str] | None,
         typer.Option("--crime-type", help="Victimizations counted (repeatable) [HOMICIDE]."),
     ] = None,
+    victims: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--victims",
+            help="Count victims from `safer77 ingest victims` instead (repeatable): homicide, "
+            "nonfatal_shooting (the city's own rule counts both).",
+        ),
+    ] = None,
     weights: Annotated[
         Path | None,
         typer.Option(
@@ -82,6 +90,7 @@ def priority(
             top=top,
             capacity=capacity,
             types=tuple(t.upper() for t in crime_type) if crime_type else ("HOMICIDE",),
+            victim_kinds=tuple(v.lower() for v in victims or ()),
             weights=read_weights(weights) if weights else None,
             draws=draws,
             seed=seed,

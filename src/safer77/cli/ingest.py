@@ -134,6 +134,47 @@ def requests_311(
     )
 
 
+@app.command("victims")
+def victims(
+    paths: Annotated[
+        list[Path], typer.Argument(help="The City's victims export, or a Gun Violence Archive CSV.")
+    ],
+    db: DbOption = None,
+    city: Annotated[str, typer.Option(help="GVA rows of this city only.")] = "Chicago",
+    state: Annotated[str, typer.Option(help="GVA rows of this state only.")] = "Illinois",
+    fmt: Annotated[
+        OutputFormat, typer.Option("--format", help="table: counts on stderr; json: objects.")
+    ] = OutputFormat.table,
+) -> None:
+    """Load victims of homicides and non-fatal shootings (one row per victim; victims'
+    names are never read). Each file is one transaction; reloading changes nothing."""
+    from dataclasses import asdict
+
+    from safer77.warehouse.victims import load_victims
+
+    cfg = settings(db)
+    results = []
+    with errors_to_exit():
+        con = connect(cfg.db, memory_limit=cfg.memory_limit)
+        try:
+            for path in paths:
+                r = load_victims(con, path, city=city, state=state)
+                results.append(asdict(r))
+                console.print(
+                    f"{path.name}: {r.rows:,} rows, {r.victims:,} victims: loaded {r.loaded:,}, "
+                    f"updated {r.updated:,}, duplicates {r.duplicates:,}; quarantined "
+                    f"{r.quarantined:,} rows, {r.elsewhere:,} rows of other places; "
+                    f"{r.unplaced:,} victims without a community area ({r.seconds:.1f} s)",
+                    highlight=False,
+                )
+                if r.quarantined:
+                    warn(f"{r.quarantined:,} rows quarantined; see `safer77 quarantine`")
+        finally:
+            con.close()
+    if fmt is OutputFormat.json:
+        typer.echo(json.dumps(results))
+
+
 @app.command("indicators")
 def indicators(
     path: Annotated[Path, typer.Argument(help="Indicator table: CSV or GeoJSON (properties).")],

@@ -76,10 +76,19 @@ def relative_risk(
     if exposed_cells == 0 or other_cells == 0 or other_incidents == 0:
         return None, None, None
     rr = (exposed_incidents / exposed_cells) / (other_incidents / other_cells)
-    if exposed_incidents == 0:
-        return rr, None, None
-    se = float(np.sqrt(1 / exposed_incidents + 1 / other_incidents))
-    return rr, rr * float(np.exp(-Z95 * se)), rr * float(np.exp(Z95 * se))
+    low, high = rate_ratio_interval(exposed_incidents, other_incidents)
+    scale = other_cells / exposed_cells
+    return rr, None if low is None else low * scale, None if high is None else high * scale
+
+
+def rate_ratio_interval(a: int, b: int) -> tuple[float | None, float | None]:
+    """95% interval of the ratio of two Poisson counts over equal exposure (log-normal);
+    None when either count is 0."""
+    if a == 0 or b == 0:
+        return None, None
+    rr = a / b
+    se = float(np.sqrt(1 / a + 1 / b))
+    return rr * float(np.exp(-Z95 * se)), rr * float(np.exp(Z95 * se))
 
 
 def exposure_test(

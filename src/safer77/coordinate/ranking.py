@@ -15,6 +15,7 @@ from numpy.typing import NDArray
 from safer77.coordinate.priority import Measure, city_rule, composite, phases, rank_desc
 from safer77.coordinate.priority import sensitivity as weight_sensitivity
 from safer77.errors import InvalidInput, NotFound
+from safer77.sources.victims import KINDS
 from safer77.warehouse.db import has_table
 
 AREAS = list(range(1, 78))
@@ -22,19 +23,45 @@ VIOLENCE = "violence_rate"  # victims per 100,000 residents per year, from incid
 
 
 def yearly_victims(
-    con: duckdb.DuckDBPyConnection, start: int, end: int, types: tuple[str, ...]
+    con: duckdb.DuckDBPyConnection,
+    start: int,
+    end: int,
+    types: tuple[str, ...],
+    victim_kinds: tuple[str, ...] = (),
 ) -> dict[int, list[int]]:
-    """Victimizations per community area and year (one portal row per victim), zero-filled."""
+    """Victimizations per community area and year, zero-filled: from the ``victims`` table
+    when ``victim_kinds`` are given (homicide, nonfatal_shooting), else from incidents of
+    ``types`` (one portal row per victim for homicides)."""
     if end < start:
         raise InvalidInput(f"window {start}-{end} is empty")
-    rows = con.execute(
-        "SELECT community_area, year(occurred_at), count(*) FROM incidents "
-        "WHERE primary_type IN (SELECT unnest(?)) AND year(occurred_at) BETWEEN ? AND ? "
-        "AND community_area BETWEEN 1 AND 77 GROUP BY ALL",
-        [list(types), start, end],
-    ).fetchall()
-    if not rows:
-        raise NotFound(f"no {', '.join(types)} incidents in {start}-{end} in the warehouse")
+    if victim_kinds:
+        bad = sorted(set(victim_kinds) - set(KINDS))
+        if bad:
+            raise InvalidInput(f"unknown victim kind(s) {', '.join(bad)}; use {', '.join(KINDS)}")
+        rows = (
+            con.execute(
+                "SELECT community_area, year(occurred_at), count(*) FROM victims "
+                "WHERE kind IN (SELECT unnest(?)) AND year(occurred_at) BETWEEN ? AND ? "
+                "AND community_area BETWEEN 1 AND 77 GROUP BY ALL",
+                [list(victim_kinds), start, end],
+            ).fetchall()
+            if has_table(con, "victims")
+            else []
+        )
+        if not rows:
+            raise NotFound(
+                f"no {', '.join(victim_kinds)} victims in {start}-{end}; "
+                "see `safer77 ingest victims`"
+            )
+    else:
+        rows = con.execute(
+            "SELECT community_area, year(occurred_at), count(*) FROM incidents "
+            "WHERE primary_type IN (SELECT unnest(?)) AND year(occurred_at) BETWEEN ? AND ? "
+            "AND community_area BETWEEN 1 AND 77 GROUP BY ALL",
+            [list(types), start, end],
+        ).fetchall()
+        if not rows:
+            raise NotFound(f"no {', '.join(types)} incidents in {start}-{end} in the warehouse")
     out = {a: [0] * (end - start + 1) for a in AREAS}
     for area, year, n in rows:
         out[int(area)][int(year) - start] = int(n)
@@ -93,6 +120,7 @@ class PriorityOptions:
     top: int = 15
     capacity: int = 5
     types: tuple[str, ...] = ("HOMICIDE",)
+    victim_kinds: tuple[str, ...] = ()  # count victims (homicide, nonfatal_shooting) instead
     weights: dict[str, float] | None = None
     draws: int = 1000
     seed: int = 77
@@ -107,7 +135,7 @@ class PriorityResult:
 def priority_table(con: duckdb.DuckDBPyConnection, opts: PriorityOptions) -> PriorityResult:
     """One row per area, in priority order: the city rule, and with weights the composite
     index with its rank interval under redrawn weights and its phase."""
-    yearly = yearly_victims(con, opts.start, opts.end, opts.types)
+    yearly = yearly_victims(con, opts.start, opts.end, opts.types, opts.victim_kinds)
     rule = {a: (avg, rank) for a, avg, rank in city_rule(yearly)}
     names = _names(con)
     rows: dict[int, dict[str, Any]] = {

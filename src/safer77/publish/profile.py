@@ -11,6 +11,8 @@ from typing import Any
 
 import duckdb
 
+from safer77.coordinate.environment import rate_ratio_interval
+from safer77.schema import LOW_N_THRESHOLD
 from safer77.warehouse.db import has_table
 
 
@@ -42,9 +44,130 @@ def load_profiles(con: duckdb.DuckDBPyConnection, month: str) -> dict[str, list[
                 "source": f"{source} ({year})" if year else source,
             }
         )
-    violence = _violence(con, month)
-    for area, row in violence.items():
-        out.setdefault(area, []).insert(0, row)
+    extra = [_violence(con, month), _trend(con, month), *_victims(con, month)]
+    for measure in reversed(extra):
+        for area, row in measure.items():
+            out.setdefault(area, []).insert(0, row)
+    return out
+
+
+def _population(con: duckdb.DuckDBPyConnection) -> dict[int, float]:
+    if not has_table(con, "indicators"):
+        return {}
+    rows = con.execute(
+        "SELECT community_area, value FROM indicators WHERE indicator = 'population' AND value > 0"
+    ).fetchall()
+    return {int(a): float(v) for a, v in rows}
+
+
+def _window(month: str) -> tuple[str, str]:
+    """First day of the 12-month window ending with ``month``, and the day after it."""
+    y, m = int(month[:4]), int(month[5:7])
+    if m == 12:
+        return f"{y:04d}-01-01", f"{y + 1:04d}-01-01"
+    return f"{y - 1:04d}-{m + 1:02d}-01", f"{y:04d}-{m + 1:02d}-01"
+
+
+VICTIM_MEASURES = (
+    ("homicide", "homicide_victims_per_100k", "Homicide victims"),
+    ("nonfatal_shooting", "shooting_victims_per_100k", "Non-fatal shooting victims"),
+)
+SOURCES = {"city": "the City's victims file", "gva": "Gun Violence Archive (mass shootings only)"}
+
+
+def _victims(con: duckdb.DuckDBPyConnection, month: str) -> list[dict[str, dict[str, Any]]]:
+    """Victims per 100,000 residents over the 12 months to ``month``, per kind, every area
+    with a population counted (zero where none), when the window holds any victim."""
+    pop = _population(con)
+    if not pop or not has_table(con, "victims"):
+        return []
+    start, stop = _window(month)
+    out = []
+    for kind, measure, label in VICTIM_MEASURES:
+        rows = con.execute(
+            "SELECT community_area, count(*) FROM victims WHERE kind = ? AND occurred_at >= ? "
+            "AND occurred_at < ? AND community_area IS NOT NULL GROUP BY ALL",
+            [kind, start, stop],
+        ).fetchall()
+        if not rows:
+            continue
+        sources = [
+            SOURCES.get(str(src), str(src))
+            for (src,) in con.execute(
+                "SELECT DISTINCT source FROM victims WHERE kind = ? AND occurred_at >= ? "
+                "AND occurred_at < ? ORDER BY 1",
+                [kind, start, stop],
+            ).fetchall()
+        ]
+        counts = {int(a): int(n) for a, n in rows}
+        rates = {a: counts.get(a, 0) * 1e5 / p for a, p in pop.items()}
+        out.append(
+            {
+                str(a): {
+                    "measure": measure,
+                    "description": f"{label} in the 12 months to {month} per 100,000 "
+                    f"residents ({counts.get(a, 0):,} victims"
+                    + (
+                        ", a small number: the rate is unstable"
+                        if counts.get(a, 0) < LOW_N_THRESHOLD
+                        else ""
+                    )
+                    + ")",
+                    "root_cause": "violence",
+                    "value": round(rate, 1),
+                    "unit": "per 100,000",
+                    "rank": 1 + sum(1 for r in rates.values() if r > rate),
+                    "of": len(rates),
+                    "source": " and ".join(sources) + " and population",
+                }
+                for a, rate in rates.items()
+            }
+        )
+    return out
+
+
+def _trend(con: duckdb.DuckDBPyConnection, month: str) -> dict[str, dict[str, Any]]:
+    """Violent incidents in the 12 months to ``month`` against the 12 months before, as a
+    percentage change with a 95% interval (Poisson rate ratio); rank 1 = largest rise."""
+    if not has_table(con, "stats_arrest_rate_proxy"):
+        return {}
+    start, stop = _window(month)
+    before = f"{int(start[:4]) - 1:04d}{start[4:]}"
+    rows = con.execute(
+        """
+        SELECT CAST(area_key AS INTEGER) AS area,
+               sum(incidents) FILTER (WHERE month >= CAST(? AS DATE)) AS recent,
+               sum(incidents) FILTER (WHERE month < CAST(? AS DATE)) AS earlier
+        FROM stats_arrest_rate_proxy
+        WHERE level = 'community-area' AND crime_type = 'violent'
+          AND month >= CAST(? AS DATE) AND month < CAST(? AS DATE)
+        GROUP BY ALL
+        """,
+        [start, start, before, stop],
+    ).fetchall()
+    changes = {int(a): (int(r or 0), int(e or 0)) for a, r, e in rows if e and r is not None}
+    if not changes:
+        return {}
+    pct = {a: 100.0 * (r / e - 1) for a, (r, e) in changes.items()}
+    out = {}
+    for a, (recent, earlier) in changes.items():
+        low, high = rate_ratio_interval(recent, earlier)
+        interval = (
+            f"95% interval {100 * (low - 1):+.0f}% to {100 * (high - 1):+.0f}%"
+            if low is not None and high is not None
+            else "no interval"
+        )
+        out[str(a)] = {
+            "measure": "violent_incidents_change_pct",
+            "description": f"Change in violent incidents, 12 months to {month} against the 12 "
+            f"months before ({recent:,} against {earlier:,}; {interval})",
+            "root_cause": "violence",
+            "value": round(pct[a], 1),
+            "unit": "%",
+            "rank": 1 + sum(1 for v in pct.values() if v > pct[a]),
+            "of": len(pct),
+            "source": "incidents (arrest_rate_proxy statistics)",
+        }
     return out
 
 

@@ -17,15 +17,13 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pyarrow as pa
-import shapely
 
-from safer77.geo.areas import assign_points, state_plane_to_lonlat
+from safer77.geo.areas import state_plane_to_lonlat
 from safer77.sources.city311 import Request311, read_311
-from safer77.sources.files import fingerprint
 from safer77.sources.tabular import Reject
-from safer77.warehouse.db import count, next_load_id
+from safer77.warehouse.geocode import place_in_areas
 from safer77.warehouse.incidents import LoadResult
-from safer77.warehouse.quarantine import replace_quarantine
+from safer77.warehouse.versions import load_keyed
 
 DDL = """
 CREATE TABLE IF NOT EXISTS requests_311 (
@@ -94,100 +92,31 @@ def load_311(
             on_progress(0.5 * min(1.0, len(good) / 1_000_000))
     ensure_table(con)
     staged = _table(con, good)
-    con.execute("BEGIN TRANSACTION")
-    try:
-        load_id = next_load_id(con)
-        con.register("_staged_311", staged)
-        loaded, updated = _merge(con, label, load_id)
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE _q (load_id INTEGER, file VARCHAR, line BIGINT, "
-            "field VARCHAR, reason VARCHAR, value VARCHAR)"
-        )
-        if bad:
-            con.executemany(
-                "INSERT INTO _q VALUES (?, ?, ?, ?, ?, NULL)",
-                [[load_id, label, b.line, b.field, b.reason] for b in bad],
-            )
-        replace_quarantine(con, label, fingerprint(path))
-        duplicates = len(good) - loaded - updated
-        con.execute(
-            "INSERT INTO load_log VALUES (?, '311', ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)",
-            [
-                load_id,
-                label,
-                begun,
-                datetime.now(),
-                len(good) + len(bad),
-                loaded,
-                updated,
-                duplicates,
-                len(bad),
-                fingerprint(path),
-            ],
-        )
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    finally:
-        con.unregister("_staged_311")
-        con.execute("DROP TABLE IF EXISTS _q")
+    merged = load_keyed(
+        con,
+        kind="311",
+        table="requests_311",
+        key="request_number",
+        columns=list(_COLUMNS),
+        staged=staged,
+        rejects=bad,
+        path=path,
+        newest_first=NEWEST_FIRST,
+        begun=begun,
+    )
     if on_progress:
         on_progress(1.0)
     return LoadResult(
         file=label,
         read=len(good) + len(bad),
-        loaded=loaded,
-        updated=updated,
-        duplicates=duplicates,
+        loaded=merged.loaded,
+        updated=merged.updated,
+        duplicates=merged.duplicates,
         quarantined=len(bad),
         geo_assigned=int(sum(1 for v in staged["area_from_point"].to_pylist() if v)),
         seconds=time.perf_counter() - started,
-        load_id=load_id,
+        load_id=merged.load_id,
     )
-
-
-def _merge(con: duckdb.DuckDBPyConnection, label: str, load_id: int) -> tuple[int, int]:
-    """Keep the newest version of every request number among the stored rows and this
-    file's; return (new numbers, replaced stored rows)."""
-    fields = ", ".join(_COLUMNS)
-    content = (
-        "md5(concat_ws('|', "
-        + ", ".join(
-            f"coalesce(CAST({c} AS VARCHAR), '')" for c in _COLUMNS if c != "area_from_point"
-        )
-        + "))"
-    )
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE _winners AS
-        SELECT * EXCLUDE (rn) FROM (
-            SELECT *, row_number() OVER (PARTITION BY request_number ORDER BY {NEWEST_FIRST}) rn
-            FROM (
-                SELECT {fields}, content, source_file, line, load_id, true AS existing
-                FROM requests_311
-                WHERE request_number IN (SELECT request_number FROM _staged_311)
-                UNION ALL
-                SELECT {fields}, {content} AS content, ? AS source_file, line, ? AS load_id,
-                       false AS existing
-                FROM _staged_311
-            )
-        ) WHERE rn = 1 AND NOT existing
-        """,
-        [label, load_id],
-    )
-    updated = count(
-        con,
-        "SELECT count(*) FROM requests_311 WHERE request_number IN "
-        "(SELECT request_number FROM _winners)",
-    )
-    loaded = count(con, "SELECT count(*) FROM _winners") - updated
-    con.execute(
-        "DELETE FROM requests_311 WHERE request_number IN (SELECT request_number FROM _winners)"
-    )
-    con.execute("INSERT INTO requests_311 SELECT * EXCLUDE (existing) FROM _winners")
-    con.execute("DROP TABLE _winners")
-    return loaded, updated
 
 
 def _points(rows: list[Request311]) -> tuple[np.ndarray, np.ndarray]:
@@ -203,38 +132,9 @@ def _points(rows: list[Request311]) -> tuple[np.ndarray, np.ndarray]:
     return lon, lat
 
 
-def _areas(
-    con: duckdb.DuckDBPyConnection, rows: list[Request311], lon: np.ndarray, lat: np.ndarray
-) -> list[int | None]:
-    """Community area of each row: the published one, else the area holding its point when
-    community-area boundaries are loaded."""
-    areas: list[int | None] = [r.community_area for r in rows]
-    todo = np.array(
-        [i for i, r in enumerate(rows) if r.community_area is None and np.isfinite(lon[i])],
-        dtype=np.int64,
-    )
-    if not todo.size:
-        return areas
-    polys = con.execute(
-        "SELECT key, geometry FROM boundaries WHERE kind = 'community_areas' ORDER BY key"
-    ).fetchall()
-    if not polys:
-        return areas
-    keys = assign_points(
-        lon[todo],
-        lat[todo],
-        [int(k) for k, _ in polys],
-        [shapely.from_wkb(bytes(g)) for _, g in polys],
-    )
-    for i, key in zip(todo.tolist(), keys.tolist(), strict=True):
-        if key > 0:
-            areas[i] = int(key)
-    return areas
-
-
 def _table(con: duckdb.DuckDBPyConnection, rows: list[Request311]) -> pa.Table:
     lon, lat = _points(rows)
-    areas = _areas(con, rows, lon, lat)
+    areas = place_in_areas(con, [r.community_area for r in rows], lon, lat)
     finite = np.isfinite(lon) & np.isfinite(lat)
     data = {
         "request_number": [r.number for r in rows],

@@ -6,6 +6,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 import shapely
+from numpy.typing import NDArray
 
 from safer77.geo.areas import assign_points, state_plane_to_lonlat
 
@@ -85,3 +86,34 @@ def forget_assignments(con: duckdb.DuckDBPyConnection, kind: str) -> int:
         f"',{field},', ','), ','), '') WHERE contains({label}, ',{field},')"
     ).fetchall()
     return int(rows[0][0]) if rows else 0
+
+
+def place_in_areas(
+    con: duckdb.DuckDBPyConnection,
+    known: list[int | None],
+    lon: NDArray[np.float64],
+    lat: NDArray[np.float64],
+) -> list[int | None]:
+    """Community area of each row: ``known`` where given, else the area holding the point
+    (NaN = no point) when community-area boundaries are loaded."""
+    areas = list(known)
+    todo = np.array(
+        [i for i, a in enumerate(known) if a is None and np.isfinite(lon[i])], dtype=np.int64
+    )
+    if not todo.size:
+        return areas
+    polys = con.execute(
+        "SELECT key, geometry FROM boundaries WHERE kind = 'community_areas' ORDER BY key"
+    ).fetchall()
+    if not polys:
+        return areas
+    keys = assign_points(
+        lon[todo],
+        lat[todo],
+        [int(k) for k, _ in polys],
+        [shapely.from_wkb(bytes(g)) for _, g in polys],
+    )
+    for i, key in zip(todo.tolist(), keys.tolist(), strict=True):
+        if key > 0:
+            areas[i] = int(key)
+    return areas
