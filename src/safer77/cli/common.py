@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
@@ -17,7 +18,8 @@ from safer77.config import Settings, get_settings
 from safer77.errors import Safer77Error
 
 console = Console(stderr=True, soft_wrap=True)
-out = Console(soft_wrap=True)
+# Tables piped to a file or another program are not squeezed into 80 columns.
+out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 200)
 
 T = TypeVar("T")
 

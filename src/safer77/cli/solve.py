@@ -1,0 +1,121 @@
+"""``safer77 solve``: unsolved-homicide analytics for analysts (restricted: case numbers are
+printed only when asked, and never reach the public site)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from safer77.cli.common import DbOption, OutputFormat, console, out, reading, settings
+from safer77.cli.coordinate import emit
+
+app = typer.Typer(help="Unsolved-homicide analytics (restricted outputs).", no_args_is_help=True)
+
+ClearanceOption = Annotated[
+    Path | None,
+    typer.Option(help="CPD's homicide clearance file (FOIA P744333 layout)."),
+]
+ServiceOption = Annotated[
+    bool,
+    typer.Option("--service", help="Read the homicide cases from the service database instead."),
+]
+FormatOption = Annotated[OutputFormat, typer.Option("--format", help="table, csv or json.")]
+
+
+def _url(service: bool) -> str | None:
+    return settings().database_url if service else None
+
+
+@app.command("link")
+def link_command(
+    db: DbOption = None,
+    clearance: ClearanceOption = None,
+    service: ServiceOption = False,
+    show: Annotated[int, typer.Option(help="Unmatched records listed.")] = 20,
+) -> None:
+    """Link CPD's clearance records to the portal's homicide rows: the match rate, and every
+    unmatched or refused record with its reason."""
+    from safer77.solve.study import linkage
+
+    with reading(db) as con:
+        result = linkage(con, clearance, _url(service))
+    out.print(
+        f"{len(result.linked):,} of {result.records:,} clearance records linked "
+        f"({100 * result.rate:.1f}%); {len(result.unmatched):,} unmatched; "
+        f"{len(result.refused):,} rows of the file refused; {result.date_flags:,} links whose "
+        "dates differ by more than 2 days",
+        highlight=False,
+    )
+    for rec, why in result.unmatched[:show]:
+        out.print(f"  unmatched {rec.rd_number} ({rec.injury_at:%Y-%m-%d}): {why}", highlight=False)
+    for rej in result.refused[:show]:
+        out.print(f"  refused {rej}", highlight=False)
+
+
+@app.command("clusters")
+def clusters_command(
+    db: DbOption = None,
+    clearance: ClearanceOption = None,
+    service: ServiceOption = False,
+    by: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Group by (repeatable): area, district, sex, age, location, year, period "
+            "[area, sex]."
+        ),
+    ] = None,
+    first: Annotated[int, typer.Option("--from", help="First injury year.")] = 2010,
+    last: Annotated[int | None, typer.Option("--to", help="Last injury year.")] = None,
+    women: Annotated[bool, typer.Option("--women", help="Female victims only.")] = False,
+    min_n: Annotated[int, typer.Option(help="Smallest group tested.")] = 10,
+    fdr: Annotated[float, typer.Option(help="False discovery rate of the flags.")] = 0.05,
+    flagged_only: Annotated[bool, typer.Option(help="Only the flagged groups.")] = False,
+    cases: Annotated[
+        bool, typer.Option("--cases", help="Also list the unsolved case numbers of flagged groups.")
+    ] = False,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Groups whose clearance is significantly below that of comparable cases (same injury
+    years) city-wide: exact Poisson-binomial test, Benjamini-Hochberg flags."""
+    from safer77.solve.study import clusters, group_rows
+
+    with reading(db) as con:
+        study = clusters(
+            con,
+            clearance=clearance,
+            database_url=_url(service),
+            by=tuple(by or ("area", "sex")),
+            first_year=first,
+            last_year=last,
+            women_only=women,
+            min_n=min_n,
+            fdr=fdr,
+        )
+    rows = group_rows(study.groups, flagged_only=flagged_only)
+    flagged = [g for g in study.groups if g.flagged]
+    if fmt is OutputFormat.json:
+        payload = {"cases": study.cases, "linked_rate": study.linkage.rate, "groups": rows}
+        if cases:
+            payload["unsolved"] = [{**g.key, "cases": list(g.unsolved)} for g in flagged]
+        out.print(json.dumps(payload))
+        return
+    console.print(
+        f"{study.cases:,} cases ({'female victims, ' if women else ''}injured {first}-"
+        f"{last or 'latest'}); {len(study.groups)} groups of {min_n}+ tested, "
+        f"{len(flagged)} flagged at a false discovery rate of {fdr:g}",
+        highlight=False,
+    )
+    if rows:
+        emit(
+            rows,
+            fmt,
+            "Clearance by group (expected = comparable cases city-wide)",
+            tuple(by or ("area", "sex")),
+        )
+    if cases and fmt is OutputFormat.table:
+        for g in flagged:
+            label = ", ".join(f"{k} {v}" for k, v in g.key.items())
+            out.print(f"{label}: {len(g.unsolved)} unsolved: {' '.join(g.unsolved)}")

@@ -1,0 +1,1 @@
+"""Solve: unsolved-homicide analytics (linkage, low-clearance clusters, emerging series)."""
