@@ -140,8 +140,8 @@ ROWS = [
 
 def seed_records(client: Any, world: World) -> dict[str, int]:
     """One case (unit 'Area 1 Homicide'), one evidence item and one release record made by the
-    supervisor, and one resource request filed by the Englewood block club; their ids by path
-    parameter name."""
+    supervisor, one resource request filed by the Englewood block club, that club registered
+    and a town hall held by the coordinator; their ids by path parameter name."""
     sup = world.headers("supervisor")
     case = client.post(
         "/cases",
@@ -172,7 +172,26 @@ def seed_records(client: Any, world: World) -> dict[str, int]:
         json={"community_area": 68, "need": "street_light", "description": "light out at 63rd"},
         headers=world.headers("community"),
     ).json()
+    coord = world.headers("coordinator")
+    club = client.post(
+        "/clubs",
+        json={"name": "Englewood Block Club", "community_area": 68, "contact_role": "president"},
+        headers=coord,
+    ).json()
+    meeting = client.post(
+        "/town-halls",
+        json={
+            "district": 7,
+            "held_on": "2024-01-10",
+            "title": "7th",
+            "agenda": "a",
+            "status": "held",
+        },
+        headers=coord,
+    ).json()
     return {
+        "club_id": club["id"],
+        "town_hall_id": meeting["id"],
         "case_id": case["id"],
         "evidence_id": item["id"],
         "release_id": rel["id"],

@@ -38,6 +38,11 @@ SPEC: dict[str, set[str]] = {
     "requests:create": {"coordinator", "community"},
     "requests:read": {"coordinator", "community"},
     "requests:manage": {"coordinator"},
+    # the registry and the meetings are not case data: no detectives; auditors read the log
+    "clubs:read": {"admin", "supervisor", "analyst", "coordinator", "community"},
+    "clubs:manage": {"admin", "coordinator"},
+    "town_halls:read": {"admin", "supervisor", "analyst", "coordinator", "community"},
+    "town_halls:manage": {"admin", "coordinator"},
     "me": {"admin", "supervisor", "detective", "analyst", "auditor", "coordinator", "community"},
 }
 

@@ -27,6 +27,15 @@ def test_downgrade_and_upgrade_again(engine: Engine) -> None:
     assert {"cases", "audit_log", "releases"} <= set(inspect(engine).get_table_names())
 
 
+def test_clubs_and_town_halls_migrate_down_to_0002_and_up_again(engine: Engine) -> None:
+    new = {"block_clubs", "town_halls", "town_hall_items"}
+    downgrade(engine, "0002")
+    tables = set(inspect(engine).get_table_names())
+    assert "resource_requests" in tables and tables & new == set()
+    upgrade(engine)
+    assert new <= set(inspect(engine).get_table_names())
+
+
 def test_unmigrated_database_is_refused_with_the_fix() -> None:
     with pytest.raises(NotMigrated, match="safer77 service db upgrade"):
         create_app(Settings(), make_engine("sqlite://"))

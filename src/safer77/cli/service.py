@@ -287,8 +287,9 @@ def export(
     db: DbOption = None,
     as_of: Annotated[str | None, typer.Option(help="Date the views stand on [today].")] = None,
 ) -> None:
-    """Write the service's public aggregates (clearance, release on-time %, use-of-force counts)
-    into the warehouse, in one transaction."""
+    """Write the service's public aggregates (clearance, release on-time %, use-of-force counts,
+    requests per department, block clubs per area, town halls per district) into the
+    warehouse, in one transaction."""
     from safer77.service.db import migrated_engine
     from safer77.service.export import export_to_warehouse
 

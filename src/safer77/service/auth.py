@@ -8,17 +8,18 @@ import time
 from collections import defaultdict, deque
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVarTuple
 
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, false, select
+from sqlalchemy.orm import QueryableAttribute, Session
 
 from safer77.config import INSECURE_SECRET, Settings
 from safer77.errors import Conflict, InvalidInput, Safer77Error
 from safer77.service.models import Unit, User
-from safer77.service.permissions import Role
+from safer77.service.permissions import UNIT_SCOPED, Role
 
 _hasher = PasswordHasher()
 ALGORITHM = "HS256"
@@ -56,6 +57,19 @@ class Actor:
     user_id: int
     role: Role
     unit_id: int | None
+
+
+Ts = TypeVarTuple("Ts")
+
+
+def own_unit(stmt: Select[*Ts], actor: Actor, unit_column: QueryableAttribute[Any]) -> Select[*Ts]:
+    """Limit a query to the actor's own unit when its role is unit-scoped (a detective's
+    unit, a community user's organisation); everyone else's queries are unchanged."""
+    if actor.role in UNIT_SCOPED:
+        if actor.unit_id is None:  # fail closed: "no unit" must not match unit-less records
+            return stmt.where(false())
+        return stmt.where(unit_column == actor.unit_id)
+    return stmt
 
 
 def check_secret(settings: Settings) -> None:

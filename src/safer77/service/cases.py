@@ -12,12 +12,12 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, false, func, or_, select, update
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from safer77.errors import Conflict, InvalidInput, NotFound
 from safer77.service import audit, clock
-from safer77.service.auth import Actor, Forbidden, ensure_unit
+from safer77.service.auth import Actor, Forbidden, ensure_unit, own_unit
 from safer77.service.models import Assignment, Case, CaseEvent, User
 from safer77.service.permissions import UNIT_SCOPED, Role
 from safer77.service.workflow import (
@@ -43,12 +43,8 @@ EDITABLE = (
 
 
 def scoped(stmt: Select[T], actor: Actor) -> Select[T]:
-    """Limit a case query to what ``actor`` may see."""
-    if actor.role in UNIT_SCOPED:
-        if actor.unit_id is None:  # fail closed: "no unit" must not match unassigned cases
-            return stmt.where(false())
-        return stmt.where(Case.unit_id == actor.unit_id)
-    return stmt
+    """Limit a case query to what ``actor`` may see (a detective: its own unit's)."""
+    return own_unit(stmt, actor, Case.unit_id)
 
 
 def visible_case(session: Session, actor: Actor, case_id: int) -> Case:

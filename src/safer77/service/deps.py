@@ -135,6 +135,10 @@ AuditRead = Annotated[Actor, Depends(Require(P.audit_read))]
 RequestsCreate = Annotated[Actor, Depends(Require(P.requests_create))]
 RequestsRead = Annotated[Actor, Depends(Require(P.requests_read))]
 RequestsManage = Annotated[Actor, Depends(Require(P.requests_manage))]
+ClubsRead = Annotated[Actor, Depends(Require(P.clubs_read))]
+ClubsManage = Annotated[Actor, Depends(Require(P.clubs_manage))]
+TownHallsRead = Annotated[Actor, Depends(Require(P.town_halls_read))]
+TownHallsManage = Annotated[Actor, Depends(Require(P.town_halls_manage))]
 
 PUBLIC = Depends(Require(None))
 Responses = dict[int | str, dict[str, Any]]

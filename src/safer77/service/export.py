@@ -27,9 +27,11 @@ from safer77.service.clearance import (
     cleared_figures,
     window_figures,
 )
+from safer77.service.clubs import per_area as clubs_per_area
 from safer77.service.models import Release
 from safer77.service.release import on_time_figures
 from safer77.service.requests import summary as request_summary
+from safer77.service.town_halls import per_district as town_halls_per_district
 from safer77.warehouse.db import connect, next_load_id
 
 OTHER = "OTHER OFFENSE"
@@ -39,6 +41,8 @@ TABLES = (
     "service_release_on_time",
     "service_use_of_force_monthly",
     "service_requests_summary",
+    "service_block_clubs",
+    "service_town_halls",
 )
 
 
@@ -104,6 +108,8 @@ def aggregates(session: Session, *, as_of: date) -> dict[str, list[dict[str, Any
     needs = [vars(s) for s in request_summary(session, None, today=as_of)]
     return {
         "service_requests_summary": needs,
+        "service_block_clubs": clubs_per_area(session),
+        "service_town_halls": town_halls_per_district(session),
         "service_clearance_cleared": cleared,
         "service_clearance_cohort": cohort,
         "service_release_on_time": on_time,
@@ -166,6 +172,18 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("closed", pa.int64()),
             ("closed_on_time", pa.int64()),
             ("median_days_to_close", pa.float64()),
+        ]
+    ),
+    # counts only: no club names or contact roles, no meeting titles, agendas or follow-ups
+    "service_block_clubs": pa.schema([("community_area", pa.int64()), ("clubs", pa.int64())]),
+    "service_town_halls": pa.schema(
+        [
+            ("district", pa.int64()),
+            ("held", pa.int64()),
+            ("scheduled", pa.int64()),
+            ("cancelled", pa.int64()),
+            ("follow_ups_open", pa.int64()),
+            ("follow_ups_closed", pa.int64()),
         ]
     ),
     "service_use_of_force_monthly": pa.schema(

@@ -219,6 +219,50 @@ class RequestEvent(Base):
     note: Mapped[str | None] = mapped_column(Text)
 
 
+class BlockClub(Base):
+    """A registered block club. Its unit is its organisation: the unit's community users are
+    its members and file its requests; the club's name is the unit's name. It names a contact
+    role (president, secretary...), never a person."""
+
+    __tablename__ = "block_clubs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), unique=True)
+    community_area: Mapped[int] = mapped_column(Integer, index=True)
+    contact_role: Mapped[str] = mapped_column(String(24))
+    active: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    version: Mapped[int] = mapped_column(Integer)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class TownHall(Base):
+    """A town-hall meeting of a police district, with its agenda."""
+
+    __tablename__ = "town_halls"
+    __table_args__ = (Index("ix_town_halls_district_held_on", "district", "held_on"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    district: Mapped[int] = mapped_column(Integer)
+    held_on: Mapped[date] = mapped_column(Date)
+    title: Mapped[str] = mapped_column(String(120))
+    agenda: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))  # scheduled, held, cancelled
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    version: Mapped[int] = mapped_column(Integer)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class TownHallItem(Base):
+    """A follow-up of a town hall: a resource request, worked through the request workflow."""
+
+    __tablename__ = "town_hall_items"
+    town_hall_id: Mapped[int] = mapped_column(ForeignKey("town_halls.id"), primary_key=True)
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("resource_requests.id"), primary_key=True, unique=True
+    )
+
+
 class AuditEntry(Base):
     """Append-only (database triggers refuse UPDATE and DELETE). No personal data: ids only."""
 

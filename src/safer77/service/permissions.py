@@ -30,12 +30,19 @@ class Permission(StrEnum):
     requests_create = "requests:create"
     requests_read = "requests:read"
     requests_manage = "requests:manage"
+    clubs_read = "clubs:read"
+    clubs_manage = "clubs:manage"
+    town_halls_read = "town_halls:read"
+    town_halls_manage = "town_halls:manage"
     me = "me"  # any signed-in user
 
 
 P = Permission
+CIVIC_READ = frozenset({P.clubs_read, P.town_halls_read})
+CIVIC_MANAGE = frozenset({P.clubs_manage, P.town_halls_manage})
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.admin: frozenset({P.users_manage, P.me}),
+    # admins also keep the block-club registry and the town-hall calendar (no cases, no requests)
+    Role.admin: frozenset({P.users_manage, P.me}) | CIVIC_READ | CIVIC_MANAGE,
     Role.supervisor: frozenset(
         {
             P.cases_read,
@@ -49,16 +56,20 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.accountability_write,
             P.me,
         }
-    ),
+    )
+    | CIVIC_READ,
     # a detective's case and evidence permissions are limited to the detective's own unit
     Role.detective: frozenset(
         {P.cases_read, P.cases_write, P.evidence_read, P.evidence_write, P.caseload_read, P.me}
     ),
-    Role.analyst: frozenset({P.clearance_read, P.accountability_read, P.me}),
+    Role.analyst: frozenset({P.clearance_read, P.accountability_read, P.me}) | CIVIC_READ,
     Role.auditor: frozenset({P.audit_read, P.clearance_read, P.accountability_read, P.me}),
-    Role.coordinator: frozenset({P.requests_create, P.requests_read, P.requests_manage, P.me}),
-    # a community user's unit is its organisation: it files and follows its own requests only
-    Role.community: frozenset({P.requests_create, P.requests_read, P.me}),
+    Role.coordinator: frozenset({P.requests_create, P.requests_read, P.requests_manage, P.me})
+    | CIVIC_READ
+    | CIVIC_MANAGE,
+    # a community user's unit is its organisation (its block club): it files and follows its
+    # own requests and reads its own club only; town halls are public meetings
+    Role.community: frozenset({P.requests_create, P.requests_read, P.me}) | CIVIC_READ,
 }
 
 UNIT_SCOPED: frozenset[Role] = frozenset({Role.detective, Role.community})

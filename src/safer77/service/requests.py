@@ -14,12 +14,12 @@ from datetime import date, timedelta
 from enum import StrEnum
 from typing import TypeVar
 
-from sqlalchemy import Select, false, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from safer77.errors import Conflict, InvalidInput, NotFound
 from safer77.service import audit, clock
-from safer77.service.auth import Actor
+from safer77.service.auth import Actor, own_unit
 from safer77.service.cases import check_version
 from safer77.service.models import RequestEvent, ResourceRequest
 from safer77.service.permissions import Role
@@ -70,11 +70,8 @@ T = TypeVar("T")
 
 
 def scoped(stmt: Select[T], actor: Actor) -> Select[T]:
-    if actor.role is Role.community:
-        if actor.unit_id is None:
-            return stmt.where(false())
-        return stmt.where(ResourceRequest.organisation_id == actor.unit_id)
-    return stmt
+    """A community user sees its own organisation's requests only."""
+    return own_unit(stmt, actor, ResourceRequest.organisation_id)
 
 
 def visible(session: Session, actor: Actor, request_id: int) -> ResourceRequest:

@@ -390,10 +390,12 @@ class RequestStatusIn(Strict):
     outcome: Text | None = None
 
 
-class RequestPublic(BaseModel):
+class RequestFields(BaseModel):
+    """A request as anyone who may see it reads it (a town-hall follow-up too), without whose
+    it is."""
+
     model_config = ConfigDict(from_attributes=True)
     id: int
-    organisation_id: int | None
     community_area: int
     need: str
     description: str
@@ -405,6 +407,10 @@ class RequestPublic(BaseModel):
     outcome: str | None
     version: int
     overdue: bool = False
+
+
+class RequestPublic(RequestFields):
+    organisation_id: int | None
 
 
 class RequestEventOut(BaseModel):

@@ -9,8 +9,10 @@ from safer77.service.routes import (
     audit,
     caseload,
     cases,
+    clubs,
     evidence,
     requests,
+    town_halls,
     users,
 )
 
@@ -21,5 +23,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     caseload.router,
     accountability.router,
     requests.router,
+    clubs.router,
+    town_halls.router,
     audit.router,
 )
