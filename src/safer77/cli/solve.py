@@ -119,3 +119,68 @@ def clusters_command(
         for g in flagged:
             label = ", ".join(f"{k} {v}" for k, v in g.key.items())
             out.print(f"{label}: {len(g.unsolved)} unsolved: {' '.join(g.unsolved)}")
+
+
+@app.command("series")
+def series_command(
+    crime_type: Annotated[
+        list[str], typer.Option("--crime-type", help="Crime type(s) to scan (repeatable).")
+    ],
+    db: DbOption = None,
+    as_of: Annotated[
+        str | None, typer.Option(help="Scan as of this day (YYYY-MM-DD) [the last incident's].")
+    ] = None,
+    history: Annotated[int, typer.Option(help="Days of history compared against.")] = 365,
+    window: Annotated[int, typer.Option(help="Longest series scanned for, in days.")] = 14,
+    cell: Annotated[float, typer.Option(help="Cell size in metres.")] = 500.0,
+    radius: Annotated[float, typer.Option(help="Largest series radius in metres.")] = 1000.0,
+    permutations: Annotated[int, typer.Option(help="Permutations for the p-values.")] = 999,
+    seed: Annotated[int, typer.Option(help="Seed of the permutations.")] = 0,
+    alpha: Annotated[float, typer.Option(help="Largest p-value reported.")] = 0.05,
+    incidents: Annotated[
+        bool, typer.Option("--incidents", help="List each series' incidents.")
+    ] = False,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Emerging space-time series of a crime type (prospective space-time permutation scan):
+    places whose last days are unusual against their own history. Run it daily."""
+    from datetime import date
+
+    from safer77.solve.study import series, series_rows
+
+    day = None
+    if as_of:
+        try:
+            day = date.fromisoformat(as_of)
+        except ValueError:
+            raise typer.BadParameter(f"not a date (YYYY-MM-DD): {as_of!r}") from None
+    with reading(db) as con:
+        result, members, day = series(
+            con,
+            [t.upper() for t in crime_type],
+            as_of=day,
+            history_days=history,
+            window_days=window,
+            cell_m=cell,
+            radius_m=radius,
+            permutations=permutations,
+            seed=seed,
+            alpha=alpha,
+        )
+    rows = series_rows(result, day)
+    if fmt is OutputFormat.json:
+        out.print(json.dumps({"as_of": str(day), "series": rows, "incidents": members}))
+        return
+    console.print(
+        f"{result.incidents:,} incidents in {history} days to {day}; {result.cylinders:,} "
+        f"space-time cylinders; {len(rows)} series with p <= {alpha:g} "
+        f"({permutations} permutations, seed {seed})",
+        highlight=False,
+    )
+    if rows:
+        emit(rows, fmt, f"Emerging series as of {day}")
+    if incidents and fmt is OutputFormat.table:
+        for i, group in enumerate(members, start=1):
+            out.print(f"series {i}:")
+            for m in group:
+                out.print(f"  {m['id']} {m['occurred_at']} {m['block']} {m['type']}")

@@ -6,12 +6,15 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 
-from safer77.errors import InvalidInput
+from safer77.coordinate.study import M_PER_DEG_LAT, M_PER_DEG_LON, to_metres
+from safer77.errors import InvalidInput, NotFound
 from safer77.solve.clusters import Group, Outcome, age_band, low_clearance_groups, period
 from safer77.solve.linkage import (
     ClearanceRecord,
@@ -20,6 +23,7 @@ from safer77.solve.linkage import (
     link,
     records_from_file,
 )
+from safer77.solve.series import ScanResult, scan
 
 #: attributes a study can group by.
 ATTRIBUTES = ("area", "district", "sex", "age", "location", "year", "period")
@@ -160,4 +164,84 @@ def unsolved_by_area_year(cases: Sequence[LinkedCase]) -> list[dict[str, Any]]:
     return [
         {"community_area": a, "year": y, "unsolved": n}
         for (a, y), n in sorted(counts.items(), key=lambda kv: (kv[0][0] or 0, kv[0][1]))
+    ]
+
+
+def series(
+    con: duckdb.DuckDBPyConnection,
+    crime_types: Sequence[str],
+    *,
+    as_of: date | None = None,
+    history_days: int = 365,
+    window_days: int = 14,
+    cell_m: float = 500.0,
+    radius_m: float = 1000.0,
+    permutations: int = 999,
+    seed: int = 0,
+    alpha: float = 0.05,
+) -> tuple[ScanResult, list[list[dict[str, Any]]], date]:
+    """Emerging series of ``crime_types`` as of ``as_of`` (default: the last incident's day),
+    the incidents of each (id, date, block, type), and the day scanned."""
+    if not crime_types:
+        raise InvalidInput("name the crime type(s) to scan, e.g. ROBBERY")
+    if as_of is None:
+        ((last,),) = con.execute(
+            "SELECT max(occurred_at)::DATE FROM incidents WHERE primary_type IN (SELECT unnest(?))",
+            [list(crime_types)],
+        ).fetchall()
+        if last is None:
+            raise NotFound(f"no {', '.join(crime_types)} incidents in the warehouse")
+        as_of = last
+    rows = con.execute(
+        "SELECT id, occurred_at, block, primary_type, longitude, latitude FROM incidents "
+        "WHERE primary_type IN (SELECT unnest(?)) AND latitude IS NOT NULL "
+        "AND occurred_at >= ? AND occurred_at < ? ORDER BY occurred_at, incident_key",
+        [list(crime_types), as_of - timedelta(days=history_days - 1), as_of + timedelta(days=1)],
+    ).fetchall()
+    if not rows:
+        raise NotFound(f"no {', '.join(crime_types)} incidents with coordinates before {as_of}")
+    x, y = to_metres(
+        np.array([r[4] for r in rows], dtype=float), np.array([r[5] for r in rows], dtype=float)
+    )
+    day = np.array([(r[1].date() - as_of).days for r in rows], dtype=np.int64)
+    result = scan(
+        x,
+        y,
+        day,
+        as_of=0,
+        history_days=history_days,
+        cell_m=cell_m,
+        max_radius_m=radius_m,
+        max_window=window_days,
+        permutations=permutations,
+        seed=seed,
+        alpha=alpha,
+    )
+    members = [
+        [
+            {"id": rows[i][0], "occurred_at": str(rows[i][1]), "block": rows[i][2]}
+            | {"type": rows[i][3]}
+            for i in s.incidents.tolist()
+        ]
+        for s in result.series
+    ]
+    return result, members, as_of
+
+
+def series_rows(result: ScanResult, as_of: date) -> list[dict[str, Any]]:
+    return [
+        {
+            "series": i,
+            "centre_lat": round(s.centre_y / M_PER_DEG_LAT, 5),
+            "centre_lon": round(s.centre_x / M_PER_DEG_LON, 5),
+            "radius_m": round(s.radius_m),
+            "from": str(as_of - timedelta(days=s.days - 1)),
+            "to": str(as_of),
+            "incidents": s.observed,
+            "expected": round(s.expected, 2),
+            "ratio": round(s.observed / s.expected, 2) if s.expected else None,
+            "llr": round(s.llr, 2),
+            "p": s.p_value,
+        }
+        for i, s in enumerate(result.series, start=1)
     ]
