@@ -5,57 +5,19 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 
-from safer77.publish.site import build_site
+from publish.support import build, with_indicators
 from safer77.warehouse import connect
-from safer77.warehouse.indicators import load_indicators
-
-MAPPING = """
-[source]
-title = "test indicators"
-year = 2020
-area = "area"
-
-[indicators.population]
-column = "pop"
-unit = "people"
-higher_is_better = true
-description = "Population"
-root_cause = "denominator"
-
-[indicators.poverty_pct]
-column = "poverty"
-unit = "%"
-description = "Households in poverty"
-root_cause = "economic"
-
-[indicators.per_capita_income]
-column = "income"
-unit = "USD"
-description = "Per-capita income"
-root_cause = "economic"
-higher_is_better = true
-"""
 
 
 def test_profiles_on_every_area_page(synth_db: Path, tmp_path: Path) -> None:
-    warehouse = tmp_path / "w.duckdb"
-    shutil.copy(synth_db, warehouse)
-    table = tmp_path / "ind.csv"
-    with table.open("w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(["area", "pop", "poverty", "income"])
-        for a in range(1, 78):
-            w.writerow([a, 10_000 + 500 * a, (a * 37) % 50, 20_000 + 300 * ((a * 11) % 77)])
-    (tmp_path / "m.toml").write_text(MAPPING)
-    con = connect(warehouse)
+    warehouse = with_indicators(synth_db, tmp_path)
+    result = build(warehouse, tmp_path / "site")
+    con = connect(warehouse, read_only=True)
     try:
-        load_indicators(con, table, tmp_path / "m.toml")
-        result = build_site(con, tmp_path / "site")
         ((violent_12m,),) = con.execute(
             "SELECT sum(incidents) FROM stats_arrest_rate_proxy WHERE level = 'community-area' "
             "AND area_key = '68' AND crime_type = 'violent' "
@@ -69,14 +31,14 @@ def test_profiles_on_every_area_page(synth_db: Path, tmp_path: Path) -> None:
     assert len(profiles) == 77
     rows = {r["measure"]: r for r in json.loads((site / "data/areas/68/profile.json").read_text())}
     # independent: the same numbers from the input table, ranked by hand
-    with table.open() as fh:
+    with (tmp_path / "indicators.csv").open() as fh:
         raw = {int(r["area"]): r for r in csv.DictReader(fh)}
     poverty = {a: float(r["poverty"]) for a, r in raw.items()}
     income = {a: float(r["income"]) for a, r in raw.items()}
     assert rows["poverty_pct"]["value"] == poverty[68]
     assert rows["poverty_pct"]["rank"] == 1 + sum(v > poverty[68] for v in poverty.values())
     assert rows["per_capita_income"]["rank"] == 1 + sum(v < income[68] for v in income.values())
-    pop68 = 10_000 + 500 * 68
+    pop68 = float(raw[68]["pop"])
     assert rows["violent_incidents_per_100k"]["value"] == pytest.approx(
         violent_12m * 1e5 / pop68, abs=0.05
     )
