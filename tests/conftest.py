@@ -158,3 +158,12 @@ def block_only_in(db: Path, area: int) -> str:
     ).fetchall()
     con.close()
     return str(rows[0][0])
+
+
+@pytest.fixture(scope="session")
+def coordinated_db(synth_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The synthetic city plus the composite priority index's indicators and resource requests
+    exported by the service (see tests/publish/support.py); built once per test run."""
+    from publish.support import coordinated_warehouse
+
+    return coordinated_warehouse(synth_db, tmp_path_factory.mktemp("coordinated"))

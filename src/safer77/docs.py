@@ -60,6 +60,10 @@ def methodology() -> str:
         + ", ".join(label for label, _, _ in AGE_BUCKETS)
         + ".",
         "",
+        "The priority areas (the city's rule, the composite index, its rank intervals under "
+        "redrawn weights, phases) and the resource-request figures are not registry metrics: "
+        "their definitions are on their pages and in [publishing.md](publishing.md).",
+        "",
         "## Metrics",
         "",
     ]

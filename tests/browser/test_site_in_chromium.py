@@ -1,7 +1,9 @@
 """The published site in a real headless Chromium (Debian's, driven by Playwright).
 
 Pages load with no console errors, no failed requests and no request to another host; the map
-draws 77 areas; a figure on an area page equals the warehouse; the search finds Englewood.
+draws 77 areas; a figure on an area page equals the warehouse; the search finds Englewood; the
+navigation reaches the Priority areas and Resource requests pages, whose tables, downloads and
+area links work.
 Screenshots at 1280x800 and 390x844 are saved to $SAFER77_ARTIFACTS (default build/artifacts).
 """
 
@@ -14,7 +16,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import urljoin, urlparse
 
 import pytest
 import uvicorn
@@ -38,16 +40,20 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture(scope="module")
-def server(synth_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def server(coordinated_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    # the synthetic city with indicators and exported resource requests, so every page has data
     site = tmp_path_factory.mktemp("browser") / "site"
-    con = connect(synth_db, read_only=True)
+    con = connect(coordinated_db, read_only=True)
     build_site(con, site)
     con.close()
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     config = uvicorn.Config(
-        create_app(Settings(db=synth_db), site), host="127.0.0.1", port=port, log_level="warning"
+        create_app(Settings(db=coordinated_db), site),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
     )
     srv = uvicorn.Server(config)
     thread = threading.Thread(target=srv.run, daemon=True)
@@ -99,7 +105,10 @@ class Watch:
         )
 
 
-@pytest.mark.parametrize("path", ["index.html", "areas/68-englewood.html", "methodology.html"])
+@pytest.mark.parametrize(
+    "path",
+    ["index.html", "areas/68-englewood.html", "methodology.html", "priority.html", "requests.html"],
+)
 @pytest.mark.parametrize(("width", "height"), [(1280, 800), (390, 844)])
 def test_pages_load_cleanly(browser, server: str, path: str, width: int, height: int) -> None:  # type: ignore[no-untyped-def]
     page = browser.new_page(viewport={"width": width, "height": height})
@@ -198,5 +207,37 @@ def test_search_by_street_address(browser, server: str, synth_db: Path) -> None:
     assert link.first.inner_text() == "Englewood (68)"
     link.first.click()
     page.wait_for_url("**/areas/68-englewood.html")
+    assert watch.problems == []
+    page.close()
+
+
+def test_nav_reaches_the_priority_and_requests_pages(browser, server: str) -> None:  # type: ignore[no-untyped-def]
+    page = browser.new_page()
+    watch = Watch(page, server)
+    page.goto(server + "areas/68-englewood.html")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Priority areas").click()
+    page.wait_for_url("**/priority.html")
+    assert page.locator("h1").inner_text() == "Priority areas"
+    index = page.locator("table", has=page.locator("caption", has_text="composite index"))
+    assert index.locator("tbody tr").count() >= 15
+    assert index.locator("tbody tr").first.locator("td").first.inner_text() == "1"
+    assert page.locator("p.stable").is_visible()
+    for kind in ("csv", "json"):
+        link = page.locator(f"p.downloads a[href='data/priority/composite.{kind}']")
+        got = page.request.get(urljoin(page.url, link.get_attribute("href")))
+        assert got.ok and got.text().startswith(
+            "community_area,name,rank," if kind == "csv" else "["
+        )
+    page.goto(server + "priority.html")
+    page.get_by_role("navigation", name="Main").get_by_role(
+        "link", name="Resource requests"
+    ).click()
+    page.wait_for_url("**/requests.html")
+    assert page.locator("h1").inner_text() == "Resource requests"
+    assert page.locator("table.data").count() == 3
+    assert page.locator("table.data").first.get_by_text("low n").count() >= 1
+    page.get_by_role("link", name="Englewood (68)").first.click()
+    page.wait_for_url("**/areas/68-englewood.html")
+    assert page.locator("h1").inner_text() == "Englewood (68)"
     assert watch.problems == []
     page.close()

@@ -8,11 +8,10 @@ from pathlib import Path
 
 from service.support import ROWS, write
 
-from safer77.publish.site import build_site
+from publish.support import build
 from safer77.service.db import make_engine, session_factory, transaction, upgrade
 from safer77.service.export import export_to_warehouse
 from safer77.service.imports import import_cpd_homicides
-from safer77.warehouse import connect
 
 
 def test_clearance_page_from_exported_case_records(synth_db: Path, tmp_path: Path) -> None:
@@ -24,11 +23,7 @@ def test_clearance_page_from_exported_case_records(synth_db: Path, tmp_path: Pat
         import_cpd_homicides(s, None, write(tmp_path / "h.csv", ROWS))
     export_to_warehouse(engine, warehouse)
     engine.dispose()
-    con = connect(warehouse, read_only=True)
-    try:
-        build_site(con, tmp_path / "site")
-    finally:
-        con.close()
+    build(warehouse, tmp_path / "site")
     site = tmp_path / "site"
     html = (site / "clearance.html").read_text()
     # 2022: three offenses (one by arrest, one exceptional, one open) -> 2 of 3 cleared
@@ -41,10 +36,6 @@ def test_clearance_page_from_exported_case_records(synth_db: Path, tmp_path: Pat
 
 
 def test_clearance_page_without_case_records(synth_db: Path, tmp_path: Path) -> None:
-    con = connect(synth_db, read_only=True)
-    try:
-        build_site(con, tmp_path / "site")
-    finally:
-        con.close()
+    build(synth_db, tmp_path / "site")
     html = (tmp_path / "site" / "clearance.html").read_text()
     assert "No case records have been exported" in html and "<table" not in html

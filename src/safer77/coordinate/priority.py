@@ -21,6 +21,10 @@ from numpy.typing import NDArray
 
 from safer77.errors import InvalidInput
 
+#: Dirichlet concentration per measure of the weight redraws: the draws' mean is the chosen
+#: weights; larger values give smaller perturbations.
+CONCENTRATION = 50.0
+
 
 def rank_desc(scores: NDArray[np.float64], keys: Sequence[int]) -> NDArray[np.int64]:
     """1-based ranks, highest score first; ties to the lower key (area number)."""
@@ -81,7 +85,7 @@ def sensitivity(
     top: int,
     draws: int,
     rng: np.random.Generator,
-    concentration: float = 50.0,
+    concentration: float = CONCENTRATION,
 ) -> Sensitivity:
     """Ranks under weights redrawn from a Dirichlet centred on ``weights`` (larger
     ``concentration``: smaller perturbations)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -111,6 +112,34 @@ def read_weights(path: Path) -> dict[str, float]:
             )
         out[str(name)] = float(w)
     return out
+
+
+def default_weights() -> dict[str, float]:
+    """The composite index's default weights: ``[weights]`` of ``data/priority-weights.toml``."""
+    return read_weights(
+        Path(str(resources.files("safer77").joinpath("data/priority-weights.toml")))
+    )
+
+
+def indicators_needed(weights: dict[str, float]) -> list[str]:
+    """The warehouse indicators a composite with ``weights`` reads (``violence_rate`` needs the
+    population)."""
+    names = [n for n in weights if n != VIOLENCE]
+    return (["population"] if VIOLENCE in weights else []) + names
+
+
+def incomplete_indicators(con: duckdb.DuckDBPyConnection, names: list[str]) -> list[str]:
+    """Those of ``names`` without a value for every community area 1-77."""
+    if not has_table(con, "indicators"):
+        return list(names)
+    have = dict(
+        con.execute(
+            "SELECT indicator, count(DISTINCT community_area) FROM indicators "
+            "WHERE indicator IN (SELECT unnest(?)) AND community_area BETWEEN 1 AND 77 GROUP BY 1",
+            [names],
+        ).fetchall()
+    )
+    return [n for n in names if have.get(n, 0) < len(AREAS)]
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ import duckdb
 
 from safer77.metrics.intervals import wilson
 from safer77.metrics.registry import DEFINITIONS
+from safer77.publish.html import downloads, percent
 from safer77.schema import LOW_N_THRESHOLD
 from safer77.warehouse.db import has_table
 
@@ -73,10 +74,6 @@ def clearance_rows(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     return out
 
 
-def _pct(v: float | None) -> str:
-    return "–" if v is None else f"{v * 100:.1f}%"
-
-
 def clearance_body(rows: list[dict[str, Any]]) -> str:
     """The page body: one table per crime type, newest year first."""
     lede = (
@@ -99,9 +96,9 @@ def clearance_body(rows: list[dict[str, Any]]) -> str:
             f"<tr{' class=low-n' if r['low_n'] else ''}><th scope='row'>{r['year']}</th>"
             f"<td>{r['offenses']:,}</td><td>{r['cleared_to_date']:,}</td>"
             f"<td>{r['cleared_by_arrest']:,}</td><td>{r['cleared_exceptionally']:,}</td>"
-            f"<td>{_pct(r['clearance_rate'])}</td>"
-            f"<td>{_pct(r['ci_low'])}–{_pct(r['ci_high'])}</td>"
-            f"<td>{r['cleared_in_year']:,}</td><td>{_pct(r['arrest_flag_rate'])}</td></tr>"
+            f"<td>{percent(r['clearance_rate'])}</td>"
+            f"<td>{percent(r['ci_low'])}–{percent(r['ci_high'])}</td>"
+            f"<td>{r['cleared_in_year']:,}</td><td>{percent(r['arrest_flag_rate'])}</td></tr>"
             for r in sorted(
                 (r for r in rows if r["crime_type"] == crime), key=lambda r: r["year"], reverse=True
             )
@@ -114,9 +111,7 @@ def clearance_body(rows: list[dict[str, Any]]) -> str:
             "<th scope='col'>95% interval</th><th scope='col'>Cleared in the year</th>"
             "<th scope='col'>Arrest-flag proxy</th></tr></thead>"
             f"<tbody>{body}</tbody></table>"
-            "<p class='downloads'>Download this table: "
-            "<a href='data/clearance/by_year.csv'>CSV</a> · "
-            "<a href='data/clearance/by_year.json'>JSON</a> (every crime type)</p>"
+            + downloads("data/clearance/by_year", "(every crime type)")
         )
     parts.append(
         f"<p>Years with fewer than {LOW_N_THRESHOLD} offenses are marked as small cells.</p>"

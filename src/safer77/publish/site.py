@@ -26,8 +26,9 @@ from safer77.publish.clearance import clearance_body, clearance_rows
 from safer77.publish.data import Cell, Place, SiteData, load_site_data
 from safer77.publish.maps import Shape, choropleth
 from safer77.publish.pages import about_body, methodology_body
-from safer77.publish.priority import priority_body, priority_rows
+from safer77.publish.priority import priority_body, priority_page
 from safer77.publish.profile import load_profiles
+from safer77.publish.requests import request_tables, requests_body
 from safer77.schema import AGE_BUCKETS, FBI_CODE_CATEGORY
 
 CATEGORIES = (
@@ -199,9 +200,8 @@ def build_site(
     for cat, title in CATEGORIES:
         _category_page(w, site, cat, title)
     _unsolved(w, site)
-    ranked, window = priority_rows(con, site.month)
-    w.table("data/priority/city_rule", ranked, f"priority areas by the city's rule, {window}")
-    w.page("priority.html", "text.html", title="Priority areas", body=priority_body(ranked, window))
+    _priority(w, con, site)
+    _requests(w, con, site)
     clearance = clearance_rows(con)
     w.table("data/clearance/by_year", clearance, "UCR clearance from case records, by year")
     w.page("clearance.html", "text.html", title="Clearance", body=clearance_body(clearance))
@@ -508,6 +508,35 @@ def _unsolved(w: _Writer, site: SiteData) -> None:
         "<a href='data/unsolved/by_area.json'>JSON</a></p>"
     )
     w.page("unsolved.html", "text.html", title="Unsolved", body=html)
+
+
+def _priority(w: _Writer, con: duckdb.DuckDBPyConnection, site: SiteData) -> None:
+    page = priority_page(con, site.month)
+    w.table(
+        "data/priority/city_rule",
+        page.city_rule,
+        f"priority areas by the city's rule, {page.window}",
+    )
+    w.table("data/priority/measures", page.measures, "the composite priority index's weights")
+    w.table(
+        "data/priority/composite",
+        page.composite,
+        f"community areas by the composite priority index, with rank intervals (seed {page.seed})",
+    )
+    w.page("priority.html", "text.html", title="Priority areas", body=priority_body(page))
+
+
+def _requests(w: _Writer, con: duckdb.DuckDBPyConnection, site: SiteData) -> None:
+    areas = site.places["community-area"]
+    tables = request_tables(con, {int(p.key): p.name for p in areas})
+    for name, description in (
+        ("by_department", "resource requests by department"),
+        ("by_area", "resource requests by community area"),
+        ("by_department_area", "resource requests by department and community area"),
+    ):
+        w.table(f"data/requests/{name}", getattr(tables, name), description)
+    body = requests_body(tables, {int(p.key): _href(p) for p in areas})
+    w.page("requests.html", "text.html", title="Resource requests", body=body)
 
 
 def _monthly_facts(con: duckdb.DuckDBPyConnection, out: Path, w: _Writer) -> None:

@@ -122,6 +122,15 @@ def load_mapping(name_or_path: str | Path) -> Mapping:
     )
 
 
+def builtin_indicator(name: str) -> tuple[str, Indicator] | None:
+    """The built-in mapping that defines indicator ``name`` (its name and the definition)."""
+    for mapping in sorted(builtin_mappings()):
+        for ind in load_mapping(mapping).indicators:
+            if ind.name == name:
+                return mapping, ind
+    return None
+
+
 def _records(path: Path, required: list[str]) -> Iterator[tuple[int | None, str, dict[str, Any]]]:
     """``(line, where, fields)`` for a CSV (line numbers) or GeoJSON (feature numbers)."""
     suffixes = [s.lower() for s in path.suffixes]

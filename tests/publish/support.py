@@ -1,0 +1,168 @@
+"""Data for the Priority areas and Resource requests pages, written in code: an indicator table
+with the composite index's measures, and resource requests exported by the real service."""
+
+from __future__ import annotations
+
+import csv
+import random
+import shutil
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+from safer77.publish.site import BuildResult, build_site
+from safer77.service.db import make_engine, session_factory, transaction, upgrade
+from safer77.service.export import export_to_warehouse
+from safer77.service.models import ResourceRequest, Unit
+from safer77.warehouse import connect
+from safer77.warehouse.indicators import load_indicators
+
+AS_OF = date(2024, 6, 30)
+SECRET = "PRIVATE NOTE: Jane Roe at 6312 S Halsted"  # must never reach the site
+ORGANISATION = "Englewood Block Club"
+
+# the default weights' measures, under their built-in names; each row's values are made up
+MAPPING = """
+[source]
+title = "test indicators"
+year = 2020
+area = "area"
+
+[indicators.population]
+column = "pop"
+unit = "people"
+higher_is_better = true
+root_cause = "denominator"
+
+[indicators.poverty_pct]
+column = "poverty"
+unit = "%"
+root_cause = "economic"
+
+[indicators.unemployed_pct]
+column = "unemployed"
+unit = "%"
+root_cause = "economic"
+
+[indicators.no_high_school_pct]
+column = "nohs"
+unit = "%"
+root_cause = "education"
+
+[indicators.per_capita_income]
+column = "income"
+unit = "USD"
+root_cause = "economic"
+higher_is_better = true
+"""
+
+
+def write_indicators(folder: Path, *, without: str | None = None) -> tuple[Path, Path]:
+    """An indicator CSV for areas 1-77 and its mapping (optionally lacking one indicator)."""
+    table = folder / "indicators.csv"
+    with table.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["area", "pop", "poverty", "unemployed", "nohs", "income"])
+        for a in range(1, 78):
+            w.writerow(
+                [
+                    a,
+                    8_000 + 700 * ((a * 13) % 60),
+                    (a * 37) % 50 + 3,
+                    (a * 23) % 29 + 2,
+                    (a * 17) % 41 + 5,
+                    15_000 + 450 * ((a * 11) % 77),
+                ]
+            )
+    mapping = MAPPING
+    if without:
+        start = mapping.index(f"[indicators.{without}]")
+        end = mapping.find("[indicators.", start + 1)
+        mapping = mapping[:start] + (mapping[end:] if end > 0 else "")
+    (folder / "mapping.toml").write_text(mapping)
+    return table, folder / "mapping.toml"
+
+
+@dataclass(frozen=True)
+class Filed:
+    """One request as filed: the raw record the public figures are recomputed from."""
+
+    department: str
+    community_area: int
+    filed_on: date
+    due_on: date
+    closed_on: date | None
+
+
+def requests_fixture() -> list[Filed]:
+    """90 requests in three departments and three areas (seeded): closed early or late,
+    open and overdue or not; one department-area cell large enough not to be a small cell."""
+    rng = random.Random(77)
+    out = []
+    plan = [("Streets and Sanitation", 68, 40), ("Buildings", 68, 8), ("Buildings", 25, 12)]
+    plan += [("Transportation", 25, 18), ("Transportation", 1, 12)]
+    for department, area, n in plan:
+        for _ in range(n):
+            filed = AS_OF - timedelta(days=rng.randint(1, 120))
+            due = filed + timedelta(days=rng.choice([7, 30]))
+            closed = filed + timedelta(days=rng.randint(0, 45)) if rng.random() < 0.75 else None
+            if closed is not None and closed > AS_OF:
+                closed = None
+            out.append(Filed(department, area, filed, due, closed))
+    return out
+
+
+def export_requests(warehouse: Path, folder: Path, rows: list[Filed]) -> None:
+    """Store ``rows`` in a fresh service database and export its aggregates to ``warehouse``."""
+    engine = make_engine(f"sqlite:///{folder / 'service.db'}")
+    upgrade(engine)
+    with transaction(session_factory(engine)) as s:
+        org = Unit(name=ORGANISATION)
+        s.add(org)
+        s.flush()
+        for r in rows:
+            s.add(
+                ResourceRequest(
+                    organisation_id=org.id,
+                    community_area=r.community_area,
+                    need="other",
+                    description=SECRET,
+                    department=r.department,
+                    status="resolved" if r.closed_on else "routed",
+                    filed_on=r.filed_on,
+                    due_on=r.due_on,
+                    closed_on=r.closed_on,
+                    outcome=SECRET if r.closed_on else None,
+                )
+            )
+    export_to_warehouse(engine, warehouse, as_of=AS_OF)
+    engine.dispose()
+
+
+def with_indicators(synth_db: Path, folder: Path, *, without: str | None = None) -> Path:
+    """A copy of the synthetic city in ``folder`` with :func:`write_indicators` loaded."""
+    warehouse = folder / "w.duckdb"
+    shutil.copy(synth_db, warehouse)
+    table, mapping = write_indicators(folder, without=without)
+    con = connect(warehouse)
+    try:
+        load_indicators(con, table, mapping)
+    finally:
+        con.close()
+    return warehouse
+
+
+def coordinated_warehouse(synth_db: Path, folder: Path) -> Path:
+    """A copy of the synthetic city with the index's indicators and exported requests."""
+    warehouse = with_indicators(synth_db, folder)
+    export_requests(warehouse, folder, requests_fixture())
+    return warehouse
+
+
+def build(warehouse: Path, out: Path) -> BuildResult:
+    """Build the site from ``warehouse`` (opened read-only) into ``out``."""
+    con = connect(warehouse, read_only=True)
+    try:
+        return build_site(con, out)
+    finally:
+        con.close()

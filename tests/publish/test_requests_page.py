@@ -1,0 +1,109 @@
+"""The Resource requests page equals a recount of the requests as filed, flags small cells, shows
+nothing but counts, and says so when the service has not exported."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import statistics
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from publish.support import (
+    AS_OF,
+    ORGANISATION,
+    SECRET,
+    Filed,
+    build,
+    export_requests,
+    requests_fixture,
+)
+from safer77.metrics.intervals import wilson
+
+
+def recount(rows: list[Filed], key: Callable[[Filed], Any]) -> dict[Any, dict[str, Any]]:
+    groups: dict[Any, list[Filed]] = {}
+    for r in rows:
+        groups.setdefault(key(r), []).append(r)
+    out = {}
+    for k, g in groups.items():
+        closed = [r for r in g if r.closed_on is not None]
+        on_time = sum(r.closed_on <= r.due_on for r in closed if r.closed_on)
+        out[k] = {
+            "filed": len(g),
+            "open": len(g) - len(closed),
+            "open_overdue": sum(r.closed_on is None and r.due_on < AS_OF for r in g),
+            "closed": len(closed),
+            "closed_on_time": on_time,
+            "on_time_share": on_time / len(closed) if closed else None,
+            "interval": wilson(on_time, len(closed)) if closed else (None, None),
+            "median": statistics.median([(r.closed_on - r.filed_on).days for r in closed])  # type: ignore[operator]
+            if closed
+            else None,
+            "low_n": len(closed) < 20,
+        }
+    return out
+
+
+def check(published: list[dict[str, Any]], expected: dict[Any, dict[str, Any]], key: Any) -> None:
+    assert {key(r) for r in published} == set(expected)
+    for r in published:
+        e = expected[key(r)]
+        for field in ("filed", "open", "open_overdue", "closed", "closed_on_time", "low_n"):
+            assert r[field] == e[field], (key(r), field)
+        assert r["on_time_share"] == e["on_time_share"]
+        assert (r["ci_low"], r["ci_high"]) == e["interval"]
+
+
+def test_requests_page_equals_a_recount_of_the_filed_requests(coordinated_site: Path) -> None:
+    rows = requests_fixture()
+    data = coordinated_site / "data" / "requests"
+    by_dept = json.loads((data / "by_department.json").read_text())
+    by_area = json.loads((data / "by_area.json").read_text())
+    by_both = json.loads((data / "by_department_area.json").read_text())
+    check(by_dept, recount(rows, lambda r: r.department), lambda r: r["department"])
+    check(by_area, recount(rows, lambda r: r.community_area), lambda r: r["community_area"])
+    both = recount(rows, lambda r: (r.department, r.community_area))
+    check(by_both, both, lambda r: (r["department"], r["community_area"]))
+    for r in by_both:
+        assert r["median_days_to_close"] == both[(r["department"], r["community_area"])]["median"]
+    assert "median_days_to_close" not in by_dept[0]  # medians of parts are not the whole's
+    # the one large cell is not flagged, the small ones are
+    flags = {(r["department"], r["community_area"]): r["low_n"] for r in by_both}
+    assert flags[("Streets and Sanitation", 68)] is False and flags[("Buildings", 68)] is True
+    html = (coordinated_site / "requests.html").read_text()
+    s = recount(rows, lambda r: r.department)["Streets and Sanitation"]
+    assert (
+        f"<tr><th scope='row'>Streets and Sanitation</th><td>{s['filed']}</td>"
+        f"<td>{s['open']}</td><td>{s['open_overdue']}</td><td>{s['closed']}</td>"
+        f"<td>{s['on_time_share'] * 100:.1f}%</td>"
+        f"<td>{s['interval'][0] * 100:.1f}%–{s['interval'][1] * 100:.1f}%</td><td></td></tr>"
+    ) in html
+    assert "<a href='areas/68-englewood.html'>Englewood (68)</a>" in html
+    assert html.count("<span class='lown'>low n</span>") == sum(
+        r["low_n"] for t in (by_dept, by_area, by_both) for r in t
+    )
+    assert "Requests by department and community area" in html and "95% Wilson" in html
+
+
+def test_no_descriptions_organisations_or_people_reach_the_site(coordinated_site: Path) -> None:
+    for path in coordinated_site.rglob("*"):
+        if path.is_file() and path.suffix in {".html", ".csv", ".json", ".js"}:
+            text = path.read_text()
+            assert SECRET not in text and "Jane Roe" not in text, path
+            assert ORGANISATION not in text, path
+
+
+def test_requests_page_before_and_after_an_empty_export(synth_db: Path, tmp_path: Path) -> None:
+    build(synth_db, tmp_path / "before")
+    html = (tmp_path / "before" / "requests.html").read_text()
+    assert "has not exported its request figures" in html and "<table" not in html
+    assert json.loads((tmp_path / "before/data/requests/by_area.json").read_text()) == []
+    assert "requests.html" in (tmp_path / "before" / "index.html").read_text()  # in the nav
+    warehouse = tmp_path / "w.duckdb"
+    shutil.copy(synth_db, warehouse)
+    export_requests(warehouse, tmp_path, [])
+    build(warehouse, tmp_path / "after")
+    html = (tmp_path / "after" / "requests.html").read_text()
+    assert "No requests have been filed yet" in html and "<table" not in html
