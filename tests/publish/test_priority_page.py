@@ -166,3 +166,41 @@ def test_one_missing_indicator_is_named_with_its_mapping(synth_db: Path, tmp_pat
     assert "population-2010" not in html and "1 of the indicators it needs" in html
     assert late.city_rule == [] and late.composite == []
     assert "No homicides are recorded for 2028-2030" in priority_body(late)
+
+
+def test_with_a_victims_file_the_rule_counts_homicide_and_shooting_victims(
+    synth_db: Path, tmp_path: Path
+) -> None:
+    from safer77.warehouse.victims import load_victims
+    from tests.sources.test_city311 import write
+    from tests.sources.test_victims import CITY, victim
+
+    warehouse = with_indicators(synth_db, tmp_path)
+    con = connect(warehouse, read_only=True)
+    ((last,),) = con.execute("SELECT max(month) FROM incidents").fetchall()
+    con.close()
+    end = last.year - 1
+    rng = np.random.default_rng(5)
+    rows, counts = [], dict.fromkeys(AREAS, 0)
+    for i in range(600):
+        area = int(rng.integers(1, 78))
+        year = int(rng.integers(end - 2, end + 2))  # some fall outside the window
+        kind = "HOMICIDE" if i % 4 == 0 else "BATTERY"
+        rows.append(
+            victim(
+                str(i),
+                DATE=f"03/15/{year} 10:00:00 PM",
+                COMMUNITY_AREA=str(area),
+                VICTIMIZATION_PRIMARY=kind,
+            )
+        )
+        if end - 2 <= year <= end:
+            counts[area] += 1
+    con = connect(warehouse)
+    load_victims(con, write(tmp_path / "victims.csv", CITY, rows))
+    page = priority_page(con, last.strftime("%Y-%m"))
+    con.close()
+    expected = sorted(AREAS, key=lambda a: (-counts[a], a))[:15]
+    assert [r["community_area"] for r in page.city_rule] == expected
+    assert page.city_rule[0]["victims_per_year"] == round(counts[expected[0]] / 3, 3)
+    assert "non-fatal shootings" in page.counted and "city" in page.counted

@@ -107,3 +107,66 @@ def test_requests_page_before_and_after_an_empty_export(synth_db: Path, tmp_path
     build(warehouse, tmp_path / "after")
     html = (tmp_path / "after" / "requests.html").read_text()
     assert "No requests have been filed yet" in html and "<table" not in html
+
+
+def test_block_clubs_and_town_halls_as_counts(synth_db: Path, tmp_path: Path) -> None:
+    """Clubs and town halls stored in a real service database, exported, and counted on the
+    page; club names, contact roles and meeting titles never reach the site."""
+    from datetime import datetime
+
+    from safer77.service.db import make_engine, session_factory, transaction, upgrade
+    from safer77.service.export import export_to_warehouse
+    from safer77.service.models import BlockClub, TownHall, Unit
+
+    warehouse = tmp_path / "w.duckdb"
+    warehouse.write_bytes(synth_db.read_bytes())
+    engine = make_engine(f"sqlite:///{tmp_path / 'service.db'}")
+    upgrade(engine)
+    clubs = {68: 3, 25: 1, 1: 2}  # active clubs per area; one more inactive in 68
+    halls = {7: ("held", "held", "cancelled"), 11: ("scheduled",)}
+    with transaction(session_factory(engine)) as s:
+        n = 0
+        for area, count in [*clubs.items(), (68, -1)]:
+            for _ in range(abs(count)):
+                n += 1
+                unit = Unit(name=f"Secret Club {n}")
+                s.add(unit)
+                s.flush()
+                s.add(
+                    BlockClub(
+                        unit_id=unit.id,
+                        community_area=area,
+                        contact_role="president",
+                        active=count > 0,
+                        created_at=datetime(2024, 1, 1),
+                        version=1,
+                    )
+                )
+        for district, statuses in halls.items():
+            for st in statuses:
+                s.add(
+                    TownHall(
+                        district=district,
+                        held_on=AS_OF,
+                        title="Secret Title",
+                        agenda="Secret Agenda",
+                        status=st,
+                        version=1,
+                    )
+                )
+    export_to_warehouse(engine, warehouse, as_of=AS_OF)
+    engine.dispose()
+    build(warehouse, tmp_path / "site")
+    site = tmp_path / "site"
+    got = json.loads((site / "data/requests/block_clubs.json").read_text())
+    assert {r["community_area"]: r["block_clubs"] for r in got} == clubs
+    towns = {
+        r["district"]: r for r in json.loads((site / "data/requests/town_halls.json").read_text())
+    }
+    assert (towns[7]["held"], towns[7]["cancelled"], towns[11]["scheduled"]) == (2, 1, 1)
+    html = (site / "requests.html").read_text()
+    assert "Block clubs" in html and "District 11" in html
+    for f in site.rglob("*"):
+        if f.is_file() and f.suffix in {".html", ".json", ".csv", ".txt"}:
+            text = f.read_text(errors="ignore")
+            assert "Secret" not in text and "president" not in text, f

@@ -49,6 +49,19 @@ class PriorityPage:
     seed: int
     draws: int
     homicides: bool
+    counted: str = "homicide victims (one per portal homicide row)"  # what the rule counts
+
+
+def victim_kinds(con: duckdb.DuckDBPyConnection, start: int, end: int) -> tuple[str, ...]:
+    """Both kinds of victims, as the city's rule counts them, when the victims table holds
+    homicides and non-fatal shootings in the window; else none (homicide incidents)."""
+    if not has_table(con, "victims"):
+        return ()
+    rows = con.execute(
+        "SELECT DISTINCT kind FROM victims WHERE year(occurred_at) BETWEEN ? AND ?", [start, end]
+    ).fetchall()
+    kinds = {k for (k,) in rows}
+    return ("homicide", "nonfatal_shooting") if kinds >= {"homicide", "nonfatal_shooting"} else ()
 
 
 def priority_page(
@@ -66,9 +79,29 @@ def priority_page(
     page = PriorityPage(
         window, [], _measures(con, weights, window, missing), missing, [], None, seed, draws, False
     )
+    kinds = victim_kinds(con, end - 2, end)
     opts = PriorityOptions(
-        start=end - 2, end=end, top=TOP, capacity=CAPACITY, draws=draws, seed=seed
+        start=end - 2,
+        end=end,
+        top=TOP,
+        capacity=CAPACITY,
+        draws=draws,
+        seed=seed,
+        victim_kinds=kinds,
     )
+    if kinds:
+        sources = sorted(
+            str(src)
+            for (src,) in con.execute(
+                "SELECT DISTINCT source FROM victims WHERE year(occurred_at) BETWEEN ? AND ?",
+                [end - 2, end],
+            ).fetchall()
+        )
+        page = dataclasses.replace(
+            page,
+            counted="victims of homicides and non-fatal shootings, as the city counts them "
+            f"(from the loaded victims file: {', '.join(sources)})",
+        )
     try:
         rule = priority_table(con, opts)
     except NotFound:
@@ -165,10 +198,10 @@ def _area(r: dict[str, Any]) -> str:
 def _city_rule(page: PriorityPage) -> str:
     head = (
         "<h2 id='city-rule'>(a) The city's rule</h2><p>The "
-        f"{TOP} areas with the highest average yearly number of homicide victims over "
-        f"{escape(page.window)} (one victim per portal row; the city's own list also counts "
-        "non-fatal shootings, which the open incident data cannot separate), in phases of "
-        f"{CAPACITY} areas. Ties go to the lower area number.</p>"
+        f"{TOP} areas with the highest average yearly number of {escape(page.counted)} over "
+        f"{escape(page.window)}, in phases of {CAPACITY} areas. Ties go to the lower area "
+        "number. The city's own list counts victims of homicides and non-fatal shootings; "
+        "without a victims file the open incident data gives homicides only.</p>"
     )
     if not page.city_rule:
         return (
@@ -182,7 +215,7 @@ def _city_rule(page: PriorityPage) -> str:
     return (
         head + "<table class='data'><caption>Priority areas by the city's rule</caption><thead><tr>"
         "<th scope='col'>Rank</th><th scope='col'>Community area</th>"
-        "<th scope='col'>Homicide victims per year</th><th scope='col'>Phase</th></tr></thead>"
+        "<th scope='col'>Victims per year</th><th scope='col'>Phase</th></tr></thead>"
         f"<tbody>{body}</tbody></table>" + downloads("data/priority/city_rule")
     )
 

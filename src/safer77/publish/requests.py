@@ -20,6 +20,14 @@ from safer77.schema import LOW_N_THRESHOLD
 from safer77.warehouse.db import has_table
 
 TABLE = "service_requests_summary"
+TOWN_HALL_COLUMNS = (
+    "district",
+    "held",
+    "scheduled",
+    "cancelled",
+    "follow_ups_open",
+    "follow_ups_closed",
+)
 BASE = "data/requests/"
 
 
@@ -31,6 +39,8 @@ class RequestTables:
     by_department: list[dict[str, Any]] = field(default_factory=list)
     by_area: list[dict[str, Any]] = field(default_factory=list)
     by_department_area: list[dict[str, Any]] = field(default_factory=list)
+    block_clubs: list[dict[str, Any]] = field(default_factory=list)  # active clubs per area
+    town_halls: list[dict[str, Any]] = field(default_factory=list)  # meetings per district
 
 
 def request_tables(con: duckdb.DuckDBPyConnection, names: dict[int, str]) -> RequestTables:
@@ -40,6 +50,26 @@ def request_tables(con: duckdb.DuckDBPyConnection, names: dict[int, str]) -> Req
     ((finished,),) = con.execute(
         "SELECT max(finished_at) FROM load_log WHERE kind = 'service'"
     ).fetchall()
+    clubs = (
+        [
+            {"community_area": a, "name": names.get(a, ""), "block_clubs": n}
+            for a, n in con.execute(
+                "SELECT community_area, clubs FROM service_block_clubs ORDER BY community_area"
+            ).fetchall()
+        ]
+        if has_table(con, "service_block_clubs")
+        else []
+    )
+    halls = (
+        [
+            dict(zip(TOWN_HALL_COLUMNS, r, strict=True))
+            for r in con.execute(
+                f"SELECT {', '.join(TOWN_HALL_COLUMNS)} FROM service_town_halls ORDER BY district"
+            ).fetchall()
+        ]
+        if has_table(con, "service_town_halls")
+        else []
+    )
     return RequestTables(
         str(finished)[:10] if finished else "",
         [{"department": d, **_figures(f)} for d, *f in _grouped(con, "department")],
@@ -51,6 +81,8 @@ def request_tables(con: duckdb.DuckDBPyConnection, names: dict[int, str]) -> Req
             {"department": d, "community_area": a, "name": names.get(a, ""), **_figures(f)}
             for d, a, *f in _grouped(con, "department, community_area")
         ],
+        clubs,
+        halls,
     )
 
 
@@ -123,8 +155,9 @@ def requests_body(tables: RequestTables, links: dict[int, str]) -> str:
         f"<dt>low n</dt><dd>Fewer than {LOW_N_THRESHOLD} closed requests: the on-time share "
         "and the median rest on few requests, so read them with care.</dd></dl>",
     ]
+    civic = _civic(tables, links)
     if not tables.by_department_area:
-        return "".join([*parts, "<p>No requests have been filed yet.</p>"])
+        return "".join([*parts, "<p>No requests have been filed yet.</p>", civic])
 
     def area(r: dict[str, Any]) -> str:
         label = escape(f"{r['name']} ({r['community_area']})" if r["name"] else "")
@@ -144,8 +177,51 @@ def requests_body(tables: RequestTables, links: dict[int, str]) -> str:
             tables.by_department_area,
             [dept, area],
         ),
+        civic,
     ]
     return "".join(parts)
+
+
+def _civic(tables: RequestTables, links: dict[int, str]) -> str:
+    """Block clubs per area and town halls per district: counts only, no names or contacts."""
+    out = []
+    if tables.block_clubs:
+        body = "".join(
+            "<tr><th scope='row'>"
+            + (
+                f"<a href='{links[int(r['community_area'])]}'>{escape(str(r['name']))} "
+                f"({r['community_area']})</a>"
+                if int(r["community_area"]) in links
+                else f"Community area {r['community_area']}"
+            )
+            + f"</th><td>{r['block_clubs']}</td></tr>"
+            for r in tables.block_clubs
+        )
+        out.append(
+            "<h2>Block clubs</h2><p>Block clubs registered with the Coordination Center, per "
+            "community area (active clubs only; no names or contacts are published).</p>"
+            "<table class='data'><caption>Registered block clubs by community area</caption>"
+            "<thead><tr><th scope='col'>Community area</th><th scope='col'>Block clubs</th>"
+            f"</tr></thead><tbody>{body}</tbody></table>" + downloads(BASE + "block_clubs")
+        )
+    if tables.town_halls:
+        cols = TOWN_HALL_COLUMNS[1:]
+        body = "".join(
+            f"<tr><th scope='row'>District {r['district']}</th>"
+            + "".join(f"<td>{r[c]}</td>" for c in cols)
+            + "</tr>"
+            for r in tables.town_halls
+        )
+        out.append(
+            "<h2>Town halls</h2><p>Town-hall meetings per police district, and their "
+            "follow-up items, each tracked as a resource request (open: neither resolved nor "
+            "declined).</p><table class='data'><caption>Town halls and follow-ups by district"
+            "</caption><thead><tr><th scope='col'>District</th><th scope='col'>Held</th>"
+            "<th scope='col'>Scheduled</th><th scope='col'>Cancelled</th>"
+            "<th scope='col'>Follow-ups open</th><th scope='col'>Follow-ups closed</th></tr>"
+            f"</thead><tbody>{body}</tbody></table>" + downloads(BASE + "town_halls")
+        )
+    return "".join(out)
 
 
 HEADS = {"by_department": ["Department"], "by_area": ["Community area"]}

@@ -533,6 +533,8 @@ def _requests(w: _Writer, con: duckdb.DuckDBPyConnection, site: SiteData) -> Non
         ("by_department", "resource requests by department"),
         ("by_area", "resource requests by community area"),
         ("by_department_area", "resource requests by department and community area"),
+        ("block_clubs", "registered block clubs by community area (counts only)"),
+        ("town_halls", "town-hall meetings and their follow-ups by police district"),
     ):
         w.table(f"data/requests/{name}", getattr(tables, name), description)
     body = requests_body(tables, {int(p.key): _href(p) for p in areas})
