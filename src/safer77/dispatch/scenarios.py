@@ -1,0 +1,109 @@
+"""Demand from the warehouse and the standard scenarios compared by ``safer77 plan simulate``."""
+
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+from numpy.typing import NDArray
+
+from safer77.dispatch.policy import Policy
+from safer77.dispatch.sim import Fleet, Result, Scenario, arrivals, simulate
+from safer77.errors import InvalidInput, NotFound
+
+POLICE_TRAVEL = 7.0  # minutes, mean, within a district
+CRISIS_TRAVEL = 14.0  # a city-wide pool travels further
+TARGET_UTILISATION = 0.7  # police units per district sized for this load, by default
+
+
+def demand_from_warehouse(
+    con: duckdb.DuckDBPyConnection, calls_per_year: float
+) -> tuple[list[int], NDArray[np.float64]]:
+    """Districts and calls per hour of the week (districts x 168), shaped like the warehouse's
+    incidents by district and hour of the week (a demand proxy) and scaled to
+    ``calls_per_year``."""
+    rows = con.execute(
+        "SELECT district, (isodow(occurred_at) - 1) * 24 + hour(occurred_at), count(*) "
+        "FROM incidents WHERE district IS NOT NULL GROUP BY ALL"
+    ).fetchall()
+    if not rows:
+        raise NotFound("no incidents with a district in the warehouse to shape demand")
+    districts = sorted({int(d) for d, _, _ in rows})
+    index = {d: i for i, d in enumerate(districts)}
+    profile = np.zeros((len(districts), 168))
+    for d, how, n in rows:
+        profile[index[int(d)], int(how)] += n
+    rates = profile / profile.sum() * calls_per_year / 52.1775  # per hour of a week
+    return districts, rates
+
+
+def demand_from_file(path: Path) -> tuple[list[int], NDArray[np.float64]]:
+    """A profile CSV: ``district,hour_of_week,calls_per_hour`` (hour 0 = Monday 00:00)."""
+    by: dict[int, dict[int, float]] = {}
+    with Path(path).open(newline="") as fh:
+        reader = csv.DictReader(fh)
+        need = {"district", "hour_of_week", "calls_per_hour"}
+        if not need <= set(reader.fieldnames or []):
+            raise InvalidInput(f"needs columns {sorted(need)}", file=str(path), line=1)
+        for n, row in enumerate(reader, start=2):
+            try:
+                d, h, r = (
+                    int(row["district"]),
+                    int(row["hour_of_week"]),
+                    float(row["calls_per_hour"]),
+                )
+            except ValueError as exc:
+                raise InvalidInput(f"not a number ({exc})", file=str(path), line=n) from None
+            if not 0 <= h < 168 or r < 0 or not math.isfinite(r):
+                raise InvalidInput(
+                    "hour_of_week must be 0-167 and calls_per_hour >= 0", file=str(path), line=n
+                )
+            by.setdefault(d, {})[h] = r
+    districts = sorted(by)
+    rates = np.array([[by[d].get(h, 0.0) for h in range(168)] for d in districts])
+    return districts, rates
+
+
+def police_units(rates: NDArray[np.float64], policy: Policy) -> tuple[int, ...]:
+    """Units per district for :data:`TARGET_UTILISATION` in a busy hour (the district's 90th
+    percentile hour of the week), if the police took every call."""
+    mean_service = sum(c.share * c.service_minutes for c in policy.calls) + POLICE_TRAVEL
+    load = np.quantile(rates, 0.9, axis=1) * mean_service / 60.0  # Erlangs per district
+    return tuple(max(1, math.ceil(x / TARGET_UTILISATION)) for x in load)
+
+
+def standard_scenarios(
+    policy: Policy, police: tuple[int, ...], staffing: tuple[int, ...] = (5, 10, 20)
+) -> list[Scenario]:
+    """No crisis teams; civilian crisis teams at each staffing level (the policy's hours);
+    co-response teams around the clock at the middle level."""
+    cops = Fleet(police, POLICE_TRAVEL)
+    days = policy.crisis_days
+    out = [Scenario("police only", {"police": cops})]
+    for n in staffing:
+        team = Fleet((n,), CRISIS_TRAVEL, hours=policy.crisis_hours, days=days)
+        out.append(Scenario(f"crisis teams x{n}", {"police": cops, "crisis": team}))
+    middle = staffing[len(staffing) // 2] if staffing else 10
+    out.append(
+        Scenario(
+            f"co-response x{middle}",
+            {"police": cops, "co_response": Fleet((middle,), CRISIS_TRAVEL)},
+        )
+    )
+    return out
+
+
+def compare(
+    scenarios: list[Scenario], policy: Policy, rates: NDArray[np.float64], days: int, seed: int
+) -> tuple[list[Result], list[dict[str, Any]]]:
+    """Every scenario on the same arrivals (common random numbers): results and table rows."""
+    calls = arrivals(rates, policy, days, seed)
+    results = [
+        simulate(s, policy, calls, days=days, seed=seed, warmup_days=min(1.0, days / 10))
+        for s in scenarios
+    ]
+    return results, [r.row() for r in results]

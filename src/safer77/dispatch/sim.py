@@ -1,0 +1,353 @@
+"""A two-or-more-fleet dispatch simulation: a discrete-event loop of our own (heapq), seeded.
+
+Calls arrive per district by hour of the week (a non-homogeneous Poisson process), each with a
+call type drawn from the policy's mix and, with the type's probability, a weapon mentioned.
+The triage policy picks the responder; a responder the scenario does not staff hands its calls
+on (crisis -> co-response -> police). Each fleet has units per district (or one city-wide
+pool) and hours on duty; a call waits in its pool's queue, highest priority first, then
+oldest. A unit travels (a gamma-distributed time around the fleet's mean) and serves
+(exponential around the call type's mean). A priority-1 police call with no free unit may take
+the unit of a priority-3 call, whose remaining work goes back to the queue. A crisis team asks
+for police backup with the policy's probability, as a priority-2 police call on arrival. When
+a fleet goes off duty its waiting calls go to the fallback responder.
+
+Outputs per run: calls by responder, the share diverted from the police, police priority-1
+response times (wait + travel) p50/p90, waits per fleet, utilisation per fleet, backups,
+preemptions, and calls still waiting at the end (an overloaded system says so instead of
+hanging: the loop always stops at the horizon).
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from safer77.dispatch.policy import Policy
+from safer77.errors import InvalidInput
+
+FLEETS = ("police", "crisis", "co_response")
+HANDOVER = {"crisis": "co_response", "co_response": "police"}
+ALL_WEEK = frozenset(range(7))
+MINUTES_PER_HOUR = 60.0
+
+
+@dataclass(frozen=True)
+class Fleet:
+    units: tuple[int, ...]  # per district, or one number: a city-wide pool
+    travel_minutes: float  # mean travel time (0: none)
+    hours: tuple[int, int] = (0, 24)  # on duty [start, end) each day of ``days``
+    days: frozenset[int] = ALL_WEEK  # 0 = Monday
+
+    def on_duty(self, hour_of_week: int) -> bool:
+        day, hour = divmod(hour_of_week % 168, 24)
+        return day in self.days and self.hours[0] <= hour < self.hours[1]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    fleets: dict[str, Fleet]  # police is required; crisis and co_response optional
+
+
+@dataclass
+class FleetStats:
+    calls: int = 0
+    waits: list[float] = field(default_factory=list)
+    busy_minutes: float = 0.0
+    duty_unit_minutes: float = 0.0
+
+    def summary(self) -> dict[str, Any]:
+        w = np.asarray(self.waits) if self.waits else np.zeros(0)
+        return {
+            "calls": self.calls,
+            "wait_mean_min": round(float(w.mean()), 2) if w.size else None,
+            "wait_p90_min": round(float(np.quantile(w, 0.9)), 2) if w.size else None,
+            "utilisation": round(float(self.busy_minutes / self.duty_unit_minutes), 3)
+            if self.duty_unit_minutes
+            else None,
+        }
+
+
+@dataclass
+class Result:
+    scenario: str
+    calls: int
+    by_responder: dict[str, int]
+    diverted: float  # share of non-EMS calls served by crisis teams or co-responders
+    p1_response: NDArray[np.float64]  # police priority-1 response minutes (wait + travel)
+    fleets: dict[str, FleetStats]
+    backups: int
+    preemptions: int
+    handed_over: int
+    unserved: int  # still waiting at the end
+
+    @property
+    def overloaded(self) -> bool:
+        return self.unserved > max(10, 0.01 * self.calls)
+
+    def row(self) -> dict[str, Any]:
+        r = self.p1_response
+        out: dict[str, Any] = {
+            "scenario": self.scenario,
+            "calls": self.calls,
+            "diverted": round(self.diverted, 4),
+            "p1_p50_min": round(float(np.quantile(r, 0.5)), 2) if r.size else None,
+            "p1_p90_min": round(float(np.quantile(r, 0.9)), 2) if r.size else None,
+        }
+        for name, st in self.fleets.items():
+            s = st.summary()
+            out[f"{name}_calls"] = s["calls"]
+            out[f"{name}_wait_mean"] = s["wait_mean_min"]
+            out[f"{name}_util"] = s["utilisation"]
+        out |= {"backups": self.backups, "unserved": self.unserved, "overloaded": self.overloaded}
+        return out
+
+
+@dataclass(frozen=True)
+class Calls:
+    """Arrivals in time order: minute, district, call type index, weapon flag."""
+
+    time: NDArray[np.float64]
+    district: NDArray[np.int64]
+    kind: NDArray[np.int64]
+    weapon: NDArray[np.bool_]
+    districts: int
+
+
+def arrivals(rates: NDArray[np.float64], policy: Policy, days: int, seed: int) -> Calls:
+    """Calls over ``days`` days from ``rates`` (districts x 168 hours of the week, calls per
+    hour), types from the policy's mix."""
+    if rates.ndim != 2 or rates.shape[1] != 168:
+        raise InvalidInput("rates must be districts x 168 hours of the week")
+    if (rates < 0).any() or not np.isfinite(rates).all():
+        raise InvalidInput("rates must be finite and non-negative")
+    if not policy.calls:
+        raise InvalidInput(f"{policy.source} has no [[call]] mix to draw call types from")
+    rng = np.random.default_rng(seed)
+    hours = days * 24
+    lam = np.tile(rates, (1, days // 7 + 1))[:, :hours]  # (D, hours)
+    counts = rng.poisson(lam)
+    district = np.repeat(np.repeat(np.arange(rates.shape[0]), hours), counts.ravel())
+    hour = np.repeat(np.tile(np.arange(hours), rates.shape[0]), counts.ravel())
+    time = (hour + rng.random(hour.size)) * MINUTES_PER_HOUR
+    order = np.argsort(time, kind="stable")
+    shares = np.array([c.share for c in policy.calls])
+    kind = rng.choice(len(shares), size=time.size, p=shares / shares.sum())
+    weapon_p = np.array([c.weapon for c in policy.calls])[kind]
+    weapon = rng.random(time.size) < weapon_p
+    return Calls(time[order], district[order], kind[order], weapon[order], rates.shape[0])
+
+
+def responders(policy: Policy, calls: Calls, staffed: set[str]) -> NDArray[np.int64]:
+    """Index into ``RESPONDER_CODES`` per call: the policy's decision, handed on while the
+    responder is not staffed."""
+    codes = {name: i for i, name in enumerate(RESPONDER_CODES)}
+    rule_of = []
+    for c in policy.calls:
+        rule = next((r for r in policy.rules if any(m in c.name for m in r.match)), None)
+        rule_of.append(
+            (policy.default, policy.default) if rule is None else (rule.responder, rule.fallback)
+        )
+    how = ((calls.time // MINUTES_PER_HOUR).astype(np.int64)) % 168
+    on = np.array([policy.crisis_on_duty(h) for h in range(168)])[how]
+    first = np.array([codes[r] for r, _ in rule_of])[calls.kind]
+    fallback = np.array([codes[f] for _, f in rule_of])[calls.kind]
+    out = np.where((first == codes["crisis"]) & ~on, fallback, first)
+    civilian = (out == codes["crisis"]) | (out == codes["co_response"])
+    force = "weapon" in policy.police_flags
+    out = np.where(civilian & calls.weapon & force, codes["police"], out)
+    for name in ("crisis", "co_response"):  # hand on what the scenario does not staff
+        if name not in staffed:
+            nxt = HANDOVER[name]
+            out = np.where(out == codes[name], codes[nxt if nxt in staffed else "police"], out)
+    return out
+
+
+RESPONDER_CODES = ("police", "crisis", "co_response", "ems")
+
+
+def simulate(
+    scenario: Scenario,
+    policy: Policy,
+    calls: Calls,
+    *,
+    days: int,
+    seed: int,
+    warmup_days: float = 0.0,
+    preempt: bool = True,
+) -> Result:
+    """Run one scenario over the given arrivals; statistics skip calls before ``warmup_days``."""
+    if "police" not in scenario.fleets:
+        raise InvalidInput(f"scenario {scenario.name!r} has no police fleet")
+    n_districts = calls.districts
+    staffed = {n for n, f in scenario.fleets.items() if sum(f.units) > 0}
+    resp = responders(policy, calls, staffed)
+    rng = np.random.default_rng(seed + 1)
+    n = calls.time.size
+    svc_mean = np.array([c.service_minutes for c in policy.calls])[calls.kind]
+    service = rng.exponential(1.0, n) * svc_mean
+    prio = np.array([c.priority for c in policy.calls])[calls.kind]
+    travel_draw = rng.gamma(4.0, 0.25, n)  # mean 1: scaled by the fleet's mean travel
+    backup_draw = rng.random(n)
+    horizon = days * 24 * MINUTES_PER_HOUR
+    warm = warmup_days * 24 * MINUTES_PER_HOUR
+
+    names = [f for f in FLEETS if f in staffed]
+    fleet_of = {name: i for i, name in enumerate(names)}
+    pools: list[list[dict[str, Any]]] = []
+    for name in names:
+        f = scenario.fleets[name]
+        if len(f.units) not in (1, n_districts):
+            raise InvalidInput(
+                f"fleet {name}: give one city-wide number of units or one per district "
+                f"({n_districts})"
+            )
+        pools.append(
+            [
+                {"cap": u if f.on_duty(0) else 0, "units": u, "busy": 0, "queue": [], "p3": {}}
+                for u in f.units
+            ]
+        )
+    stats = {name: FleetStats() for name in names}
+    travel_mean = [scenario.fleets[n].travel_minutes for n in names]
+    codes = {name: i for i, name in enumerate(RESPONDER_CODES)}
+    by_responder = {r: int((resp == codes[r]).sum()) for r in RESPONDER_CODES}
+    p1: list[float] = []
+    events: list[tuple[float, int, int, int, int, int]] = []  # time, seq, kind, fleet, pool, x
+    seq = 0
+    tokens: dict[int, tuple[int, int, float]] = {}  # live completion: call, prio, end
+    preemptions = backups = handed = 0
+
+    # shift changes of fleets with hours, as events (kind 2)
+    for fi, name in enumerate(names):
+        f = scenario.fleets[name]
+        for h in range(1, days * 24 + 1):
+            if f.on_duty(h) != f.on_duty(h - 1):
+                seq += 1
+                events.append((h * MINUTES_PER_HOUR, seq, 2, fi, -1, int(f.on_duty(h))))
+        for pool in pools[fi]:
+            on_minutes = sum(f.on_duty(h) for h in range(days * 24)) * MINUTES_PER_HOUR
+            stats[name].duty_unit_minutes += pool["units"] * on_minutes
+    heapq.heapify(events)
+
+    def start(
+        fi: int, pi: int, call: int, now: float, remaining: float, first: bool, since: float
+    ) -> None:
+        nonlocal seq, backups
+        pool = pools[fi][pi]
+        pool["busy"] += 1
+        travel = travel_draw[call] * travel_mean[fi] if first else 0.0
+        end = now + travel + remaining
+        seq += 1
+        tokens[seq] = (call, int(prio[call]), end)
+        if prio[call] == 3:
+            pool["p3"][seq] = end
+        heapq.heappush(events, (end, seq, 0, fi, pi, call))
+        stats[names[fi]].busy_minutes += min(end, horizon) - min(now, horizon)
+        if first and since >= warm:
+            wait = now - since
+            stats[names[fi]].waits.append(wait)
+            if names[fi] == "police" and prio[call] == 1:
+                p1.append(wait + travel)
+        if first and names[fi] == "crisis" and backup_draw[call] < policy.backup_probability:
+            backups += 1
+            seq += 1
+            heapq.heappush(events, (now + travel, seq, 1, fleet_of["police"], -1, call))
+
+    def offer(
+        fi: int, pi: int, call: int, now: float, remaining: float, first: bool, since: float
+    ) -> None:
+        nonlocal preemptions, seq
+        pool = pools[fi][pi]
+        if pool["busy"] < pool["cap"]:
+            start(fi, pi, call, now, remaining, first, since)
+            return
+        if preempt and prio[call] == 1 and names[fi] == "police" and pool["p3"]:
+            victim = max(pool["p3"], key=pool["p3"].__getitem__)
+            end = pool["p3"].pop(victim)
+            other, _, _ = tokens.pop(victim)
+            pool["busy"] -= 1
+            stats[names[fi]].busy_minutes -= max(0.0, min(end, horizon) - min(now, horizon))
+            preemptions += 1
+            seq += 1
+            heapq.heappush(
+                pool["queue"], (3, float(calls.time[other]), seq, other, end - now, False)
+            )
+            start(fi, pi, call, now, remaining, first, since)
+            return
+        seq += 1
+        heapq.heappush(pool["queue"], (int(prio[call]), since, seq, call, remaining, first))
+
+    def drain(fi: int, pi: int, now: float) -> None:
+        pool = pools[fi][pi]
+        q = pool["queue"]
+        while q and pool["busy"] < pool["cap"]:
+            _, since, _, call, remaining, first = heapq.heappop(q)
+            start(fi, pi, call, now, remaining, first, since)
+
+    times, districts = calls.time, calls.district
+    i = 0
+    while True:
+        next_arrival = times[i] if i < n else np.inf
+        if events and events[0][0] <= next_arrival:
+            now, token, kind, fi, pi, x = heapq.heappop(events)
+            if now > horizon:
+                break
+            if kind == 0:  # a unit finishes
+                if tokens.pop(token, None) is None:
+                    continue  # preempted earlier
+                pools[fi][pi]["p3"].pop(token, None)
+                pools[fi][pi]["busy"] -= 1
+                drain(fi, pi, now)
+            elif kind == 1:  # police backup for a crisis team
+                d = int(districts[x])
+                pi = d if len(pools[fi]) > 1 else 0
+                offer(fi, pi, x, now, service[x] * 0.5, True, now)
+            else:  # shift change
+                for pi2, pool in enumerate(pools[fi]):
+                    pool["cap"] = pool["units"] if x else 0
+                    if x:
+                        drain(fi, pi2, now)
+                        continue
+                    nxt = HANDOVER.get(names[fi], "police")
+                    to = fleet_of.get(nxt, fleet_of["police"])
+                    while pool["queue"]:  # off duty: the waiting calls go on
+                        _, since, _, call, remaining, first = heapq.heappop(pool["queue"])
+                        handed += 1
+                        d = int(districts[call])
+                        offer(
+                            to, d if len(pools[to]) > 1 else 0, call, now, remaining, first, since
+                        )
+            continue
+        if i >= n or next_arrival > horizon:
+            break
+        call = i
+        i += 1
+        r = RESPONDER_CODES[resp[call]]
+        if r == "ems":
+            continue
+        fi = fleet_of[r]
+        d = int(districts[call])
+        stats[r].calls += 1
+        at = float(next_arrival)
+        offer(fi, d if len(pools[fi]) > 1 else 0, call, at, float(service[call]), True, at)
+
+    unserved = sum(len(p["queue"]) for fleet in pools for p in fleet)
+    civil = sum(stats[f].calls for f in ("crisis", "co_response") if f in stats)
+    non_ems = n - by_responder["ems"]
+    return Result(
+        scenario=scenario.name,
+        calls=n,
+        by_responder=by_responder,
+        diverted=civil / non_ems if non_ems else 0.0,
+        p1_response=np.asarray(p1),
+        fleets=stats,
+        backups=backups,
+        preemptions=preemptions,
+        handed_over=handed,
+        unserved=unserved,
+    )
