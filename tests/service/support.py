@@ -7,9 +7,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
+
 from safer77.service.auth import Actor, hash_password
-from safer77.service.models import User
+from safer77.service.models import ReviewItem, User
 from safer77.service.permissions import Role
+from safer77.service.review import publish_queue
+from safer77.solve.clusters import Group
+from safer77.solve.linkage import Linkage, LinkedCase
+from safer77.solve.study import Study
 from safer77.sources.cpd_homicides import COLUMNS
 
 PASSWORD = "correct horse battery staple"
@@ -49,7 +55,41 @@ PEOPLE = {
     "coordinator": (Role.coordinator, None),
     "community": (Role.community, "Englewood Block Club"),
     "community_b": (Role.community, "Austin Block Club"),
+    "task_force": (Role.task_force, None),
 }
+
+
+def flagged(key: dict[str, str], unsolved: list[str], n: int = 12, cleared: int = 1) -> Group:
+    """A flagged group as a study reports it (the test's numbers are made up)."""
+    rate = cleared / n
+    return Group(
+        key=key,
+        n=n,
+        cleared=cleared,
+        arrest=cleared,
+        exceptional=0,
+        rate=rate,
+        low=0.0,
+        high=0.4,
+        arrest_rate=rate,
+        arrest_low=0.0,
+        arrest_high=0.4,
+        exceptional_rate=0.0,
+        exceptional_low=0.0,
+        exceptional_high=0.2,
+        expected_rate=0.6,
+        p_value=1e-4,
+        q_value=1e-3,
+        flagged=True,
+        unsolved=tuple(unsolved),
+    )
+
+
+def study(
+    groups: list[Group], linked: list[LinkedCase] | None = None, *, women_only: bool = False
+) -> Study:
+    cases = linked or []
+    return Study(Linkage(cases, [], []), groups, len(cases), women_only=women_only)
 
 
 HEADER = [*COLUMNS[:4], "CompStat Date", *COLUMNS[4:]]
@@ -140,8 +180,9 @@ ROWS = [
 
 def seed_records(client: Any, world: World) -> dict[str, int]:
     """One case (unit 'Area 1 Homicide'), one evidence item and one release record made by the
-    supervisor, one resource request filed by the Englewood block club, that club registered
-    and a town hall held by the coordinator; their ids by path parameter name."""
+    supervisor, one resource request filed by the Englewood block club, that club registered,
+    a town hall held by the coordinator, and a review queue (the supervisor's) holding the
+    case; their ids by path parameter name."""
     sup = world.headers("supervisor")
     case = client.post(
         "/cases",
@@ -189,7 +230,18 @@ def seed_records(client: Any, world: World) -> dict[str, int]:
         },
         headers=coord,
     ).json()
+    with client.app.state.sessions() as s, s.begin():
+        queue = publish_queue(
+            s,
+            world.actor("supervisor"),
+            study([flagged({"area": "25"}, ["JA100001"])]),
+            "low_clearance",
+            "seeded queue",
+        ).queue_id
+        (review_item,) = s.scalars(select(ReviewItem.id))
     return {
+        "queue_id": queue,
+        "item_id": review_item,
         "club_id": club["id"],
         "town_hall_id": meeting["id"],
         "case_id": case["id"],

@@ -19,7 +19,16 @@ from safer77.service.routes import ROUTERS
 from service.support import World, seed_records
 from service.test_service_authz import declared
 
-ORDER = ["supervisor", "admin", "auditor", "analyst", "detective", "coordinator", "community"]
+ORDER = [
+    "supervisor",
+    "admin",
+    "auditor",
+    "analyst",
+    "detective",
+    "coordinator",
+    "community",
+    "task_force",
+]
 
 
 def token_for(route: APIRoute, world: World) -> dict[str, str]:

@@ -99,7 +99,14 @@ def user_add(
     username: Annotated[str, typer.Argument(help="Login name.")],
     role: Annotated[
         Literal[
-            "admin", "supervisor", "detective", "analyst", "auditor", "coordinator", "community"
+            "admin",
+            "supervisor",
+            "detective",
+            "analyst",
+            "auditor",
+            "coordinator",
+            "community",
+            "task_force",
         ],
         typer.Option(help="Role."),
     ],

@@ -5,12 +5,24 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from safer77.cli.common import DbOption, OutputFormat, console, out, reading, settings
+from safer77.cli.common import (
+    DbOption,
+    OutputFormat,
+    console,
+    errors_to_exit,
+    out,
+    reading,
+    settings,
+    warn,
+)
 from safer77.cli.coordinate import emit
+
+if TYPE_CHECKING:
+    from safer77.solve.study import Study
 
 app = typer.Typer(help="Unsolved-homicide analytics (restricted outputs).", no_args_is_help=True)
 
@@ -77,10 +89,25 @@ def clusters_command(
         bool, typer.Option("--cases", help="Also list the unsolved case numbers of flagged groups.")
     ] = False,
     fmt: FormatOption = OutputFormat.table,
+    to_service: Annotated[
+        str | None,
+        typer.Option(
+            "--to-service",
+            help="Publish the flagged groups and their unsolved cases as a review queue of this "
+            "name in the service (restricted; a women-victims queue with --women).",
+        ),
+    ] = None,
+    as_user: Annotated[
+        str | None,
+        typer.Option("--as", help="Service user publishing the queue (needs review:manage)."),
+    ] = None,
 ) -> None:
     """Groups whose clearance is significantly below that of comparable cases (same injury
     years) city-wide: exact Poisson-binomial test, Benjamini-Hochberg flags."""
     from safer77.solve.study import clusters, group_rows
+
+    if to_service is not None and not as_user:
+        raise typer.BadParameter("name the service user publishing the queue with --as USER")
 
     with reading(db) as con:
         study = clusters(
@@ -94,6 +121,8 @@ def clusters_command(
             min_n=min_n,
             fdr=fdr,
         )
+    if to_service is not None and as_user:
+        _publish(study, to_service, as_user)
     rows = group_rows(study.groups, flagged_only=flagged_only)
     flagged = [g for g in study.groups if g.flagged]
     if fmt is OutputFormat.json:
@@ -119,6 +148,22 @@ def clusters_command(
         for g in flagged:
             label = ", ".join(f"{k} {v}" for k, v in g.key.items())
             out.print(f"{label}: {len(g.unsolved)} unsolved: {' '.join(g.unsolved)}")
+
+
+def _publish(study: Study, name: str, username: str) -> None:
+    from safer77.service.review import QueueKind, publish_to_service
+
+    kind = QueueKind.women_victims if study.women_only else QueueKind.low_clearance
+    with errors_to_exit():
+        done = publish_to_service(settings().database_url, username, study, kind, name)
+    console.print(
+        f"review queue {done.queue_id} {name!r} ({kind}): {done.groups} flagged groups, "
+        f"{done.items} cases to review",
+        highlight=False,
+    )
+    for key, numbers in done.missing:
+        label = ", ".join(f"{k} {v}" for k, v in key.items())
+        warn(f"{label}: {len(numbers)} unsolved not in the service: {' '.join(numbers)}")
 
 
 @app.command("series")

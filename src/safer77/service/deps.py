@@ -139,6 +139,8 @@ ClubsRead = Annotated[Actor, Depends(Require(P.clubs_read))]
 ClubsManage = Annotated[Actor, Depends(Require(P.clubs_manage))]
 TownHallsRead = Annotated[Actor, Depends(Require(P.town_halls_read))]
 TownHallsManage = Annotated[Actor, Depends(Require(P.town_halls_manage))]
+ReviewRead = Annotated[Actor, Depends(Require(P.review_read))]
+ReviewManage = Annotated[Actor, Depends(Require(P.review_manage))]
 
 PUBLIC = Depends(Require(None))
 Responses = dict[int | str, dict[str, Any]]

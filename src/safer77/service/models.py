@@ -10,6 +10,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -261,6 +262,55 @@ class TownHallItem(Base):
     request_id: Mapped[int] = mapped_column(
         ForeignKey("resource_requests.id"), primary_key=True, unique=True
     )
+
+
+class ReviewQueue(Base):
+    """A restricted review queue published from a low-clearance study (``safer77 solve
+    clusters --to-service``): its flagged groups and their unsolved cases."""
+
+    __tablename__ = "review_queues"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))  # low_clearance, women_victims
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    parameters: Mapped[str] = mapped_column(Text)  # JSON: grouping, years, fdr, min_n...
+
+
+class ReviewGroup(Base):
+    """A flagged group of a queue and its test, as the study found it."""
+
+    __tablename__ = "review_groups"
+    __table_args__ = (UniqueConstraint("queue_id", "key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    queue_id: Mapped[int] = mapped_column(ForeignKey("review_queues.id"), index=True)
+    key: Mapped[str] = mapped_column(Text)  # JSON, sorted keys: e.g. {"area": "7", "sex": "F"}
+    cases: Mapped[int] = mapped_column(Integer)
+    cleared: Mapped[int] = mapped_column(Integer)
+    rate: Mapped[float] = mapped_column(Float)
+    expected_rate: Mapped[float] = mapped_column(Float)
+    p_value: Mapped[float] = mapped_column(Float)
+    q_value: Mapped[float] = mapped_column(Float)
+    missing: Mapped[str] = mapped_column(Text)  # JSON list: unsolved case numbers not in cases
+
+
+class ReviewItem(Base):
+    """One unsolved case of a flagged group, and where its review stands."""
+
+    __tablename__ = "review_items"
+    __table_args__ = (UniqueConstraint("group_id", "case_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("review_groups.id"), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    community_area: Mapped[int | None] = mapped_column(Integer)  # where the study placed it
+    year: Mapped[int] = mapped_column(Integer)  # injury year
+    status: Mapped[str] = mapped_column(String(16))  # pending, under_review, reopened, no_action
+    note: Mapped[str | None] = mapped_column(Text)
+    reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    version: Mapped[int] = mapped_column(Integer)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 
 
 class AuditEntry(Base):

@@ -13,6 +13,8 @@ class Role(StrEnum):
     auditor = "auditor"
     coordinator = "coordinator"  # Community Safety Coordination Center staff
     community = "community"  # a block club or community organisation (its unit)
+    # the task force on missing and murdered women: the women-victims review queues only
+    task_force = "task_force"
 
 
 class Permission(StrEnum):
@@ -34,6 +36,8 @@ class Permission(StrEnum):
     clubs_manage = "clubs:manage"
     town_halls_read = "town_halls:read"
     town_halls_manage = "town_halls:manage"
+    review_read = "review:read"
+    review_manage = "review:manage"
     me = "me"  # any signed-in user
 
 
@@ -54,22 +58,39 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.clearance_read,
             P.accountability_read,
             P.accountability_write,
+            P.review_read,
+            P.review_manage,
             P.me,
         }
     )
     | CIVIC_READ,
-    # a detective's case and evidence permissions are limited to the detective's own unit
+    # a detective's case, evidence and review permissions are limited to the detective's own
+    # unit (review queues: the items whose case is the unit's)
     Role.detective: frozenset(
-        {P.cases_read, P.cases_write, P.evidence_read, P.evidence_write, P.caseload_read, P.me}
+        {
+            P.cases_read,
+            P.cases_write,
+            P.evidence_read,
+            P.evidence_write,
+            P.caseload_read,
+            P.review_read,
+            P.me,
+        }
     ),
+    # analysts work on aggregates: no case numbers, so no review queues
     Role.analyst: frozenset({P.clearance_read, P.accountability_read, P.me}) | CIVIC_READ,
-    Role.auditor: frozenset({P.audit_read, P.clearance_read, P.accountability_read, P.me}),
+    # auditors oversee that flagged cases are reviewed: they read the queues, never work them
+    Role.auditor: frozenset(
+        {P.audit_read, P.clearance_read, P.accountability_read, P.review_read, P.me}
+    ),
     Role.coordinator: frozenset({P.requests_create, P.requests_read, P.requests_manage, P.me})
     | CIVIC_READ
     | CIVIC_MANAGE,
     # a community user's unit is its organisation (its block club): it files and follows its
     # own requests and reads its own club only; town halls are public meetings
     Role.community: frozenset({P.requests_create, P.requests_read, P.me}) | CIVIC_READ,
+    # reads and works the women-victims review queues across units; nothing else
+    Role.task_force: frozenset({P.review_read, P.review_manage, P.me}),
 }
 
 UNIT_SCOPED: frozenset[Role] = frozenset({Role.detective, Role.community})

@@ -106,6 +106,24 @@ class Study:
     linkage: Linkage
     groups: list[Group]
     cases: int  # cases in the study (linked, in the years asked, women only if asked)
+    # how it was run (kept with a review queue published from it)
+    by: tuple[str, ...] = ("area", "sex")
+    first_year: int = 2010
+    last_year: int | None = None
+    women_only: bool = False
+    min_n: int = 10
+    fdr: float = 0.05
+
+    def parameters(self) -> dict[str, Any]:
+        return {
+            "grouping": list(self.by),
+            "years": [self.first_year, self.last_year],
+            "women_only": self.women_only,
+            "min_n": self.min_n,
+            "fdr": self.fdr,
+            "cases": self.cases,
+            "linked_rate": round(self.linkage.rate, 4),
+        }
 
 
 def clusters(
@@ -132,7 +150,17 @@ def clusters(
         and (not women_only or c.record.victim_sex == "F")
     ]
     cases = outcomes(chosen)
-    return Study(linked, low_clearance_groups(cases, by, min_n=min_n, fdr=fdr), len(cases))
+    return Study(
+        linked,
+        low_clearance_groups(cases, by, min_n=min_n, fdr=fdr),
+        len(cases),
+        by=tuple(by),
+        first_year=first_year,
+        last_year=last_year,
+        women_only=women_only,
+        min_n=min_n,
+        fdr=fdr,
+    )
 
 
 def group_rows(groups: Sequence[Group], *, flagged_only: bool = False) -> list[dict[str, Any]]:

@@ -12,6 +12,7 @@ from safer77.service.routes import (
     clubs,
     evidence,
     requests,
+    review,
     town_halls,
     users,
 )
@@ -25,5 +26,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     requests.router,
     clubs.router,
     town_halls.router,
+    review.router,
     audit.router,
 )
