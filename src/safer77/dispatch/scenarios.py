@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +77,24 @@ def police_units(rates: NDArray[np.float64], policy: Policy) -> tuple[int, ...]:
     return tuple(max(1, math.ceil(x / TARGET_UTILISATION)) for x in load)
 
 
+def crisis_staffing(rates: NDArray[np.float64], policy: Policy) -> tuple[int, ...]:
+    """Half, one and one and a half times the city-wide crisis teams that the calls the
+    policy sends them would keep 70% busy while on duty."""
+    eligible = [
+        c
+        for c in policy.calls
+        if any(r.responder == "crisis" and any(m in c.name for m in r.match) for r in policy.rules)
+    ]
+    share = sum(c.share * (1 - c.weapon) for c in eligible)
+    if not share:
+        return ()
+    minutes = sum(c.share * (1 - c.weapon) * c.service_minutes for c in eligible) / share
+    on = [policy.crisis_on_duty(h) for h in range(168)]
+    per_hour = rates.sum(axis=0)[on].mean() if any(on) else 0.0
+    base = per_hour * share * (minutes + CRISIS_TRAVEL) / 60.0 / TARGET_UTILISATION
+    return tuple(sorted({max(1, math.ceil(base * f)) for f in (0.5, 1.0, 1.5)}))
+
+
 def standard_scenarios(
     policy: Policy, police: tuple[int, ...], staffing: tuple[int, ...] = (5, 10, 20)
 ) -> list[Scenario]:
@@ -98,12 +117,81 @@ def standard_scenarios(
 
 
 def compare(
-    scenarios: list[Scenario], policy: Policy, rates: NDArray[np.float64], days: int, seed: int
+    scenarios: list[Scenario],
+    policy: Policy,
+    rates: NDArray[np.float64],
+    days: int,
+    seed: int,
+    on_done: Callable[[str], None] | None = None,
 ) -> tuple[list[Result], list[dict[str, Any]]]:
     """Every scenario on the same arrivals (common random numbers): results and table rows."""
     calls = arrivals(rates, policy, days, seed)
-    results = [
-        simulate(s, policy, calls, days=days, seed=seed, warmup_days=min(1.0, days / 10))
-        for s in scenarios
-    ]
+    results = []
+    for s in scenarios:
+        results.append(
+            simulate(s, policy, calls, days=days, seed=seed, warmup_days=min(1.0, days / 10))
+        )
+        if on_done:
+            on_done(s.name)
     return results, [r.row() for r in results]
+
+
+def run_scenarios(
+    scenarios: list[Scenario],
+    policy: Policy,
+    rates: NDArray[np.float64],
+    days: int,
+    seed: int,
+    on_done: Callable[[str], None] | None = None,
+) -> list[dict[str, Any]]:
+    """The table rows of :func:`compare`."""
+    return compare(scenarios, policy, rates, days, seed, on_done)[1]
+
+
+COLUMNS = (
+    "scenario",
+    "calls",
+    "diverted",
+    "p1_p50_min",
+    "p1_p90_min",
+    "police_wait_mean",
+    "police_util",
+    "crisis_calls",
+    "crisis_wait_mean",
+    "crisis_util",
+    "co_response_calls",
+    "co_response_util",
+    "backups",
+    "unserved",
+    "overloaded",
+)
+
+
+def save_scenarios(
+    con: duckdb.DuckDBPyConnection,
+    rows: list[dict[str, Any]],
+    *,
+    policy: str,
+    days: int,
+    seed: int,
+) -> None:
+    """Replace the warehouse's ``plan_dispatch_scenarios`` table (read by the public site)."""
+    import pyarrow as pa
+
+    table = pa.table(
+        {c: [r.get(c) for r in rows] for c in COLUMNS}
+        | {
+            "policy": [policy] * len(rows),
+            "days": [days] * len(rows),
+            "seed": [seed] * len(rows),
+        }
+    )
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.register("_scenarios", table)
+        con.execute("CREATE OR REPLACE TABLE plan_dispatch_scenarios AS SELECT * FROM _scenarios")
+        con.unregister("_scenarios")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise

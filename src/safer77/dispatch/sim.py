@@ -180,58 +180,81 @@ def simulate(
     warmup_days: float = 0.0,
     preempt: bool = True,
 ) -> Result:
-    """Run one scenario over the given arrivals; statistics skip calls before ``warmup_days``."""
+    """Run one scenario over the given arrivals; statistics skip calls before ``warmup_days``.
+
+    Utilisation counts the minutes units are busy while on duty over their minutes on duty
+    (work finished after a shift ends is not counted twice)."""
     if "police" not in scenario.fleets:
         raise InvalidInput(f"scenario {scenario.name!r} has no police fleet")
     n_districts = calls.districts
     staffed = {n for n, f in scenario.fleets.items() if sum(f.units) > 0}
-    resp = responders(policy, calls, staffed)
+    resp_codes = responders(policy, calls, staffed)
     rng = np.random.default_rng(seed + 1)
     n = calls.time.size
     svc_mean = np.array([c.service_minutes for c in policy.calls])[calls.kind]
-    service = rng.exponential(1.0, n) * svc_mean
-    prio = np.array([c.priority for c in policy.calls])[calls.kind]
-    travel_draw = rng.gamma(4.0, 0.25, n)  # mean 1: scaled by the fleet's mean travel
-    backup_draw = rng.random(n)
+    # Python lists: the loop below reads one value at a time, much faster than numpy scalars
+    service = (rng.exponential(1.0, n) * svc_mean).tolist()
+    prio = np.array([c.priority for c in policy.calls])[calls.kind].tolist()
+    travel_draw = rng.gamma(4.0, 0.25, n).tolist()  # mean 1: scaled by the fleet's mean travel
+    backup_draw = rng.random(n).tolist()
+    times = calls.time.tolist()
+    districts = calls.district.tolist()
+    resp = resp_codes.tolist()
     horizon = days * 24 * MINUTES_PER_HOUR
     warm = warmup_days * 24 * MINUTES_PER_HOUR
+    hours = days * 24
 
     names = [f for f in FLEETS if f in staffed]
     fleet_of = {name: i for i, name in enumerate(names)}
-    pools: list[list[dict[str, Any]]] = []
-    for name in names:
-        f = scenario.fleets[name]
+    fleets = [scenario.fleets[name] for name in names]
+    for name, f in zip(names, fleets, strict=True):
         if len(f.units) not in (1, n_districts):
             raise InvalidInput(
                 f"fleet {name}: give one city-wide number of units or one per district "
                 f"({n_districts})"
             )
-        pools.append(
-            [
-                {"cap": u if f.on_duty(0) else 0, "units": u, "busy": 0, "queue": [], "p3": {}}
-                for u in f.units
-            ]
-        )
+    # a pool: [capacity now, units, busy, queue (heap), busy priority-3 work {token: end}]
+    pools: list[list[list[Any]]] = [
+        [[u if f.on_duty(0) else 0, u, 0, [], {}] for u in f.units] for f in fleets
+    ]
+    per_district = [len(f.units) > 1 for f in fleets]
+    is_police = [name == "police" for name in names]
+    is_crisis = [name == "crisis" for name in names]
+    travel_mean = [f.travel_minutes for f in fleets]
+    duty = [[f.on_duty(h) for h in range(hours + 1)] for f in fleets]
+    block_end: list[list[float]] = []  # per fleet and hour: when the current duty block ends
+    for on in duty:
+        ends = [0.0] * (hours + 1)
+        nxt = horizon
+        for h in range(hours, -1, -1):
+            if not on[h]:
+                nxt = h * MINUTES_PER_HOUR
+            ends[h] = nxt
+        block_end.append(ends)
     stats = {name: FleetStats() for name in names}
-    travel_mean = [scenario.fleets[n].travel_minutes for n in names]
+    fleet_stats = [stats[name] for name in names]
+    for fi, f in enumerate(fleets):
+        on_minutes = sum(duty[fi][:hours]) * MINUTES_PER_HOUR
+        fleet_stats[fi].duty_unit_minutes = sum(f.units) * on_minutes
+    busy = [0.0] * len(names)
+    served = [0] * len(names)
+    waits: list[list[float]] = [[] for _ in names]
     codes = {name: i for i, name in enumerate(RESPONDER_CODES)}
-    by_responder = {r: int((resp == codes[r]).sum()) for r in RESPONDER_CODES}
+    by_responder = {r: int((resp_codes == codes[r]).sum()) for r in RESPONDER_CODES}
     p1: list[float] = []
     events: list[tuple[float, int, int, int, int, int]] = []  # time, seq, kind, fleet, pool, x
     seq = 0
-    tokens: dict[int, tuple[int, int, float]] = {}  # live completion: call, prio, end
+    tokens: dict[int, float] = {}  # live completions: token -> end
     preemptions = backups = handed = 0
+    backup_p = policy.backup_probability
+    police = fleet_of["police"]
+    push, pop = heapq.heappush, heapq.heappop
 
-    # shift changes of fleets with hours, as events (kind 2)
-    for fi, name in enumerate(names):
-        f = scenario.fleets[name]
-        for h in range(1, days * 24 + 1):
-            if f.on_duty(h) != f.on_duty(h - 1):
+    for fi in range(len(names)):  # shift changes, as events (kind 2)
+        for h in range(1, hours + 1):
+            if duty[fi][h] != duty[fi][h - 1]:
                 seq += 1
-                events.append((h * MINUTES_PER_HOUR, seq, 2, fi, -1, int(f.on_duty(h))))
-        for pool in pools[fi]:
-            on_minutes = sum(f.on_duty(h) for h in range(days * 24)) * MINUTES_PER_HOUR
-            stats[name].duty_unit_minutes += pool["units"] * on_minutes
+                events.append((h * MINUTES_PER_HOUR, seq, 2, fi, -1, int(duty[fi][h])))
     heapq.heapify(events)
 
     def start(
@@ -239,104 +262,112 @@ def simulate(
     ) -> None:
         nonlocal seq, backups
         pool = pools[fi][pi]
-        pool["busy"] += 1
+        pool[2] += 1
         travel = travel_draw[call] * travel_mean[fi] if first else 0.0
         end = now + travel + remaining
         seq += 1
-        tokens[seq] = (call, int(prio[call]), end)
+        tokens[seq] = end
         if prio[call] == 3:
-            pool["p3"][seq] = end
-        heapq.heappush(events, (end, seq, 0, fi, pi, call))
-        stats[names[fi]].busy_minutes += min(end, horizon) - min(now, horizon)
-        if first and since >= warm:
-            wait = now - since
-            stats[names[fi]].waits.append(wait)
-            if names[fi] == "police" and prio[call] == 1:
-                p1.append(wait + travel)
-        if first and names[fi] == "crisis" and backup_draw[call] < policy.backup_probability:
-            backups += 1
-            seq += 1
-            heapq.heappush(events, (now + travel, seq, 1, fleet_of["police"], -1, call))
+            pool[4][seq] = end
+        push(events, (end, seq, 0, fi, pi, call))
+        hour = int(now // MINUTES_PER_HOUR)
+        if hour < hours and duty[fi][hour]:
+            busy[fi] += min(end, block_end[fi][hour]) - now
+        if first:
+            served[fi] += 1
+            if since >= warm:
+                wait = now - since
+                waits[fi].append(wait)
+                if is_police[fi] and prio[call] == 1:
+                    p1.append(wait + travel)
+            if is_crisis[fi] and backup_draw[call] < backup_p:
+                backups += 1
+                seq += 1
+                push(events, (now + travel, seq, 1, police, -1, call))
 
     def offer(
         fi: int, pi: int, call: int, now: float, remaining: float, first: bool, since: float
     ) -> None:
         nonlocal preemptions, seq
         pool = pools[fi][pi]
-        if pool["busy"] < pool["cap"]:
+        if pool[2] < pool[0]:
             start(fi, pi, call, now, remaining, first, since)
             return
-        if preempt and prio[call] == 1 and names[fi] == "police" and pool["p3"]:
-            victim = max(pool["p3"], key=pool["p3"].__getitem__)
-            end = pool["p3"].pop(victim)
-            other, _, _ = tokens.pop(victim)
-            pool["busy"] -= 1
-            stats[names[fi]].busy_minutes -= max(0.0, min(end, horizon) - min(now, horizon))
+        if preempt and prio[call] == 1 and is_police[fi] and pool[4]:
+            work = pool[4]
+            victim = max(work, key=work.__getitem__)
+            end = work.pop(victim)
+            del tokens[victim]
+            pool[2] -= 1
+            hour = int(now // MINUTES_PER_HOUR)
+            if hour < hours and duty[fi][hour]:
+                busy[fi] -= max(0.0, min(end, block_end[fi][hour]) - now)
             preemptions += 1
             seq += 1
-            heapq.heappush(
-                pool["queue"], (3, float(calls.time[other]), seq, other, end - now, False)
-            )
+            other = _other(events, victim)
+            push(pool[3], (3, times[other], seq, other, end - now, False))
             start(fi, pi, call, now, remaining, first, since)
             return
         seq += 1
-        heapq.heappush(pool["queue"], (int(prio[call]), since, seq, call, remaining, first))
+        push(pool[3], (prio[call], since, seq, call, remaining, first))
 
     def drain(fi: int, pi: int, now: float) -> None:
         pool = pools[fi][pi]
-        q = pool["queue"]
-        while q and pool["busy"] < pool["cap"]:
-            _, since, _, call, remaining, first = heapq.heappop(q)
+        q = pool[3]
+        while q and pool[2] < pool[0]:
+            _, since, _, call, remaining, first = pop(q)
             start(fi, pi, call, now, remaining, first, since)
 
-    times, districts = calls.time, calls.district
+    inf = float("inf")
     i = 0
     while True:
-        next_arrival = times[i] if i < n else np.inf
+        next_arrival = times[i] if i < n else inf
         if events and events[0][0] <= next_arrival:
-            now, token, kind, fi, pi, x = heapq.heappop(events)
+            now, token, kind, fi, pi, x = pop(events)
             if now > horizon:
                 break
             if kind == 0:  # a unit finishes
                 if tokens.pop(token, None) is None:
-                    continue  # preempted earlier
-                pools[fi][pi]["p3"].pop(token, None)
-                pools[fi][pi]["busy"] -= 1
-                drain(fi, pi, now)
+                    continue  # its work was preempted
+                pool = pools[fi][pi]
+                pool[4].pop(token, None)
+                pool[2] -= 1
+                if pool[3]:
+                    drain(fi, pi, now)
             elif kind == 1:  # police backup for a crisis team
-                d = int(districts[x])
-                pi = d if len(pools[fi]) > 1 else 0
-                offer(fi, pi, x, now, service[x] * 0.5, True, now)
+                d = districts[x]
+                offer(fi, d if per_district[fi] else 0, x, now, service[x] * 0.5, True, now)
             else:  # shift change
+                nxt = fleet_of.get(HANDOVER.get(names[fi], "police"), police)
                 for pi2, pool in enumerate(pools[fi]):
-                    pool["cap"] = pool["units"] if x else 0
+                    pool[0] = pool[1] if x else 0
                     if x:
                         drain(fi, pi2, now)
                         continue
-                    nxt = HANDOVER.get(names[fi], "police")
-                    to = fleet_of.get(nxt, fleet_of["police"])
-                    while pool["queue"]:  # off duty: the waiting calls go on
-                        _, since, _, call, remaining, first = heapq.heappop(pool["queue"])
+                    while pool[3]:  # off duty: the waiting calls go on
+                        _, since, _, call, remaining, first = pop(pool[3])
                         handed += 1
-                        d = int(districts[call])
+                        d = districts[call]
                         offer(
-                            to, d if len(pools[to]) > 1 else 0, call, now, remaining, first, since
+                            nxt, d if per_district[nxt] else 0, call, now, remaining, first, since
                         )
             continue
-        if i >= n or next_arrival > horizon:
+        if next_arrival > horizon:
             break
         call = i
         i += 1
-        r = RESPONDER_CODES[resp[call]]
-        if r == "ems":
+        code = resp[call]
+        if code == EMS:
             continue
-        fi = fleet_of[r]
-        d = int(districts[call])
-        stats[r].calls += 1
-        at = float(next_arrival)
-        offer(fi, d if len(pools[fi]) > 1 else 0, call, at, float(service[call]), True, at)
+        fi = fleet_of[RESPONDER_CODES[code]]
+        d = districts[call]
+        offer(
+            fi, d if per_district[fi] else 0, call, next_arrival, service[call], True, next_arrival
+        )
 
-    unserved = sum(len(p["queue"]) for fleet in pools for p in fleet)
+    for fi, st in enumerate(fleet_stats):
+        st.calls, st.waits, st.busy_minutes = served[fi], waits[fi], busy[fi]
+    unserved = sum(len(p[3]) for fleet in pools for p in fleet)
     civil = sum(stats[f].calls for f in ("crisis", "co_response") if f in stats)
     non_ems = n - by_responder["ems"]
     return Result(
@@ -351,3 +382,11 @@ def simulate(
         handed_over=handed,
         unserved=unserved,
     )
+
+
+EMS = RESPONDER_CODES.index("ems")
+
+
+def _other(events: list[tuple[float, int, int, int, int, int]], token: int) -> int:
+    """The call of a pending completion event (rare: only on preemption)."""
+    return next(e[5] for e in events if e[1] == token and e[2] == 0)

@@ -1,0 +1,133 @@
+"""Dispatch-simulation benchmark (run by hand; not part of the tests).
+
+One simulated year of city-scale demand (default 3,000,000 calls over 22 districts, with a
+daily and weekly rhythm) through our event loop, and through a straightforward SimPy model of
+the same system (police only, one priority queue per district, no preemption, the same
+arrivals, service and travel times) on the same input. Prints calls per second of each and
+their ratio (target: ours >= 5x SimPy), then the scenario table for the year.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+import simpy
+
+from safer77.dispatch.policy import load_policy
+from safer77.dispatch.scenarios import (
+    crisis_staffing,
+    police_units,
+    run_scenarios,
+    standard_scenarios,
+)
+from safer77.dispatch.sim import Calls, Fleet, Scenario, arrivals, responders, simulate
+
+DISTRICTS = 22
+
+
+def city_rates(calls_per_year: float, seed: int) -> np.ndarray:
+    """Calls per hour (districts x 168): busier evenings and weekends, uneven districts."""
+    rng = np.random.default_rng(seed)
+    hours = np.arange(168)
+    rhythm = 1 + 0.5 * np.sin((hours % 24 - 9) / 24 * 2 * np.pi) + 0.15 * (hours >= 120)
+    size = rng.gamma(4.0, 0.25, DISTRICTS)
+    rates = np.outer(size, rhythm)
+    return rates / rates.sum() * calls_per_year / 52.1775
+
+
+def simpy_police_only(
+    calls: Calls,
+    service: np.ndarray,
+    travel: np.ndarray,
+    prio: np.ndarray,
+    units: tuple[int, ...],
+    horizon: float,
+    police: np.ndarray,
+) -> float:
+    """The same system in SimPy (the calls ``police`` marks): the mean police wait (min)."""
+    env = simpy.Environment()
+    pools = [simpy.PriorityResource(env, capacity=u) for u in units]
+    waits: list[float] = []
+
+    def call(i: int) -> simpy.events.ProcessGenerator:
+        with pools[int(calls.district[i])].request(priority=int(prio[i])) as req:
+            yield req
+            waits.append(env.now - calls.time[i])
+            yield env.timeout(travel[i] + service[i])
+
+    def source() -> simpy.events.ProcessGenerator:
+        for i in np.flatnonzero(police).tolist():
+            yield env.timeout(calls.time[i] - env.now)
+            env.process(call(i))
+
+    env.process(source())
+    env.run(until=horizon)
+    return float(np.mean(waits))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--calls", type=float, default=3_000_000)
+    ap.add_argument("--days", type=int, default=365)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--no-scenarios", action="store_true")
+    args = ap.parse_args()
+    policy = load_policy()
+    rates = city_rates(args.calls, args.seed)
+    units = police_units(rates, policy)
+    calls = arrivals(rates, policy, args.days, args.seed)
+    n = calls.time.size
+    print(f"{n:,} calls in {args.days} days over {DISTRICTS} districts")
+    # the police-only system, without preemption, in both
+    scenario = Scenario("police only", {"police": Fleet(units, 7.0)})
+    t = time.perf_counter()
+    ours = simulate(scenario, policy, calls, days=args.days, seed=args.seed, preempt=False)
+    ours_s = time.perf_counter() - t
+    rng = np.random.default_rng(args.seed + 1)  # the same draws as simulate()
+    svc = rng.exponential(1.0, n) * np.array([c.service_minutes for c in policy.calls])[calls.kind]
+    prio = np.array([c.priority for c in policy.calls])[calls.kind]
+    trav = rng.gamma(4.0, 0.25, n) * 7.0
+    police = responders(policy, calls, {"police"}) == 0  # the EMS calls leave the system
+    t = time.perf_counter()
+    simpy_wait = simpy_police_only(calls, svc, trav, prio, units, args.days * 1440.0, police)
+    simpy_s = time.perf_counter() - t
+    our_wait = float(np.mean(ours.fleets["police"].waits))
+    print(
+        f"ours : {ours_s:7.1f} s, {n / ours_s:12,.0f} calls/s, mean police wait {our_wait:.2f} min"
+    )
+    print(f"SimPy: {simpy_s:7.1f} s, {n / simpy_s:12,.0f} calls/s, mean police wait", end=" ")
+    print(f"{simpy_wait:.2f} min")
+    print(f"ratio: {simpy_s / ours_s:.1f}x (target >= 5x)")
+    if args.no_scenarios:
+        return
+    t = time.perf_counter()
+    rows = run_scenarios(
+        standard_scenarios(policy, units, crisis_staffing(rates, policy)),
+        policy,
+        rates,
+        args.days,
+        args.seed,
+    )
+    print(f"scenarios: {time.perf_counter() - t:.1f} s")
+    keys = [
+        "scenario",
+        "calls",
+        "diverted",
+        "p1_p50_min",
+        "p1_p90_min",
+        "police_util",
+        "crisis_calls",
+        "crisis_util",
+        "co_response_calls",
+        "backups",
+        "unserved",
+    ]
+    print(" | ".join(keys))
+    for r in rows:
+        print(" | ".join(str(r.get(k, "")) for k in keys))
+
+
+if __name__ == "__main__":
+    main()

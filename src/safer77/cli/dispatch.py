@@ -1,0 +1,148 @@
+"""``safer77 plan triage|simulate``: crisis-response triage and the dispatch simulation."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from safer77.cli.common import DbOption, OutputFormat, console, errors_to_exit, out, settings
+from safer77.cli.coordinate import emit
+
+PolicyOption = Annotated[
+    str, typer.Option(help="Triage policy: a TOML file or the built-in 'default'.")
+]
+
+
+def triage_command(
+    call_type: Annotated[list[str], typer.Argument(help="Call type(s), e.g. 'WELFARE CHECK'.")],
+    flag: Annotated[
+        list[str] | None, typer.Option("--flag", help="Reported: weapon, violence, injury.")
+    ] = None,
+    at: Annotated[
+        str | None, typer.Option(help="When the call comes in (YYYY-MM-DD HH:MM) [now].")
+    ] = None,
+    policy: PolicyOption = "default",
+) -> None:
+    """Explain the triage decision for each call type, rule by rule."""
+    from safer77.dispatch.policy import load_policy, triage
+
+    when = datetime.now()
+    if at:
+        try:
+            when = datetime.fromisoformat(at)
+        except ValueError:
+            raise typer.BadParameter(f"not a time (YYYY-MM-DD HH:MM): {at!r}") from None
+    how = when.weekday() * 24 + when.hour
+    with errors_to_exit():
+        pol = load_policy(policy)
+    for name in call_type:
+        d = triage(pol, name, tuple(flag or ()), how)
+        out.print(f"{name} at {when:%a %H:%M}: {d.responder}", highlight=False)
+        for reason in d.reasons:
+            out.print(f"  - {reason}", highlight=False)
+
+
+def simulate_command(
+    db: DbOption = None,
+    policy: PolicyOption = "default",
+    days: Annotated[int, typer.Option(help="Days simulated per scenario.")] = 28,
+    seed: Annotated[int, typer.Option(help="Seed (the same seed gives the same table).")] = 1,
+    calls_per_year: Annotated[
+        float, typer.Option(help="Calls a year, spread like the warehouse's incidents.")
+    ] = 3_000_000,
+    profile: Annotated[
+        Path | None,
+        typer.Option(help="Demand CSV: district,hour_of_week,calls_per_hour (no warehouse)."),
+    ] = None,
+    police_units: Annotated[
+        int | None, typer.Option(help="Police units per district [sized for 70% busy].")
+    ] = None,
+    staffing: Annotated[
+        str,
+        typer.Option(
+            help="Crisis teams compared, comma-separated, or 'auto': half, one and one and a "
+            "half times the teams the policy's crisis calls would keep 70% busy."
+        ),
+    ] = "auto",
+    save: Annotated[
+        bool, typer.Option(help="Store the table in the warehouse for the public site.")
+    ] = False,
+    fmt: Annotated[OutputFormat, typer.Option("--format", help="table, csv or json.")] = (
+        OutputFormat.table
+    ),
+) -> None:
+    """Simulate police plus crisis teams: for each scenario the share of calls diverted,
+    police priority-1 response p50/p90, waits and utilisation per fleet."""
+    from safer77.dispatch.policy import load_policy
+    from safer77.dispatch.scenarios import (
+        crisis_staffing,
+        demand_from_file,
+        demand_from_warehouse,
+        run_scenarios,
+        save_scenarios,
+        standard_scenarios,
+    )
+    from safer77.dispatch.scenarios import (
+        police_units as sized_units,
+    )
+    from safer77.warehouse import connect
+
+    levels: tuple[int, ...] | None = None
+    if staffing != "auto":
+        try:
+            levels = tuple(int(x) for x in staffing.split(",") if x.strip())
+        except ValueError:
+            raise typer.BadParameter(f"staffing levels must be numbers: {staffing!r}") from None
+    cfg = settings(db)
+    with errors_to_exit():
+        pol = load_policy(policy)
+        if profile is not None:
+            districts, rates = demand_from_file(profile)
+        else:
+            con = connect(cfg.db, read_only=True)
+            try:
+                districts, rates = demand_from_warehouse(con, calls_per_year)
+            finally:
+                con.close()
+        units = (
+            (police_units,) * len(districts)
+            if police_units is not None
+            else sized_units(rates, pol)
+        )
+        scenarios = standard_scenarios(
+            pol, units, levels if levels is not None else crisis_staffing(rates, pol)
+        )
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        ) as bar:
+            task = bar.add_task("simulating", total=len(scenarios))
+
+            def step(name: str) -> None:
+                bar.update(task, advance=1, description=f"simulated {name}")
+
+            rows = run_scenarios(scenarios, pol, rates, days, seed, on_done=step)
+        if save:
+            con = connect(cfg.db)
+            try:
+                save_scenarios(con, rows, policy=pol.source, days=days, seed=seed)
+            finally:
+                con.close()
+    if fmt is OutputFormat.json:
+        out.print(json.dumps(rows))
+        return
+    emit(rows, fmt, f"Dispatch scenarios, {days} days, seed {seed}", ("scenario",))
+    if fmt is OutputFormat.table:
+        console.print(
+            f"{len(districts)} districts; police units per district: "
+            f"{', '.join(map(str, units))}; policy: {pol.source}",
+            highlight=False,
+        )
