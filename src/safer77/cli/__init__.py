@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import typer
 
-from safer77.cli import coordinate, demo, export, fetch, ingest, publish, service, stats, synth
+from safer77.cli import (
+    coordinate,
+    demo,
+    export,
+    fetch,
+    ingest,
+    plan,
+    publish,
+    service,
+    stats,
+    synth,
+)
 from safer77.cli.common import console
 
 app = typer.Typer(
@@ -21,6 +32,7 @@ app.add_typer(stats.app, name="stats")
 app.add_typer(export.app, name="export")
 app.add_typer(service.app, name="service")
 app.add_typer(coordinate.app, name="coordinate")
+app.add_typer(plan.app, name="plan")
 app.command("quarantine")(ingest.quarantine)
 app.command("demo")(demo.demo)
 app.command("publish")(publish.publish)
