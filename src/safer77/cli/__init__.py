@@ -7,9 +7,11 @@ import typer
 from safer77.cli import (
     coordinate,
     demo,
+    dispatch,
     export,
     fetch,
     ingest,
+    plan,
     publish,
     service,
     solve,
@@ -33,6 +35,9 @@ app.add_typer(export.app, name="export")
 app.add_typer(service.app, name="service")
 app.add_typer(coordinate.app, name="coordinate")
 app.add_typer(solve.app, name="solve")
+app.add_typer(plan.app, name="plan")
+plan.app.command("triage")(dispatch.triage_command)
+plan.app.command("simulate")(dispatch.simulate_command)
 app.command("quarantine")(ingest.quarantine)
 app.command("demo")(demo.demo)
 app.command("publish")(publish.publish)

@@ -160,6 +160,7 @@ COLUMNS = (
     "crisis_wait_mean",
     "crisis_util",
     "co_response_calls",
+    "co_response_wait_mean",
     "co_response_util",
     "backups",
     "unserved",

@@ -98,11 +98,12 @@ class Result:
             "p1_p50_min": round(float(np.quantile(r, 0.5)), 2) if r.size else None,
             "p1_p90_min": round(float(np.quantile(r, 0.9)), 2) if r.size else None,
         }
-        for name, st in self.fleets.items():
-            s = st.summary()
-            out[f"{name}_calls"] = s["calls"]
-            out[f"{name}_wait_mean"] = s["wait_mean_min"]
-            out[f"{name}_util"] = s["utilisation"]
+        for name in FLEETS:  # the same columns whatever the scenario staffs
+            st = self.fleets.get(name)
+            s = st.summary() if st else {}
+            out[f"{name}_calls"] = s.get("calls")
+            out[f"{name}_wait_mean"] = s.get("wait_mean_min")
+            out[f"{name}_util"] = s.get("utilisation")
         out |= {"backups": self.backups, "unserved": self.unserved, "overloaded": self.overloaded}
         return out
 

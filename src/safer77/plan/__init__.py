@@ -1,0 +1,1 @@
+"""Planning: police districts redrawn from beats (``safer77.plan.districting``)."""

@@ -1,0 +1,32 @@
+"""Constraints: plain callables ``Plan -> bool`` that every accepted plan satisfies."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from safer77.plan.partition import Plan
+from safer77.plan.score import deviations
+
+Constraint = Callable[[Plan], bool]
+
+
+def contiguous(plan: Plan) -> bool:
+    """Every district is one piece (through rook adjacency or an island's link)."""
+    return bool(plan.connected.all())
+
+
+def deviation_excess(plan: Plan, bound_pct: float) -> float:
+    """How far, in percentage points summed over districts, workloads lie outside
+    ``bound_pct`` of the mean (0 for a balanced plan)."""
+    return float(np.clip(np.abs(deviations(plan)) - bound_pct, 0, None).sum())
+
+
+def within_deviation(bound_pct: float) -> Constraint:
+    """Every district's workload within ``bound_pct`` percent of the mean."""
+
+    def check(plan: Plan) -> bool:
+        return deviation_excess(plan, bound_pct) == 0
+
+    return check

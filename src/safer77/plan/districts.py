@@ -1,0 +1,87 @@
+"""``safer77 plan districts`` as one library call: read the warehouse, score today's map,
+optimise, score the proposal."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from safer77.plan.graph import BeatGraph
+from safer77.plan.optimise import Options, Step, districting
+from safer77.plan.partition import Plan
+from safer77.plan.score import Score, score
+from safer77.plan.workload import Workload, beat_map, beat_workload, read_severity
+
+
+@dataclass(frozen=True)
+class Request:
+    """Everything ``plan districts`` reads besides the warehouse."""
+
+    options: Options
+    start: str | None = None  # first month (YYYY-MM) of the workload window
+    end: str | None = None
+    severity: Path | None = None
+    tolerance: float = 5.0  # metres of sliver between beats still read as a shared edge
+    seconds: float | None = None  # stop after this long with the best plan so far
+
+
+@dataclass(frozen=True)
+class Redraw:
+    graph: BeatGraph
+    workload: Workload
+    current: Plan
+    proposed: Plan
+    current_score: Score
+    proposed_score: Score
+    bound_pct: float
+    steps: int
+    seconds: float
+    stopped_early: bool
+
+
+def redraw(
+    con: duckdb.DuckDBPyConnection,
+    request: Request,
+    on_step: Callable[[Step], None] | None = None,
+) -> Redraw:
+    """Redraw the districts; ``on_step`` sees every step (a progress bar). Stops at
+    ``request.seconds`` or on Ctrl-C with the best plan found so far."""
+    severity = read_severity(request.severity)
+    graph, _ = beat_map(con, tolerance=request.tolerance)
+    load = beat_workload(con, graph, start=request.start, end=request.end, severity=severity)
+    graph = graph.with_workload(load.values)
+    labels = graph.keys // 100
+    current = Plan.from_labels(graph, labels, reference=labels)
+    setup = districting(graph, current, request.options)
+    best = setup.start
+    started = time.perf_counter()
+    done = 0
+    early = False
+    try:
+        for step in setup.steps:
+            best, done = step.best, step.step
+            if on_step is not None:
+                on_step(step)
+            if request.seconds is not None and time.perf_counter() - started > request.seconds:
+                early = done < request.options.steps
+                break
+    except KeyboardInterrupt:
+        early = True
+    # counted afresh: the optimiser's running sums drift by rounding
+    proposed = Plan.build(graph, best.assignment, best.names, best.reference)
+    return Redraw(
+        graph=graph,
+        workload=load,
+        current=current,
+        proposed=proposed,
+        current_score=score(current, current, split_tolerance=request.options.split_tolerance),
+        proposed_score=score(proposed, current, split_tolerance=request.options.split_tolerance),
+        bound_pct=setup.bound_pct,
+        steps=done,
+        seconds=time.perf_counter() - started,
+        stopped_early=early,
+    )

@@ -1,0 +1,189 @@
+"""The optimiser: simulated annealing over proposals, under hard constraints and a workload
+bound, as an iterator that can be stopped after any step with the best plan so far.
+
+Constraints (contiguity, and any given) hold for every plan the search stands on. The workload
+bound holds for every plan it returns as best; on the way, plans may miss it at a price per
+percentage point that grows over each cycle (from ``penalty[0]`` to ``penalty[1]``) while the
+temperature falls, so the search can cross narrow passes between balanced plans. Each cycle
+of ``cycle`` steps restarts from the best plan: the same seed and number of steps give the
+same plan, and stopping early gives the best one seen so far.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from safer77.errors import InvalidInput
+from safer77.plan.constraints import Constraint, contiguous, deviation_excess
+from safer77.plan.graph import BeatGraph
+from safer77.plan.objectives import Objective, compactness, moves, splits, weighted
+from safer77.plan.partition import Plan
+from safer77.plan.proposals import Proposal, flip, recom, tree_partition
+from safer77.plan.score import SPLIT_TOLERANCE, lower_bound
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of the optimiser: the plan it stands on and the best seen."""
+
+    step: int
+    plan: Plan
+    energy: float
+    best: Plan
+    best_energy: float
+    feasible: bool  # the best plan meets the workload bound
+
+
+def anneal(
+    start: Plan,
+    *,
+    objective: Objective,
+    proposals: Sequence[tuple[float, Proposal]],
+    rng: np.random.Generator,
+    bound_pct: float,
+    constraints: Sequence[Constraint] = (contiguous,),
+    steps: int = 100_000,
+    cycle: int = 20_000,
+    temperature: tuple[float, float] = (0.05, 1e-5),
+    penalty: tuple[float, float] = (0.01, 1.0),
+) -> Iterator[Step]:
+    """Anneal from ``start`` for ``steps`` steps, yielding after each one.
+
+    ``proposals`` are (weight, proposal) pairs, one drawn per step with probability in
+    proportion to its weight. A proposed plan that breaks one of ``constraints`` is never
+    accepted; ``start`` must satisfy them. ``temperature`` and ``penalty`` (objective units
+    per percentage point outside the bound) go geometrically from their first to their second
+    value over each cycle.
+    """
+    for check in constraints:
+        if not check(start):
+            raise InvalidInput(f"the start plan fails {getattr(check, '__name__', check)}")
+    weights = np.array([w for w, _ in proposals], dtype=np.float64)
+    if not len(weights) or (weights < 0).any() or weights.sum() <= 0:
+        raise InvalidInput("proposals need positive weights")
+    cum = np.cumsum(weights / weights.sum())
+    plan = start
+    obj, excess = objective(plan), deviation_excess(plan, bound_pct)
+    # best: fewest points outside the bound first, then the objective
+    best, best_key = plan, (excess, obj)
+    t_ratio = temperature[1] / temperature[0]
+    p_ratio = penalty[1] / penalty[0]
+    for step in range(1, steps + 1):
+        pos = (step - 1) % cycle
+        if pos == 0 and step > 1:
+            plan, (excess, obj) = best, best_key
+        temp = temperature[0] * t_ratio ** (pos / cycle)
+        price = penalty[0] * p_ratio ** (pos / cycle)
+        kind = min(int(np.searchsorted(cum, rng.random(), side="right")), len(proposals) - 1)
+        cand = proposals[kind][1](plan, rng)
+        if cand is not plan and all(check(cand) for check in constraints):
+            c_obj, c_excess = objective(cand), deviation_excess(cand, bound_pct)
+            delta = (c_obj + price * c_excess) - (obj + price * excess)
+            if delta <= 0 or rng.random() < math.exp(-delta / temp):
+                plan, obj, excess = cand, c_obj, c_excess
+                if (excess, obj) < best_key:
+                    best, best_key = plan, (excess, obj)
+        yield Step(step, plan, obj + price * excess, best, best_key[1], best_key[0] == 0)
+
+
+@dataclass(frozen=True)
+class Options:
+    """What ``plan districts`` optimises and for how long."""
+
+    districts: int | None = None  # default: as many as the current plan has
+    bound_pct: float | None = None  # default: 5, or the lower bound + 1 if that is higher
+    compactness: float = 1.0
+    splits: float = 1.0
+    moves: float = 0.2
+    split_tolerance: float = SPLIT_TOLERANCE
+    steps: int = 200_000
+    cycle: int = 20_000
+    recom_share: float = 0.05
+    seed: int = 0
+    extra_constraints: tuple[Constraint, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class Setup:
+    start: Plan
+    bound_pct: float
+    objective: Objective
+    steps: Iterator[Step]
+
+
+def bound_for(graph: BeatGraph, k: int, requested: float | None) -> float:
+    """The workload bound: as requested, else 5% or (lower bound + 1) if that is higher."""
+    if requested is not None:
+        if requested <= 0:
+            raise InvalidInput("the deviation bound must be a positive percentage")
+        return requested
+    return max(5.0, lower_bound(graph.workload, k) + 1.0)
+
+
+def start_plan(graph: BeatGraph, current: Plan | None, k: int, rng: np.random.Generator) -> Plan:
+    """The current plan when it is contiguous with ``k`` districts; else a spanning-tree plan
+    whose districts take the numbers of the current districts they overlap most."""
+    if current is not None and current.k == k and contiguous(current):
+        return Plan.build(graph, current.assignment, current.names, current.assignment)
+    plan = tree_partition(graph, k, rng)
+    if current is None:
+        return plan
+    common = np.zeros((k, current.k), dtype=np.int64)
+    np.add.at(common, (plan.assignment, current.assignment), 1)
+    rows, cols = linear_sum_assignment(common, maximize=True)
+    to_current = dict(zip(rows.tolist(), cols.tolist(), strict=True))
+    spare = iter(range(max(current.names) + 1, max(current.names) + 1 + k))
+    names = tuple(
+        current.names[to_current[d]] if d in to_current else next(spare) for d in range(k)
+    )
+    # reference: the label (in this plan) of each beat's current district, -1 if unmatched
+    back = {c: r for r, c in to_current.items()}
+    ref = np.array([back.get(int(c), -1) for c in current.assignment], dtype=np.int64)
+    return Plan.build(graph, plan.assignment, names, ref)
+
+
+def districting(graph: BeatGraph, current: Plan | None, options: Options) -> Setup:
+    """The start plan, bound, objective and step iterator for redrawing districts."""
+    if options.steps < 0:
+        raise InvalidInput("steps must be zero or more")
+    k = options.districts or (current.k if current is not None else 0)
+    if k < 1:
+        raise InvalidInput("say how many districts (--districts); there is no current plan")
+    if k > graph.n:
+        raise InvalidInput(f"{k} districts need at least {k} beats; there are {graph.n}")
+    rng = np.random.default_rng(options.seed)
+    bound = bound_for(graph, k, options.bound_pct)
+    start = start_plan(graph, current, k, rng)
+    objective = weighted(
+        (options.compactness, compactness),
+        (options.splits, splits(options.split_tolerance)),
+        (options.moves, moves),
+    )
+    iterator = anneal(
+        start,
+        objective=objective,
+        proposals=[
+            (1 - options.recom_share, flip),
+            (options.recom_share, recom(bound, objective=objective)),
+        ],
+        rng=rng,
+        bound_pct=bound,
+        constraints=(contiguous, *options.extra_constraints),
+        steps=options.steps,
+        cycle=min(options.cycle, max(options.steps, 1)),
+    )
+    return Setup(start, bound, objective, iterator)
+
+
+def optimise(graph: BeatGraph, current: Plan | None, options: Options) -> Plan:
+    """The best plan after ``options.steps`` steps."""
+    setup = districting(graph, current, options)
+    best = setup.start
+    for step in setup.steps:
+        best = step.best
+    return best

@@ -1,0 +1,151 @@
+"""Scoring any plan: workload balance, contiguity, compactness, community areas split, beats
+moved, and a lower bound on the best balance any plan of these beats could reach."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from safer77.plan.graph import FloatArray, IntArray
+from safer77.plan.partition import Plan
+
+#: A community area counts as split when at least two districts each hold this share of it
+#: (smaller pieces are slivers where beat and area boundaries were digitised apart).
+SPLIT_TOLERANCE = 0.02
+
+
+def deviations(plan: Plan) -> FloatArray:
+    """Each district's workload minus the mean, in percent of the mean (0 when all is 0)."""
+    mean = plan.workload.sum() / plan.k
+    if mean <= 0:
+        return np.zeros(plan.k)
+    return np.asarray((plan.workload - mean) / mean * 100, dtype=np.float64)
+
+
+def polsby_popper(plan: Plan) -> FloatArray:
+    """4πA/P² of each district: 1 for a disc, about 0.785 for a square."""
+    p2 = plan.perimeter**2
+    out = np.zeros(plan.k)
+    np.divide(4 * math.pi * plan.area, p2, out=out, where=p2 > 0)
+    return out
+
+
+def split_mask(plan: Plan, tolerance: float = SPLIT_TOLERANCE) -> np.ndarray[Any, Any]:
+    """Per community area, whether two or more districts each hold ``tolerance`` of it."""
+    return np.asarray((plan.shares >= tolerance).sum(axis=0) >= 2)
+
+
+def split_areas(plan: Plan, tolerance: float = SPLIT_TOLERANCE) -> IntArray:
+    """Numbers of the community areas the plan splits."""
+    return np.asarray(plan.graph.area_keys[split_mask(plan, tolerance)], dtype=np.int64)
+
+
+def lower_bound(workload: FloatArray, k: int) -> float:
+    """A lower bound (percent) on the max workload deviation of any split of these beats into
+    ``k`` districts, contiguous or not, since beats cannot be divided.
+
+    Pigeonhole: among the ``j*k + 1`` heaviest beats some district gets ``j + 1``, so it carries
+    at least the ``j + 1`` lightest of them; and some district gets at most ``n // k`` beats,
+    so it carries at most the ``n // k`` heaviest.
+    """
+    w = np.sort(np.asarray(workload, dtype=np.float64))[::-1]
+    n = len(w)
+    mean = w.sum() / k
+    if mean <= 0 or n < k:
+        return 0.0 if mean <= 0 else 100.0
+    best = 0.0
+    j = 0
+    while j * k + 1 <= n:
+        top = j * k + 1
+        best = max(best, (w[top - j - 1 : top].sum() - mean) / mean)
+        j += 1
+    best = max(best, (mean - w[: n // k].sum()) / mean)
+    return float(best * 100)
+
+
+def moved(plan: Plan, current: Plan) -> int:
+    """Beats whose district changes from ``current``, districts matched to keep the most beats
+    in place (so renumbering alone moves nothing)."""
+    common = np.zeros((plan.k, current.k), dtype=np.int64)
+    np.add.at(common, (plan.assignment, current.assignment), 1)
+    rows, cols = linear_sum_assignment(common, maximize=True)
+    return int(plan.graph.n - common[rows, cols].sum())
+
+
+@dataclass(frozen=True)
+class DistrictScore:
+    district: int
+    beats: int
+    workload: float
+    deviation_pct: float
+    polsby_popper: float
+    contiguous: bool
+
+
+@dataclass(frozen=True)
+class Score:
+    """The scores of one plan; ``moved`` is None when there is no current plan to compare."""
+
+    districts: tuple[DistrictScore, ...]
+    max_deviation_pct: float
+    mean_abs_deviation_pct: float
+    contiguous: bool
+    discontiguous: tuple[int, ...]
+    pp_min: float
+    pp_mean: float
+    splits: int
+    split_areas: tuple[int, ...]
+    moved: int | None
+    lower_bound_pct: float
+
+    def summary(self) -> dict[str, Any]:
+        """The plan-wide figures as one flat row."""
+        return {
+            "districts": len(self.districts),
+            "max_deviation_pct": round(self.max_deviation_pct, 2),
+            "mean_abs_deviation_pct": round(self.mean_abs_deviation_pct, 2),
+            "contiguous": self.contiguous,
+            "polsby_popper_min": round(self.pp_min, 4),
+            "polsby_popper_mean": round(self.pp_mean, 4),
+            "areas_split": self.splits,
+            "beats_moved": self.moved,
+            "lower_bound_pct": round(self.lower_bound_pct, 2),
+        }
+
+
+def score(
+    plan: Plan, current: Plan | None = None, *, split_tolerance: float = SPLIT_TOLERANCE
+) -> Score:
+    """Every score of ``plan``; beats moved are counted from ``current`` when given."""
+    dev = deviations(plan)
+    pp = polsby_popper(plan)
+    sizes = np.bincount(plan.assignment, minlength=plan.k)
+    per = tuple(
+        DistrictScore(
+            district=plan.names[d],
+            beats=int(sizes[d]),
+            workload=float(plan.workload[d]),
+            deviation_pct=float(dev[d]),
+            polsby_popper=float(pp[d]),
+            contiguous=bool(plan.connected[d]),
+        )
+        for d in range(plan.k)
+    )
+    split = split_areas(plan, split_tolerance)
+    return Score(
+        districts=per,
+        max_deviation_pct=float(np.abs(dev).max()),
+        mean_abs_deviation_pct=float(np.abs(dev).mean()),
+        contiguous=bool(plan.connected.all()),
+        discontiguous=tuple(plan.names[d] for d in np.flatnonzero(~plan.connected)),
+        pp_min=float(pp.min()),
+        pp_mean=float(pp.mean()),
+        splits=len(split),
+        split_areas=tuple(int(a) for a in split),
+        moved=None if current is None else moved(plan, current),
+        lower_bound_pct=lower_bound(plan.graph.workload, plan.k),
+    )

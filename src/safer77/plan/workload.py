@@ -1,0 +1,242 @@
+"""The warehouse adapter: beats, community areas and the current districts as a
+:class:`BeatGraph`, and each beat's workload from the incidents of a window of months.
+
+An incident is placed in a beat by its point when it has one, else by its recorded beat when
+that beat is on the map, else spread over the beats of its community area in proportion to
+the share of the area's area each holds. Its workload is the weight of its primary type in a
+severity table (``data/severity.csv`` unless another file is given).
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from datetime import date
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import shapely
+from pyproj import Transformer
+from shapely.geometry.base import BaseGeometry
+
+from safer77.errors import InvalidInput, NotFound
+from safer77.geo.areas import assign_points, state_plane_to_lonlat
+from safer77.plan.graph import BeatGraph, FloatArray, from_polygons
+from safer77.plan.partition import Plan
+
+#: Metres, true to scale across Chicago (NAD83 / Illinois East).
+PROJECTED = "EPSG:26971"
+DEFAULT_KEY = "*"
+
+
+@dataclass(frozen=True)
+class Severity:
+    """Weight per primary type, and the weight of every other type."""
+
+    weights: dict[str, float]
+    default: float
+    source: str
+
+    def of(self, primary_type: str | None) -> float:
+        return self.weights.get((primary_type or "").upper(), self.default)
+
+
+def read_severity(path: Path | None = None) -> Severity:
+    """A severity table: CSV with columns ``primary_type,weight`` (``#`` lines are comments,
+    ``*`` is the weight of unlisted types, 1 when absent). Errors name the line and field."""
+    if path is None:
+        text = resources.files("safer77").joinpath("data/severity.csv").read_text("utf-8")
+        label = "safer77/data/severity.csv"
+    else:
+        label = str(path)
+        try:
+            text = Path(path).read_text("utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InvalidInput(f"cannot read the severity table ({exc})", file=label) from None
+    rows = [
+        (n, r)
+        for n, r in enumerate(csv.reader(text.splitlines()), start=1)
+        if r and not r[0].lstrip().startswith("#") and any(c.strip() for c in r)
+    ]
+    if not rows or [c.strip().lower() for c in rows[0][1]] != ["primary_type", "weight"]:
+        line = rows[0][0] if rows else 1
+        raise InvalidInput("the header must be 'primary_type,weight'", file=label, line=line)
+    weights: dict[str, float] = {}
+    default = 1.0
+    for line, row in rows[1:]:
+        if len(row) != 2:
+            raise InvalidInput(
+                f"expected 2 fields (primary_type,weight), found {len(row)}", file=label, line=line
+            )
+        name, raw = row[0].strip().upper(), row[1].strip()
+        if not name:
+            raise InvalidInput("empty primary type", file=label, line=line, field="primary_type")
+        try:
+            weight = float(raw)
+        except ValueError:
+            weight = float("nan")
+        if not np.isfinite(weight) or weight < 0:
+            raise InvalidInput(
+                f"weight {raw!r} is not a non-negative number",
+                file=label,
+                line=line,
+                field="weight",
+            )
+        if name in weights:
+            raise InvalidInput(
+                f"{name} is listed twice", file=label, line=line, field="primary_type"
+            )
+        if name == DEFAULT_KEY:
+            default = weight
+        weights[name] = weight
+    weights.pop(DEFAULT_KEY, None)
+    return Severity(weights, default, label)
+
+
+def parse_month(text: str, option: str) -> date:
+    """``YYYY-MM`` as the first day of that month."""
+    m = re.fullmatch(r"(\d{4})-(\d{2})", text.strip())
+    if not m or not 1 <= int(m.group(2)) <= 12:
+        raise InvalidInput(f"{option} must be a month as YYYY-MM, got {text!r}")
+    return date(int(m.group(1)), int(m.group(2)), 1)
+
+
+def month_window(
+    con: duckdb.DuckDBPyConnection, start: str | None, end: str | None
+) -> tuple[date, date]:
+    """The first and last month of the window; by default the 12 months up to the newest."""
+    last = parse_month(end, "--to") if end else None
+    if last is None:
+        rows = con.execute("SELECT max(month) FROM incidents").fetchall()
+        if not rows or rows[0][0] is None:
+            raise NotFound("the warehouse holds no incidents; run `safer77 ingest crimes` first")
+        last = rows[0][0]
+    assert last is not None
+    back = last.year * 12 + last.month - 1 - 11
+    first = parse_month(start, "--from") if start else date(back // 12, back % 12 + 1, 1)
+    if first > last:
+        raise InvalidInput(f"the window starts ({first:%Y-%m}) after it ends ({last:%Y-%m})")
+    return first, last
+
+
+def _boundaries(con: duckdb.DuckDBPyConnection, kind: str) -> tuple[list[int], list[BaseGeometry]]:
+    rows = con.execute(
+        "SELECT key, geometry FROM boundaries WHERE kind = ? ORDER BY key", [kind]
+    ).fetchall()
+    return [int(r[0]) for r in rows], [shapely.from_wkb(bytes(r[1])) for r in rows]
+
+
+def _project(geoms: list[BaseGeometry]) -> list[BaseGeometry]:
+    tr = Transformer.from_crs("EPSG:4326", PROJECTED, always_xy=True)
+
+    def fn(xy: FloatArray) -> FloatArray:
+        x, y = tr.transform(xy[:, 0], xy[:, 1])
+        return np.column_stack([x, y])
+
+    return [shapely.transform(g, fn) for g in geoms]
+
+
+def beat_map(
+    con: duckdb.DuckDBPyConnection, *, tolerance: float = 5.0, min_shared: float = 30.0
+) -> tuple[BeatGraph, Plan]:
+    """The beat graph of the warehouse's beats (no workload yet) with its community areas,
+    and today's plan: district = beat number // 100, as in Chicago's numbering."""
+    keys, geoms = _boundaries(con, "beats")
+    if not keys:
+        raise NotFound("no beats in the warehouse; run `safer77 ingest boundaries beats FILE`")
+    area_keys, area_geoms = _boundaries(con, "community_areas")
+    graph = from_polygons(
+        keys,
+        _project(geoms),
+        areas=(area_keys, _project(area_geoms)) if area_keys else None,
+        tolerance=tolerance,
+        min_shared=min_shared,
+    )
+    current = Plan.from_labels(graph, graph.keys // 100, reference=graph.keys // 100)
+    return graph, current
+
+
+@dataclass(frozen=True)
+class Workload:
+    """Workload per beat (``graph.keys`` order) and how the incidents were placed."""
+
+    values: FloatArray
+    first: date
+    last: date
+    incidents: int
+    by_point: int
+    by_beat: int
+    by_area: int
+    unplaced: int
+    severity: str
+
+
+def beat_workload(
+    con: duckdb.DuckDBPyConnection,
+    graph: BeatGraph,
+    *,
+    start: str | None = None,
+    end: str | None = None,
+    severity: Severity | None = None,
+) -> Workload:
+    """Severity-weighted incidents per beat over a window of months (see the module doc)."""
+    sev = severity or read_severity()
+    first, last = month_window(con, start, end)
+    tbl = con.execute(
+        "SELECT upper(primary_type) AS ptype, beat, community_area, longitude, latitude, "
+        "x_coordinate, y_coordinate FROM incidents WHERE month BETWEEN ? AND ?",
+        [first, last],
+    ).fetchnumpy()
+    n = len(tbl["beat"])
+    if n == 0:
+        raise NotFound(f"no incidents between {first:%Y-%m} and {last:%Y-%m}")
+    weight = np.array(
+        [sev.of(None if t is None else str(t)) for t in tbl["ptype"].tolist()], dtype=np.float64
+    )
+
+    def floats(name: str) -> FloatArray:
+        col = tbl[name]
+        return np.asarray(np.ma.filled(np.ma.asarray(col, dtype=np.float64), np.nan))
+
+    lon, lat = floats("longitude"), floats("latitude")
+    x, y = floats("x_coordinate"), floats("y_coordinate")
+    need = ~np.isfinite(lon) & np.isfinite(x) & np.isfinite(y)
+    if need.any():
+        lon[need], lat[need] = state_plane_to_lonlat(x[need], y[need])
+    keys, geoms = _boundaries(con, "beats")
+    found = assign_points(lon, lat, keys, geoms)
+    beat = np.nan_to_num(floats("beat"), nan=-1).astype(np.int64)
+    area = np.nan_to_num(floats("community_area"), nan=-1).astype(np.int64)
+    out = np.zeros(graph.n)
+    pos = np.searchsorted(graph.keys, found)
+    by_point = (found >= 0) & (pos < graph.n)
+    by_point[by_point] = graph.keys[pos[by_point]] == found[by_point]
+    np.add.at(out, pos[by_point], weight[by_point])
+    bpos = np.clip(np.searchsorted(graph.keys, beat), 0, graph.n - 1)
+    by_beat = ~by_point & (graph.keys[bpos] == beat)
+    np.add.at(out, bpos[by_beat], weight[by_beat])
+    rest = ~by_point & ~by_beat
+    cover = graph.community.sum(axis=0)
+    apos = np.clip(np.searchsorted(graph.area_keys, area), 0, max(len(graph.area_keys) - 1, 0))
+    by_area = np.zeros(n, dtype=bool)
+    if len(graph.area_keys):
+        by_area = rest & (graph.area_keys[apos] == area) & (cover[apos] > 0)
+        per_area = np.zeros(len(graph.area_keys))
+        np.add.at(per_area, apos[by_area], weight[by_area])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            spread = np.where(cover > 0, per_area / cover, 0.0)
+        out += graph.community @ spread
+    return Workload(
+        values=out,
+        first=first,
+        last=last,
+        incidents=n,
+        by_point=int(by_point.sum()),
+        by_beat=int(by_beat.sum()),
+        by_area=int(by_area.sum()),
+        unplaced=int((rest & ~by_area).sum()),
+        severity=sev.source,
+    )

@@ -1,0 +1,56 @@
+"""``safer77 plan districts`` on the synthetic city: the comparison, the files, the errors."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from safer77.cli import app
+
+runner = CliRunner()
+
+
+def test_plan_districts_writes_every_output(synth_db: Path, tmp_path: Path) -> None:
+    out = tmp_path / "plan"
+    result = runner.invoke(
+        app,
+        ["plan", "districts", "--db", str(synth_db), "--steps", "1500", "--out", str(out),
+         "--format", "json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout.strip().splitlines()[-1])
+    rows = {r["measure"]: r for r in doc["comparison"]}
+    assert rows["Districts"]["current"] == rows["Districts"]["proposed"]
+    assert rows["Every district in one piece"]["proposed"] is True
+    for name in ("districts.geojson", "beats.csv", "map.svg", "comparison.csv", "plan.json"):
+        assert (out / name).stat().st_size > 0
+    with (out / "beats.csv").open() as fh:
+        beats = list(csv.DictReader(fh))
+    gj = json.loads((out / "districts.geojson").read_text())
+    assert len(gj["features"]) == rows["Districts"]["proposed"]
+    # every beat in exactly one district, and the GeoJSON counts agree with the CSV
+    assert len({b["beat"] for b in beats}) == len(beats)
+    per = {f["properties"]["district"]: f["properties"]["beats"] for f in gj["features"]}
+    for d, n in per.items():
+        assert sum(1 for b in beats if int(b["district"]) == d) == n
+    svg = (out / "map.svg").read_text()
+    assert svg.count("<svg") == 3 and "Today" in svg and "Proposed" in svg
+
+
+def test_a_bad_severity_file_is_one_line_with_its_place(synth_db: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "sev.csv"
+    bad.write_text("primary_type,weight\nTHEFT,lots\n", "utf-8")
+    result = runner.invoke(
+        app, ["plan", "districts", "--db", str(synth_db), "--severity", str(bad), "--steps", "10"]
+    )
+    assert result.exit_code == 2
+    assert f"{bad}:2" in result.stderr and "'weight'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_bad_month_is_refused(synth_db: Path) -> None:
+    result = runner.invoke(app, ["plan", "districts", "--db", str(synth_db), "--from", "2022"])
+    assert result.exit_code == 2 and "YYYY-MM" in result.stderr
