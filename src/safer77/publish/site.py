@@ -24,6 +24,7 @@ import jinja2
 from safer77.publish.charts import Point, line_with_band, ranked_bars, year_over_year
 from safer77.publish.clearance import clearance_body, clearance_rows
 from safer77.publish.data import Cell, Place, SiteData, load_site_data
+from safer77.publish.dispatch import dispatch_body, dispatch_rows
 from safer77.publish.maps import Shape, choropleth
 from safer77.publish.pages import about_body, methodology_body
 from safer77.publish.priority import priority_body, priority_page
@@ -202,6 +203,7 @@ def build_site(
     _unsolved(w, site)
     _priority(w, con, site)
     _requests(w, con, site)
+    _dispatch(w, con)
     clearance = clearance_rows(con)
     w.table("data/clearance/by_year", clearance, "UCR clearance from case records, by year")
     w.page("clearance.html", "text.html", title="Clearance", body=clearance_body(clearance))
@@ -524,6 +526,12 @@ def _priority(w: _Writer, con: duckdb.DuckDBPyConnection, site: SiteData) -> Non
         f"community areas by the composite priority index, with rank intervals (seed {page.seed})",
     )
     w.page("priority.html", "text.html", title="Priority areas", body=priority_body(page))
+
+
+def _dispatch(w: _Writer, con: duckdb.DuckDBPyConnection) -> None:
+    rows, how = dispatch_rows(con)
+    w.table("data/dispatch/scenarios", rows, "simulated dispatch scenarios (plan simulate)")
+    w.page("dispatch.html", "text.html", title="Crisis response", body=dispatch_body(rows, how))
 
 
 def _requests(w: _Writer, con: duckdb.DuckDBPyConnection, site: SiteData) -> None:

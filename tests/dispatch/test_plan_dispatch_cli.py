@@ -1,0 +1,82 @@
+"""``safer77 plan triage|simulate`` and the Crisis response page built from a saved run."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from safer77.cli import app
+from safer77.publish.site import build_site
+from safer77.warehouse import connect
+
+runner = CliRunner()
+
+
+def test_triage_explains_the_decision() -> None:
+    r = runner.invoke(
+        app, ["plan", "triage", "WELFARE CHECK", "SHOTS FIRED", "--at", "2025-09-01 22:00"]
+    )
+    assert r.exit_code == 0, r.output
+    assert "WELFARE CHECK at Mon 22:00: co_response" in r.stdout
+    assert "off duty" in r.stdout and "SHOTS FIRED at Mon 22:00: police" in r.stdout
+    r = runner.invoke(app, ["plan", "triage", "MENTAL HEALTH CASE", "--flag", "weapon"])
+    assert r.exit_code == 0 and ": police" in r.stdout and "weapon reported" in r.stdout
+
+
+def test_a_malformed_policy_file_exits_with_its_line(tmp_path: Path) -> None:
+    bad = tmp_path / "p.toml"
+    bad.write_text(
+        "[default]\nresponder = 'police'\n\n[[rule]]\nmatch = ['X']\nresponder = 'cop'\n"
+    )
+    r = runner.invoke(app, ["plan", "triage", "X", "--policy", str(bad)])
+    assert r.exit_code != 0 and "4" in r.output and "unknown responder" in r.output
+
+
+def test_simulate_from_a_profile_saves_and_publishes(synth_db: Path, tmp_path: Path) -> None:
+    profile = tmp_path / "demand.csv"
+    with profile.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["district", "hour_of_week", "calls_per_hour"])
+        for d in (1, 2):
+            for h in range(168):
+                w.writerow([d, h, 2.0 + (h % 24 > 17)])
+    db = tmp_path / "w.duckdb"
+    shutil.copy(synth_db, db)
+    args = ["plan", "simulate", "--db", str(db), "--profile", str(profile), "--days", "7"]
+    r = runner.invoke(app, [*args, "--staffing", "1,3", "--save", "--format", "json"])
+    assert r.exit_code == 0, r.output
+    rows = json.loads(r.stdout)
+    assert [x["scenario"] for x in rows] == [
+        "police only",
+        "crisis teams x1",
+        "crisis teams x3",
+        "co-response x3",
+    ]
+    expected_calls = rows[0]["calls"]
+    assert all(x["calls"] == expected_calls for x in rows)  # the same arrivals in each
+    assert rows[0]["diverted"] == 0 and rows[2]["diverted"] > 0
+    again = runner.invoke(app, [*args, "--staffing", "1,3", "--format", "json"])
+    assert json.loads(again.stdout) == rows  # deterministic per seed
+    con = connect(db, read_only=True)
+    try:
+        build_site(con, tmp_path / "site")
+    finally:
+        con.close()
+    page = (tmp_path / "site/dispatch.html").read_text()
+    assert "crisis teams x3" in page and "Diverted from police" in page
+    saved = json.loads((tmp_path / "site/data/dispatch/scenarios.json").read_text())
+    assert [s["calls"] for s in saved] == [x["calls"] for x in rows]
+    assert saved[2]["diverted"] == rows[2]["diverted"]
+
+
+def test_the_page_says_when_nothing_was_simulated(synth_db: Path, tmp_path: Path) -> None:
+    con = connect(synth_db, read_only=True)
+    try:
+        build_site(con, tmp_path / "site")
+    finally:
+        con.close()
+    assert "safer77 plan simulate --save" in (tmp_path / "site/dispatch.html").read_text()
