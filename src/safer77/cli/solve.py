@@ -229,3 +229,40 @@ def series_command(
             out.print(f"series {i}:")
             for m in group:
                 out.print(f"  {m['id']} {m['occurred_at']} {m['block']} {m['type']}")
+
+
+@app.command("publish")
+def publish_command(
+    db: DbOption = None,
+    clearance: ClearanceOption = None,
+    service: ServiceOption = False,
+    first: Annotated[int, typer.Option("--from", help="First injury year.")] = 2010,
+    last: Annotated[int | None, typer.Option("--to", help="Last injury year.")] = None,
+    fdr: Annotated[float, typer.Option(help="False discovery rate of the flags.")] = 0.05,
+) -> None:
+    """Store public counts of unsolved homicides per community area in the warehouse (the
+    site's Unsolved homicides page): counts and rates only, never case numbers."""
+    from safer77.solve.publish import area_counts, save_area_counts
+    from safer77.warehouse import connect
+
+    cfg = settings(db)
+    with errors_to_exit():
+        con = connect(cfg.db)
+        try:
+            rows = area_counts(
+                con,
+                clearance=clearance,
+                database_url=_url(service),
+                first_year=first,
+                last_year=last,
+                fdr=fdr,
+            )
+            save_area_counts(con, rows)
+        finally:
+            con.close()
+    flagged = sum(r["below_comparable"] for r in rows)
+    console.print(
+        f"{len(rows)} community areas, {sum(r['homicides'] for r in rows):,} homicides "
+        f"({rows[0]['years'] if rows else 'none'}); {flagged} areas below comparable cases",
+        highlight=False,
+    )

@@ -30,6 +30,7 @@ from safer77.publish.pages import about_body, methodology_body
 from safer77.publish.priority import priority_body, priority_page
 from safer77.publish.profile import load_profiles
 from safer77.publish.requests import request_tables, requests_body
+from safer77.publish.unsolved import unsolved_body, unsolved_rows
 from safer77.schema import AGE_BUCKETS, FBI_CODE_CATEGORY
 
 CATEGORIES = (
@@ -204,6 +205,7 @@ def build_site(
     _priority(w, con, site)
     _requests(w, con, site)
     _dispatch(w, con)
+    _homicides(w, con, site)
     clearance = clearance_rows(con)
     w.table("data/clearance/by_year", clearance, "UCR clearance from case records, by year")
     w.page("clearance.html", "text.html", title="Clearance", body=clearance_body(clearance))
@@ -526,6 +528,14 @@ def _priority(w: _Writer, con: duckdb.DuckDBPyConnection, site: SiteData) -> Non
         f"community areas by the composite priority index, with rank intervals (seed {page.seed})",
     )
     w.page("priority.html", "text.html", title="Priority areas", body=priority_body(page))
+
+
+def _homicides(w: _Writer, con: duckdb.DuckDBPyConnection, site: SiteData) -> None:
+    areas = site.places["community-area"]
+    rows = unsolved_rows(con, {int(p.key): p.name for p in areas})
+    w.table("data/homicides/by_area", rows, "homicides cleared and unsolved by community area")
+    body = unsolved_body(rows, {int(p.key): _href(p) for p in areas})
+    w.page("homicides.html", "text.html", title="Unsolved homicides", body=body)
 
 
 def _dispatch(w: _Writer, con: duckdb.DuckDBPyConnection) -> None:
