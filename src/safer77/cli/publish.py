@@ -20,7 +20,9 @@ SiteOption = Annotated[
 ]
 
 
-def build(cfg: Settings, out: Path, month: str | None) -> BuildResult:
+def build(
+    cfg: Settings, out: Path, month: str | None, district_plan: Path | None = None
+) -> BuildResult:
     """Build the site with a progress bar; shared by `publish` and `demo`."""
     with (
         errors_to_exit(),
@@ -45,7 +47,11 @@ def build(cfg: Settings, out: Path, month: str | None) -> BuildResult:
             con = connect(cfg.db, read_only=True)
         try:
             return build_site(
-                con, out, month=month, on_page=lambda n: bar.update(task, completed=n)
+                con,
+                out,
+                month=month,
+                on_page=lambda n: bar.update(task, completed=n),
+                district_plan=district_plan,
             )
         finally:
             con.close()
@@ -60,10 +66,14 @@ def publish(
     pdf: Annotated[
         bool, typer.Option("--pdf", help="Also print the monthly report to PDF (Chromium).")
     ] = False,
+    district_plan: Annotated[
+        Path | None,
+        typer.Option(help="Publish a proposal written by `safer77 plan districts --out DIR`."),
+    ] = None,
 ) -> None:
     """Build the public site: pages, charts, maps, open data files, data.json, the report."""
     cfg = settings(db)
-    result = build(cfg, out or cfg.site_dir, month)
+    result = build(cfg, out or cfg.site_dir, month, district_plan)
     console.print(
         f"built {result.pages} pages and {result.files} data files for {result.month} "
         f"in {result.out} ({result.seconds:.1f} s)",

@@ -25,6 +25,7 @@ from safer77.publish.charts import Point, line_with_band, ranked_bars, year_over
 from safer77.publish.clearance import clearance_body, clearance_rows
 from safer77.publish.data import Cell, Place, SiteData, load_site_data
 from safer77.publish.dispatch import dispatch_body, dispatch_rows
+from safer77.publish.district_plan import beat_rows, district_plan_body, read_plan
 from safer77.publish.maps import Shape, choropleth
 from safer77.publish.pages import about_body, methodology_body
 from safer77.publish.priority import priority_body, priority_page
@@ -183,14 +184,18 @@ def build_site(
     *,
     month: str | None = None,
     on_page: Callable[[int], None] | None = None,
+    district_plan: Path | None = None,
 ) -> BuildResult:
-    """Build the whole site for ``month`` (default: the newest) into ``out`` (replaced)."""
+    """Build the whole site for ``month`` (default: the newest) into ``out`` (replaced);
+    ``district_plan`` is a folder written by ``safer77 plan districts --out`` to publish."""
     started = time.perf_counter()
     site = load_site_data(con, month)
+    plan = read_plan(district_plan) if district_plan is not None else None
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
     w = _Writer(out, _env(), site)
+    w.env.globals["has_district_plan"] = plan is not None
     static = resources.files("safer77.publish").joinpath("static")
     for name in ("site.css", "search.js"):
         w.write(f"static/{name}", static.joinpath(name).read_text("utf-8"))
@@ -209,6 +214,16 @@ def build_site(
     clearance = clearance_rows(con)
     w.table("data/clearance/by_year", clearance, "UCR clearance from case records, by year")
     w.page("clearance.html", "text.html", title="Clearance", body=clearance_body(clearance))
+    if plan is not None:
+        doc, svg = plan
+        w.table("data/district_plan/comparison", doc["comparison"], "district plan vs. today")
+        w.table("data/district_plan/beats", beat_rows(doc), "beat to proposed district")
+        w.page(
+            "district-plan.html",
+            "text.html",
+            title="District plan",
+            body=district_plan_body(doc, svg),
+        )
     _report(w, site)
     w.table(
         "data/methodology/categories",

@@ -1,0 +1,159 @@
+"""Districting on the real beats: our optimiser vs. GerryChain's ReCom vs. spopt's AZP, each
+for the same time budget and seed, every plan scored by the same code (safer77.plan.score).
+
+    pip install -e '.[bench]'
+    python bench/districts.py [--seconds 60] [--seed 0] [--shared ../shared/data]
+
+GerryChain: a ReCom chain from today's districts (spanning-tree cuts within the bound),
+keeping the best contiguous plan within the bound by the same objective. spopt: AZP with N
+regions on the same adjacency and workload (it balances nothing unless asked, so its plans
+show what a compactness-blind regionaliser gives). Not run in CI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from safer77.plan.districts import Request, redraw
+from safer77.plan.graph import BeatGraph
+from safer77.plan.objectives import compactness, moves, splits, weighted
+from safer77.plan.optimise import Options, bound_for
+from safer77.plan.partition import Plan
+from safer77.plan.score import Score, score
+from safer77.warehouse import connect, load_boundaries, load_incidents
+
+
+def warehouse(shared: Path, folder: Path) -> Path:
+    db = folder / "w.duckdb"
+    con = connect(db)
+    b = shared / "boundaries"
+    load_boundaries(con, "beats", b / "police_beats_2014snapshot.geojson")
+    load_boundaries(con, "community_areas", b / "community_areas_with_pop_2000_2010.geojson")
+    for name in ("chicago_crimes_2022_slim.csv.gz", "chicago_homicides_2001_present.csv.gz"):
+        load_incidents(con, shared / "crimes" / name)
+    con.close()
+    return db
+
+
+def row(name: str, s: Score, seconds: float) -> dict[str, Any]:
+    return {
+        "method": name,
+        "max_dev_pct": round(s.max_deviation_pct, 2),
+        "pp_mean": round(s.pp_mean, 4),
+        "splits": s.splits,
+        "contiguous": s.contiguous,
+        "moved": s.moved,
+        "seconds": round(seconds, 1),
+    }
+
+
+def gerrychain_recom(
+    graph: BeatGraph, current: Plan, bound: float, seconds: float, seed: int
+) -> Plan:
+    """GerryChain's ReCom chain from a balanced spanning-tree seed plan (its own
+    recursive_tree_part), the best plan seen by our objective kept (time includes the seed)."""
+    import random
+    from functools import partial
+
+    import networkx as nx
+    from gerrychain import Graph, MarkovChain, Partition, constraints, updaters
+    from gerrychain.accept import always_accept
+    from gerrychain.proposals import recom
+    from gerrychain.tree import recursive_tree_part
+
+    rng = random.Random(seed)
+    g = nx.Graph()
+    for i in range(graph.n):
+        g.add_node(i, workload=float(graph.workload[i]))
+    g.add_edges_from((int(i), int(j)) for i, j in graph.edges)
+    gg = Graph.from_networkx(g)
+    ideal = float(graph.workload.sum()) / current.k
+    seed_plan = recursive_tree_part(gg, range(current.k), ideal, "workload", bound / 100, rng=rng)
+    start = Partition(gg, seed_plan, updaters={"workload": updaters.Tally("workload")})
+    proposal = partial(recom, pop_col="workload", pop_target=ideal, epsilon=bound / 100, rng=rng)
+    objective = weighted((1.0, compactness), (1.0, splits()), (0.2, moves))
+    best, best_key = current, (np.inf, np.inf)
+    chain = MarkovChain(
+        proposal, [constraints.contiguous], always_accept, start, total_steps=10**9, rng=rng
+    )
+    started = time.perf_counter()
+    for part in chain:
+        labels = np.array([part.assignment[i] for i in range(graph.n)], dtype=np.int64)
+        plan = Plan.build(graph, labels, current.names, current.assignment)
+        dev = np.abs(plan.workload / ideal - 1).max() * 100
+        key = (max(0.0, dev - bound), objective(plan))
+        if key < best_key:
+            best, best_key = plan, key
+        if time.perf_counter() - started > seconds:
+            break
+    return best
+
+
+def spopt_azp(graph: BeatGraph, k: int, seed: int) -> Plan:
+    import geopandas as gpd
+    import libpysal
+    from shapely.geometry import Point
+    from spopt.region import AZP
+
+    neighbours = {i: [] for i in range(graph.n)}
+    for i, j in graph.edges.tolist():
+        neighbours[i].append(j)
+        neighbours[j].append(i)
+    w = libpysal.weights.W(neighbours, silence_warnings=True)
+    gdf = gpd.GeoDataFrame(
+        {"workload": graph.workload}, geometry=[Point(i, 0) for i in range(graph.n)]
+    )
+    np.random.seed(seed)
+    model = AZP(gdf, w, ["workload"], n_clusters=k, random_state=seed)  # no balance term
+    model.solve()
+    return Plan.from_labels(graph, np.asarray(model.labels_, dtype=np.int64) + 1)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seconds", type=float, default=60.0)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--shared", type=Path, default=Path("../shared/data"))
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        db = warehouse(args.shared, Path(tmp))
+        con = connect(db, read_only=True)
+        t = time.perf_counter()
+        ours = redraw(
+            con,
+            Request(
+                Options(steps=10**9, seed=args.seed), "2022-01", "2022-11", seconds=args.seconds
+            ),
+        )
+        ours_s = time.perf_counter() - t
+        con.close()
+    graph, current = ours.graph, ours.current
+    bound = bound_for(graph, current.k, None)
+    rows = [row("today", ours.current_score, 0), row("safer77", ours.proposed_score, ours_s)]
+    try:
+        t = time.perf_counter()
+        gc = gerrychain_recom(graph, current, bound, args.seconds, args.seed)
+        rows.append(row("gerrychain recom", score(gc, current), time.perf_counter() - t))
+    except ImportError as exc:
+        print(f"gerrychain skipped: {exc}")
+    try:
+        t = time.perf_counter()
+        azp = spopt_azp(graph, current.k, args.seed)
+        rows.append(row("spopt azp", score(azp, current), time.perf_counter() - t))
+    except ImportError as exc:
+        print(f"spopt skipped: {exc}")
+    print(f"bound ±{bound:.1f}%, {graph.n} beats, {current.k} districts, seed {args.seed}")
+    cols = list(rows[0])
+    print(" | ".join(f"{c:>16}" for c in cols))
+    for r in rows:
+        print(" | ".join(f"{r[c]!s:>16}" for c in cols))
+
+
+if __name__ == "__main__":
+    main()
