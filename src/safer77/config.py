@@ -95,6 +95,23 @@ class Settings(BaseSettings):
         "contention on a small machine).",
     )
     service_port: int = Field(default=8078, description="Port `safer77 service serve` listens on.")
+    triage_policy: str = Field(
+        default="default",
+        description="Triage policy of the service's call intake: `default` (built in) or a TOML "
+        "policy file (docs/service.md, Call intake); read when the service starts.",
+    )
+    intake_rate: int = Field(
+        default=10,
+        ge=1,
+        description="Text messages accepted per sender token within `intake_window` (more "
+        "answer 429 and are kept as refused).",
+    )
+    intake_window: int = Field(
+        default=600,
+        ge=1,
+        description="Seconds over which a sender's text messages are counted, and within which "
+        "an identical message from the same sender is refused as a repeat.",
+    )
 
 
 INSECURE_SECRET = "dev-insecure-secret-change-me-0000000000"

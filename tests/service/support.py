@@ -56,6 +56,8 @@ PEOPLE = {
     "community": (Role.community, "Englewood Block Club"),
     "community_b": (Role.community, "Austin Block Club"),
     "task_force": (Role.task_force, None),
+    "intake": (Role.intake, None),
+    "dispatcher": (Role.dispatcher, None),
 }
 
 
@@ -181,8 +183,8 @@ ROWS = [
 def seed_records(client: Any, world: World) -> dict[str, int]:
     """One case (unit 'Area 1 Homicide'), one evidence item and one release record made by the
     supervisor, one resource request filed by the Englewood block club, that club registered,
-    a town hall held by the coordinator, and a review queue (the supervisor's) holding the
-    case; their ids by path parameter name."""
+    a town hall held by the coordinator, a review queue (the supervisor's) holding the case,
+    and an intake call (a text); their ids by path parameter name."""
     sup = world.headers("supervisor")
     case = client.post(
         "/cases",
@@ -239,7 +241,13 @@ def seed_records(client: Any, world: World) -> dict[str, int]:
             "seeded queue",
         ).queue_id
         (review_item,) = s.scalars(select(ReviewItem.id))
+    call = client.post(
+        "/intake/text",
+        json={"sender": "gw-seed-0001", "route": "Red", "text": "someone is hurt on the train"},
+        headers=world.headers("intake"),
+    ).json()
     return {
+        "call_id": call["id"],
         "queue_id": queue,
         "item_id": review_item,
         "club_id": club["id"],

@@ -48,6 +48,11 @@ SPEC: dict[str, set[str]] = {
     # (aggregates only) and community users never
     "review:read": {"supervisor", "auditor", "detective", "task_force"},
     "review:manage": {"supervisor", "task_force"},
+    # call intake: the gateway's service account submits and reads nothing back; dispatchers
+    # work the queue, supervisors oversee it; nobody else sees what callers said
+    "intake:submit": {"intake"},
+    "intake:read": {"dispatcher", "supervisor"},
+    "intake:manage": {"dispatcher"},
     "me": {
         "admin",
         "supervisor",
@@ -57,6 +62,8 @@ SPEC: dict[str, set[str]] = {
         "coordinator",
         "community",
         "task_force",
+        "intake",
+        "dispatcher",
     },
 }
 

@@ -59,3 +59,12 @@ def test_the_published_default_key_never_signs_tokens(engine: Engine) -> None:
     with TestClient(create_app(Settings(), engine)) as client:
         r = client.get("/me", headers={"Authorization": f"Bearer {forged}"})
     assert r.status_code == 401
+
+
+def test_call_intake_migrates_down_to_0004_and_up_again(engine: Engine) -> None:
+    new = {"intake_calls", "intake_rejects"}
+    downgrade(engine, "0004")
+    tables = set(inspect(engine).get_table_names())
+    assert "review_items" in tables and tables & new == set()
+    upgrade(engine)
+    assert new <= set(inspect(engine).get_table_names())

@@ -28,6 +28,8 @@ ORDER = [
     "coordinator",
     "community",
     "task_force",
+    "intake",
+    "dispatcher",
 ]
 
 

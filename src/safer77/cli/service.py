@@ -107,6 +107,8 @@ def user_add(
             "coordinator",
             "community",
             "task_force",
+            "intake",
+            "dispatcher",
         ],
         typer.Option(help="Role."),
     ],

@@ -24,8 +24,11 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from safer77.config import INSECURE_SECRET, Settings
+from safer77.dispatch.policy import load_policy
 from safer77.errors import Conflict, InvalidInput, NotFound, Safer77Error
+from safer77.service import intake
 from safer77.service.auth import (
+    Actor,
     Forbidden,
     LoginLimiter,
     TooManyAttempts,
@@ -33,7 +36,8 @@ from safer77.service.auth import (
     check_secret,
 )
 from safer77.service.db import check_migrated, make_engine, session_factory
-from safer77.service.deps import ActorCache
+from safer77.service.deps import ActorCache, Require, bearer
+from safer77.service.permissions import Permission
 from safer77.service.routes import ROUTERS
 
 log = logging.getLogger("safer77.service")
@@ -46,6 +50,9 @@ STATUS: list[tuple[type[Exception], int]] = [
     (InvalidInput, 422),
     (TooManyAttempts, 429),
 ]
+
+
+INTAKE = {("POST", "/intake/text"): "text", ("POST", "/intake/call"): "call"}
 
 
 def error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -95,6 +102,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.state.actors = ActorCache()
     app.state.verified_tokens = {}
     app.state.outcomes = {}  # clearance inputs, memoised per data stamp
+    app.state.policy = load_policy(settings.triage_policy)  # a bad file stops the start
+    app.state.intake_limits = intake.Limits(settings.intake_rate, settings.intake_window)
     for router in ROUTERS:
         app.include_router(router)
 
@@ -135,10 +144,35 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         return error(503, "the database is busy or unavailable; try again")
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
         where = ".".join(str(p) for p in first.get("loc", ()))
-        return error(422, f"{where}: {first.get('msg')}" if where else str(first.get("msg")))
+        message = f"{where}: {first.get('msg')}" if where else str(first.get("msg"))
+        channel = INTAKE.get((request.method, request.url.path))
+        if channel is not None:  # a signed-in gateway's malformed submission: kept
+            actor = getattr(request.state, "actor", None)
+            if actor is None:  # the body was not JSON: refused before the sign-in was checked
+                try:
+                    actor = await Require(Permission.intake_submit)(request, await bearer(request))
+                except (Unauthorized, Forbidden) as denied:
+                    return await _library(request, denied)
+            await anyio.to_thread.run_sync(_keep_malformed, actor, channel, message, exc.body)
+        return error(422, message)
+
+    def _keep_malformed(actor: Actor | None, channel: str, message: str, body: object) -> None:
+        try:
+            with app.state.sessions() as session, session.begin():
+                intake.reject(
+                    session,
+                    actor,
+                    channel=intake.Channel(channel),
+                    reason=intake.Reason.malformed,
+                    status=422,
+                    detail=message,
+                    payload=body,
+                )
+        except Exception:
+            log.exception("a refused intake submission could not be kept")
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -76,6 +76,8 @@ class Require:
             raise Unauthorized("invalid token")
         if not allows(actor.role, self.permission):
             raise Forbidden(f"role {actor.role} may not {self.permission}")
+        # kept on the request's state, for error handlers that record who sent a refused body
+        request.state.actor = actor
         return actor
 
 
@@ -141,6 +143,9 @@ TownHallsRead = Annotated[Actor, Depends(Require(P.town_halls_read))]
 TownHallsManage = Annotated[Actor, Depends(Require(P.town_halls_manage))]
 ReviewRead = Annotated[Actor, Depends(Require(P.review_read))]
 ReviewManage = Annotated[Actor, Depends(Require(P.review_manage))]
+IntakeSubmit = Annotated[Actor, Depends(Require(P.intake_submit))]
+IntakeRead = Annotated[Actor, Depends(Require(P.intake_read))]
+IntakeManage = Annotated[Actor, Depends(Require(P.intake_manage))]
 
 PUBLIC = Depends(Require(None))
 Responses = dict[int | str, dict[str, Any]]

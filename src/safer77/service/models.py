@@ -313,6 +313,58 @@ class ReviewItem(Base):
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 
 
+class IntakeCall(Base):
+    """A call taken in by the intake (a transit text or a call-taker's entry): what was said,
+    the triage decision and where it stands in its responder's queue."""
+
+    __tablename__ = "intake_calls"
+    __table_args__ = (
+        Index("ix_intake_calls_sender_received_at", "sender", "received_at"),
+        Index("ix_intake_calls_status_responder", "status", "responder", "priority"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(8))  # text, call
+    received_at: Mapped[datetime] = mapped_column(DateTime)  # UTC
+    submitted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    sender: Mapped[str | None] = mapped_column(String(64))  # the gateway's opaque token
+    station: Mapped[str | None] = mapped_column(String(64))
+    route: Mapped[str | None] = mapped_column(String(16))
+    location: Mapped[str | None] = mapped_column(String(80))
+    district: Mapped[int | None] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    call_type: Mapped[str] = mapped_column(String(64))
+    flags: Mapped[str] = mapped_column(String(64))  # comma-separated: weapon, violence, injury
+    priority: Mapped[int] = mapped_column(Integer)
+    responder: Mapped[str] = mapped_column(String(16))
+    rule: Mapped[str] = mapped_column(String(120))
+    reasons: Mapped[str] = mapped_column(Text)  # JSON list
+    status: Mapped[str] = mapped_column(String(16))  # queued, dispatched, closed
+    note: Mapped[str | None] = mapped_column(Text)
+    handled_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    handled_at: Mapped[datetime | None] = mapped_column(DateTime)
+    version: Mapped[int] = mapped_column(Integer)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class IntakeReject(Base):
+    """A submission the intake refused (malformed, abusive, a repeat, over the rate limit),
+    kept with its payload so nothing sent is lost."""
+
+    __tablename__ = "intake_rejects"
+    __table_args__ = (Index("ix_intake_rejects_sender_received_at", "sender", "received_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(8))
+    received_at: Mapped[datetime] = mapped_column(DateTime)  # UTC
+    reason: Mapped[str] = mapped_column(String(16))  # malformed, abusive, repeated, rate_limited
+    status: Mapped[int] = mapped_column(Integer)  # the HTTP status answered
+    detail: Mapped[str] = mapped_column(Text)  # the error message answered
+    sender: Mapped[str | None] = mapped_column(String(64))
+    submitted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    call_id: Mapped[int | None] = mapped_column(ForeignKey("intake_calls.id"))  # a repeat's call
+    payload: Mapped[str] = mapped_column(Text)  # as received, truncated
+
+
 class AuditEntry(Base):
     """Append-only (database triggers refuse UPDATE and DELETE). No personal data: ids only."""
 

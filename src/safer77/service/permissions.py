@@ -15,6 +15,9 @@ class Role(StrEnum):
     community = "community"  # a block club or community organisation (its unit)
     # the task force on missing and murdered women: the women-victims review queues only
     task_force = "task_force"
+    # the city's text-to-911 gateway and call-taking software (a service account): submits calls
+    intake = "intake"
+    dispatcher = "dispatcher"  # works the intake queue: dispatches and closes calls
 
 
 class Permission(StrEnum):
@@ -38,6 +41,9 @@ class Permission(StrEnum):
     town_halls_manage = "town_halls:manage"
     review_read = "review:read"
     review_manage = "review:manage"
+    intake_submit = "intake:submit"
+    intake_read = "intake:read"
+    intake_manage = "intake:manage"
     me = "me"  # any signed-in user
 
 
@@ -60,6 +66,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.accountability_write,
             P.review_read,
             P.review_manage,
+            P.intake_read,
             P.me,
         }
     )
@@ -91,6 +98,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.community: frozenset({P.requests_create, P.requests_read, P.me}) | CIVIC_READ,
     # reads and works the women-victims review queues across units; nothing else
     Role.task_force: frozenset({P.review_read, P.review_manage, P.me}),
+    # a gateway submits calls and reads nothing back but its own answers
+    Role.intake: frozenset({P.intake_submit, P.me}),
+    # dispatchers read and work the intake queue; supervisors read it (oversight)
+    Role.dispatcher: frozenset({P.intake_read, P.intake_manage, P.me}),
 }
 
 UNIT_SCOPED: frozenset[Role] = frozenset({Role.detective, Role.community})

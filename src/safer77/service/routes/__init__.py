@@ -11,6 +11,7 @@ from safer77.service.routes import (
     cases,
     clubs,
     evidence,
+    intake,
     requests,
     review,
     town_halls,
@@ -27,5 +28,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     clubs.router,
     town_halls.router,
     review.router,
+    intake.router,
     audit.router,
 )
