@@ -7,6 +7,8 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
+import pytest
 from typer.testing import CliRunner
 
 from safer77.cli import app
@@ -80,3 +82,40 @@ def test_the_page_says_when_nothing_was_simulated(synth_db: Path, tmp_path: Path
     finally:
         con.close()
     assert "safer77 plan simulate --save" in (tmp_path / "site/dispatch.html").read_text()
+
+
+def test_travel_follows_the_square_root_law() -> None:
+    from safer77.dispatch.scenarios import travel_minutes
+
+    # 16 km², 4 units: 0.63 * sqrt(4) = 1.26 km at 30 km/h = 2.52 min, plus 2 to roll
+    assert travel_minutes(16.0, 4) == pytest.approx(2.0 + 2.52)
+    assert travel_minutes(16.0, 16) < travel_minutes(16.0, 4)
+
+
+def test_district_areas_match_a_projected_computation(synth_db: Path) -> None:
+    import shapely
+    from pyproj import Transformer
+
+    from safer77.dispatch.scenarios import district_areas
+
+    con = connect(synth_db, read_only=True)
+    try:
+        rows = con.execute(
+            "SELECT key, geometry FROM boundaries WHERE kind = 'districts'"
+        ).fetchall()
+        keys = sorted(int(k) for k, _ in rows)
+        got = district_areas(con, keys)
+    finally:
+        con.close()
+    to_feet = Transformer.from_crs("EPSG:4326", "EPSG:3435", always_xy=True)  # IL East, ft
+    geoms = {int(k): shapely.from_wkb(bytes(g)) for k, g in rows}
+    expected = [
+        shapely.transform(
+            geoms[k], lambda c: np.column_stack(to_feet.transform(c[:, 0], c[:, 1]))
+        ).area
+        * 0.3048006**2
+        / 1e6
+        for k in keys
+    ]
+    assert got is not None
+    assert got == pytest.approx(expected, rel=0.02)

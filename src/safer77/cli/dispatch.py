@@ -62,6 +62,13 @@ def simulate_command(
     police_units: Annotated[
         int | None, typer.Option(help="Police units per district [sized for 70% busy].")
     ] = None,
+    travel: Annotated[
+        Path | None,
+        typer.Option(
+            help="CSV district,minutes of mean police travel [from the district boundaries' "
+            "areas by the square-root law, or 7 minutes without them]."
+        ),
+    ] = None,
     staffing: Annotated[
         str,
         typer.Option(
@@ -83,9 +90,12 @@ def simulate_command(
         crisis_staffing,
         demand_from_file,
         demand_from_warehouse,
+        district_areas,
         run_scenarios,
         save_scenarios,
         standard_scenarios,
+        travel_from_file,
+        travel_minutes,
     )
     from safer77.dispatch.scenarios import (
         police_units as sized_units,
@@ -101,21 +111,36 @@ def simulate_command(
     cfg = settings(db)
     with errors_to_exit():
         pol = load_policy(policy)
-        if profile is not None:
-            districts, rates = demand_from_file(profile)
-        else:
-            con = connect(cfg.db, read_only=True)
-            try:
+        areas = None
+        con = connect(cfg.db, read_only=True) if profile is None or cfg.db.exists() else None
+        try:
+            if profile is not None:
+                districts, rates = demand_from_file(profile)
+            else:
+                assert con is not None
                 districts, rates = demand_from_warehouse(con, calls_per_year)
-            finally:
+            if con is not None:
+                areas = district_areas(con, districts)
+        finally:
+            if con is not None:
                 con.close()
         units = (
             (police_units,) * len(districts)
             if police_units is not None
             else sized_units(rates, pol)
         )
+        if travel is not None:
+            police_travel = travel_from_file(travel, districts)
+        elif areas is not None:
+            police_travel = tuple(travel_minutes(a, u) for a, u in zip(areas, units, strict=True))
+        else:
+            police_travel = ()
         scenarios = standard_scenarios(
-            pol, units, levels if levels is not None else crisis_staffing(rates, pol)
+            pol,
+            units,
+            levels if levels is not None else crisis_staffing(rates, pol),
+            police_travel=police_travel,
+            city_km2=sum(areas) if areas else None,
         )
         with Progress(
             TextColumn("{task.description}"),
@@ -143,6 +168,12 @@ def simulate_command(
     if fmt is OutputFormat.table:
         console.print(
             f"{len(districts)} districts; police units per district: "
-            f"{', '.join(map(str, units))}; policy: {pol.source}",
+            f"{', '.join(map(str, units))}; mean police travel: "
+            + (
+                ", ".join(f"{t:.1f}" for t in police_travel) + " min"
+                if police_travel
+                else "7 min (no district boundaries)"
+            )
+            + f"; policy: {pol.source}",
             highlight=False,
         )

@@ -69,6 +69,57 @@ def demand_from_file(path: Path) -> tuple[list[int], NDArray[np.float64]]:
     return districts, rates
 
 
+SPEED_KMH = 30.0  # average emergency driving speed in the city
+SETUP_MINUTES = 2.0  # from the dispatch to rolling
+RIGHT_ANGLE = 0.63  # E[distance] ~ 0.63 sqrt(area / units) on a street grid (Larson-Odoni)
+
+
+def travel_minutes(area_km2: float, units: int) -> float:
+    """Mean travel time to a random call from the nearest of ``units`` units spread over
+    ``area_km2`` (the square-root law of Larson and Odoni, right-angle distances)."""
+    distance = RIGHT_ANGLE * math.sqrt(area_km2 / max(units, 1))
+    return SETUP_MINUTES + 60.0 * distance / SPEED_KMH
+
+
+def district_areas(con: duckdb.DuckDBPyConnection, districts: list[int]) -> list[float] | None:
+    """Area in km² of each district from the loaded district boundaries (None if absent)."""
+    import shapely
+
+    from safer77.coordinate.study import to_metres
+
+    rows = dict(
+        con.execute("SELECT key, geometry FROM boundaries WHERE kind = 'districts'").fetchall()
+    )
+    if not rows or any(d not in rows for d in districts):
+        return None
+    out = []
+    for d in districts:
+        geom = shapely.from_wkb(bytes(rows[d]))
+        metric = shapely.transform(geom, lambda c: np.column_stack(to_metres(c[:, 0], c[:, 1])))
+        out.append(float(metric.area) / 1e6)
+    return out
+
+
+def travel_from_file(path: Path, districts: list[int]) -> tuple[float, ...]:
+    """A CSV ``district,minutes`` of mean travel times; every district must have one."""
+    got: dict[int, float] = {}
+    with Path(path).open(newline="") as fh:
+        reader = csv.DictReader(fh)
+        if not {"district", "minutes"} <= set(reader.fieldnames or []):
+            raise InvalidInput("needs columns district,minutes", file=str(path), line=1)
+        for n, row in enumerate(reader, start=2):
+            try:
+                got[int(row["district"])] = float(row["minutes"])
+            except ValueError as exc:
+                raise InvalidInput(f"not a number ({exc})", file=str(path), line=n) from None
+            if got[int(row["district"])] < 0:
+                raise InvalidInput("minutes must be >= 0", file=str(path), line=n)
+    missing = [d for d in districts if d not in got]
+    if missing:
+        raise InvalidInput(f"no travel time for district(s) {missing}", file=str(path))
+    return tuple(got[d] for d in districts)
+
+
 def police_units(rates: NDArray[np.float64], policy: Policy) -> tuple[int, ...]:
     """Units per district for :data:`TARGET_UTILISATION` in a busy hour (the district's 90th
     percentile hour of the week), if the police took every call."""
@@ -96,21 +147,32 @@ def crisis_staffing(rates: NDArray[np.float64], policy: Policy) -> tuple[int, ..
 
 
 def standard_scenarios(
-    policy: Policy, police: tuple[int, ...], staffing: tuple[int, ...] = (5, 10, 20)
+    policy: Policy,
+    police: tuple[int, ...],
+    staffing: tuple[int, ...] = (5, 10, 20),
+    *,
+    police_travel: tuple[float, ...] = (),
+    city_km2: float | None = None,
 ) -> list[Scenario]:
     """No crisis teams; civilian crisis teams at each staffing level (the policy's hours);
-    co-response teams around the clock at the middle level."""
-    cops = Fleet(police, POLICE_TRAVEL)
+    co-response teams around the clock at the middle level. Travel: ``police_travel`` per
+    district and the square-root law over ``city_km2`` for the city-wide teams when given,
+    else :data:`POLICE_TRAVEL` and :data:`CRISIS_TRAVEL`."""
+    cops = Fleet(police, POLICE_TRAVEL, travel_by_pool=police_travel)
+
+    def city(n: int) -> float:
+        return travel_minutes(city_km2, n) if city_km2 else CRISIS_TRAVEL
+
     days = policy.crisis_days
     out = [Scenario("police only", {"police": cops})]
     for n in staffing:
-        team = Fleet((n,), CRISIS_TRAVEL, hours=policy.crisis_hours, days=days)
+        team = Fleet((n,), city(n), hours=policy.crisis_hours, days=days)
         out.append(Scenario(f"crisis teams x{n}", {"police": cops, "crisis": team}))
     middle = staffing[len(staffing) // 2] if staffing else 10
     out.append(
         Scenario(
             f"co-response x{middle}",
-            {"police": cops, "co_response": Fleet((middle,), CRISIS_TRAVEL)},
+            {"police": cops, "co_response": Fleet((middle,), city(middle))},
         )
     )
     return out

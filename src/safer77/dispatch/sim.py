@@ -5,7 +5,7 @@ call type drawn from the policy's mix and, with the type's probability, a weapon
 The triage policy picks the responder; a responder the scenario does not staff hands its calls
 on (crisis -> co-response -> police). Each fleet has units per district (or one city-wide
 pool) and hours on duty; a call waits in its pool's queue, highest priority first, then
-oldest. A unit travels (a gamma-distributed time around the fleet's mean) and serves
+oldest. A unit travels (a gamma-distributed time around its pool's mean) and serves
 (exponential around the call type's mean). A priority-1 police call with no free unit may take
 the unit of a priority-3 call, whose remaining work goes back to the queue. A crisis team asks
 for police backup with the policy's probability, as a priority-2 police call on arrival. When
@@ -39,6 +39,7 @@ MINUTES_PER_HOUR = 60.0
 class Fleet:
     units: tuple[int, ...]  # per district, or one number: a city-wide pool
     travel_minutes: float  # mean travel time (0: none)
+    travel_by_pool: tuple[float, ...] = ()  # per district instead, when given
     hours: tuple[int, int] = (0, 24)  # on duty [start, end) each day of ``days``
     days: frozenset[int] = ALL_WEEK  # 0 = Monday
 
@@ -221,7 +222,13 @@ def simulate(
     per_district = [len(f.units) > 1 for f in fleets]
     is_police = [name == "police" for name in names]
     is_crisis = [name == "crisis" for name in names]
-    travel_mean = [f.travel_minutes for f in fleets]
+    for name, f in zip(names, fleets, strict=True):
+        if f.travel_by_pool and len(f.travel_by_pool) != len(f.units):
+            raise InvalidInput(f"fleet {name}: one travel time per pool of units")
+    travel_mean = [
+        list(f.travel_by_pool) if f.travel_by_pool else [f.travel_minutes] * len(f.units)
+        for f in fleets
+    ]
     duty = [[f.on_duty(h) for h in range(hours + 1)] for f in fleets]
     block_end: list[list[float]] = []  # per fleet and hour: when the current duty block ends
     for on in duty:
@@ -264,7 +271,7 @@ def simulate(
         nonlocal seq, backups
         pool = pools[fi][pi]
         pool[2] += 1
-        travel = travel_draw[call] * travel_mean[fi] if first else 0.0
+        travel = travel_draw[call] * travel_mean[fi][pi] if first else 0.0
         end = now + travel + remaining
         seq += 1
         tokens[seq] = end
