@@ -119,3 +119,31 @@ def test_district_areas_match_a_projected_computation(synth_db: Path) -> None:
     ]
     assert got is not None
     assert got == pytest.approx(expected, rel=0.02)
+
+
+def test_demand_without_districts_uses_the_areas_districts(synth_db: Path, tmp_path: Path) -> None:
+    import shapely
+
+    from safer77.dispatch.scenarios import area_districts, demand_from_warehouse
+
+    db = tmp_path / "w.duckdb"
+    shutil.copy(synth_db, db)
+    con = connect(db)
+    try:
+        before_d, before = demand_from_warehouse(con, 1e6)
+        con.execute("UPDATE incidents SET district = NULL")
+        mapping = area_districts(con)
+        after_d, after = demand_from_warehouse(con, 1e6)
+        polys = {
+            (kind, int(k)): shapely.from_wkb(bytes(g))
+            for kind, k, g in con.execute("SELECT kind, key, geometry FROM boundaries").fetchall()
+        }
+    finally:
+        con.close()
+    assert after.sum() == pytest.approx(before.sum()) and set(after_d) <= set(before_d)
+    # an area's district holds most of it: its representative point, for nearly every area
+    inside = [
+        polys[("districts", d)].contains(polys[("community_areas", a)].point_on_surface())
+        for a, d in mapping.items()
+    ]
+    assert len(mapping) == 77 and sum(inside) >= 0.85 * len(inside)

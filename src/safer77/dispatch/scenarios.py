@@ -26,13 +26,25 @@ def demand_from_warehouse(
 ) -> tuple[list[int], NDArray[np.float64]]:
     """Districts and calls per hour of the week (districts x 168), shaped like the warehouse's
     incidents by district and hour of the week (a demand proxy) and scaled to
-    ``calls_per_year``."""
+    ``calls_per_year``. Incidents without a district count for the district that holds most
+    of their community area, when both kinds of boundaries are loaded."""
     rows = con.execute(
         "SELECT district, (isodow(occurred_at) - 1) * 24 + hour(occurred_at), count(*) "
         "FROM incidents WHERE district IS NOT NULL GROUP BY ALL"
     ).fetchall()
+    by_area = area_districts(con)
+    if by_area:
+        extra = con.execute(
+            "SELECT community_area, (isodow(occurred_at) - 1) * 24 + hour(occurred_at), "
+            "count(*) FROM incidents WHERE district IS NULL AND community_area IS NOT NULL "
+            "GROUP BY ALL"
+        ).fetchall()
+        rows += [(by_area[int(a)], h, n) for a, h, n in extra if int(a) in by_area]
     if not rows:
-        raise NotFound("no incidents with a district in the warehouse to shape demand")
+        raise NotFound(
+            "no incidents with a district (or a community area and both district and "
+            "community-area boundaries) in the warehouse to shape demand"
+        )
     districts = sorted({int(d) for d, _, _ in rows})
     index = {d: i for i, d in enumerate(districts)}
     profile = np.zeros((len(districts), 168))
@@ -40,6 +52,27 @@ def demand_from_warehouse(
         profile[index[int(d)], int(how)] += n
     rates = profile / profile.sum() * calls_per_year / 52.1775  # per hour of a week
     return districts, rates
+
+
+def area_districts(con: duckdb.DuckDBPyConnection) -> dict[int, int]:
+    """Each community area's district: the one covering most of it (empty without both kinds
+    of boundaries)."""
+    import shapely
+
+    def shapes(kind: str) -> dict[int, Any]:
+        rows = con.execute("SELECT key, geometry FROM boundaries WHERE kind = ?", [kind]).fetchall()
+        return {int(k): shapely.from_wkb(bytes(g)) for k, g in rows}
+
+    areas, districts = shapes("community_areas"), shapes("districts")
+    if not areas or not districts:
+        return {}
+    out = {}
+    for a, geom in areas.items():
+        overlap = {d: geom.intersection(poly).area for d, poly in districts.items()}
+        best = max(overlap, key=lambda d: (overlap[d], -d))
+        if overlap[best] > 0:
+            out[a] = best
+    return out
 
 
 def demand_from_file(path: Path) -> tuple[list[int], NDArray[np.float64]]:
