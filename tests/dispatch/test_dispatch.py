@@ -151,3 +151,15 @@ def test_scenarios_are_deterministic_and_crisis_teams_divert_calls() -> None:
     assert by["police only"]["diverted"] == 0
     assert 0 < by["crisis teams x6"]["diverted"] < by["co-response x6"]["diverted"]
     assert by["crisis teams x6"]["crisis_wait_mean"] <= by["crisis teams x2"]["crisis_wait_mean"]
+
+
+def test_police_with_hours_keep_their_queue_overnight() -> None:
+    """Police on duty 08:00-20:00 only: calls of the night wait for the morning (no hang)."""
+    policy = one_type(20.0)
+    calls = arrivals(np.full((1, 168), 2.0), policy, 3, seed=4)
+    fleet = Fleet((2,), 0.0, hours=(8, 20))
+    result = simulate(Scenario("day", {"police": fleet}), policy, calls, days=3, seed=4)
+    waits = np.array(result.fleets["police"].waits)
+    night = ((calls.time // 60) % 24 < 8).sum()
+    assert result.fleets["police"].calls > 0 and waits.max() > 60  # someone waited for 08:00
+    assert night > 0 and result.handed_over == 0

@@ -204,3 +204,30 @@ def test_with_a_victims_file_the_rule_counts_homicide_and_shooting_victims(
     assert [r["community_area"] for r in page.city_rule] == expected
     assert page.city_rule[0]["victims_per_year"] == round(counts[expected[0]] / 3, 3)
     assert "non-fatal shootings" in page.counted and "city" in page.counted
+
+
+def test_a_partial_victims_source_does_not_replace_the_homicide_count(
+    synth_db: Path, tmp_path: Path
+) -> None:
+    """GVA's mass shootings are not the City's victims file: the rule keeps counting
+    homicide incidents."""
+    from safer77.warehouse.victims import load_victims
+    from tests.sources.test_city311 import write
+    from tests.sources.test_victims import GVA
+
+    warehouse = with_indicators(synth_db, tmp_path)
+    con = connect(warehouse)
+    ((last,),) = con.execute("SELECT max(month) FROM incidents").fetchall()
+    rows = [
+        {"Incident ID": str(i), "Incident Date": f"July 4, {last.year - 1 - i % 3}"}
+        | {"State": "Illinois", "City Or County": "Chicago", "Victims Killed": "1"}
+        | {"Victims Injured": "4", "latitude": "41.78", "longitude": "-87.64"}
+        for i in range(30)
+    ]
+    load_victims(con, write(tmp_path / "gva.csv", GVA, rows))
+    page = priority_page(con, last.strftime("%Y-%m"))
+    con.close()
+    counts = homicides(warehouse, last.year - 1)
+    expected = sorted(AREAS, key=lambda a: (-counts.get(a, 0), a))[:15]
+    assert [r["community_area"] for r in page.city_rule] == expected
+    assert page.counted.startswith("homicide victims")

@@ -97,6 +97,10 @@ def test_solve_commands(tmp_path: Path) -> None:
     r = runner.invoke(app, ["solve", "link", "--db", str(db), "--clearance", str(clearance)])
     assert r.exit_code == 0, r.output
     assert "3 of 4 clearance records linked (75.0%)" in r.stdout
+    assert "1 unmatched: no portal row" in r.stdout and "JA999999" not in r.stdout
+    r = runner.invoke(
+        app, ["solve", "link", "--db", str(db), "--clearance", str(clearance), "--cases"]
+    )
     assert "unmatched JA999999" in r.stdout and "refused" in r.stdout
     r = runner.invoke(
         app,

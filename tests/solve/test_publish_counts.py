@@ -57,3 +57,28 @@ def test_counts_per_area_and_no_case_numbers(synth_db: Path, tmp_path: Path) -> 
             text = f.read_text(errors="ignore")
             assert not any(c in text for c in case_numbers), f
             assert not re.search(r"\bJA\d{6}\b", text), f
+
+
+def test_publishing_no_cases_still_builds_the_site(synth_db: Path, tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    shutil.copy(synth_db, db)
+    r = CliRunner().invoke(
+        app,
+        [
+            "solve",
+            "publish",
+            "--db",
+            str(db),
+            "--clearance",
+            str(clearance_file(tmp_path)),
+            "--from",
+            "2030",
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    con = connect(db, read_only=True)
+    try:
+        build_site(con, tmp_path / "site")
+    finally:
+        con.close()
+    assert "No counts have been stored" in (tmp_path / "site/homicides.html").read_text()

@@ -264,3 +264,39 @@ def test_real_sanitation_complaints_load_completely(shared_data: Path) -> None:
         "(SELECT unnest(?))",
         [[r["Service_Request_Number"] for r in single]],
     ).fetchall() == [(open_rows,)]
+
+
+def test_a_closed_legacy_version_beats_an_open_unified_one(tmp_path: Path) -> None:
+    unified = write(
+        tmp_path / "u.csv",
+        UNIFIED,
+        [
+            {
+                "SR_NUMBER": "SR1",
+                "SR_TYPE": "Street Light Out Complaint",
+                "STATUS": "Open",
+                "CREATED_DATE": "2020-01-01T10:00:00",
+                "LAST_MODIFIED_DATE": "2020-01-02T10:00:00",
+            }
+        ],
+    )
+    legacy_file = write(
+        tmp_path / "l.csv",
+        LEGACY,
+        [legacy("SR1", **{"Creation Date": "01/01/2020", "Completion Date": "01/20/2020"})],
+    )
+    for order in ((unified, legacy_file), (legacy_file, unified)):
+        con = connect(":memory:")
+        for f in order:
+            load_311(con, f)
+        assert con.execute("SELECT status, closed_at FROM requests_311").fetchall() == [
+            ("completed", datetime(2020, 1, 20))
+        ]
+
+
+def test_utc_times_become_chicago_local_times() -> None:
+    from safer77.sources.city311 import parse_time
+
+    assert parse_time("2019-01-02T08:15:00Z") == datetime(2019, 1, 2, 2, 15)  # CST = UTC-6
+    assert parse_time("2019-07-02T08:15:00+00:00") == datetime(2019, 7, 2, 3, 15)  # CDT
+    assert parse_time("2019-07-02T08:15:00") == datetime(2019, 7, 2, 8, 15)

@@ -199,3 +199,13 @@ def test_ingest_victims_command(tmp_path: Path) -> None:
         ["coordinate", "priority", "--db", str(db), "--victims", "shootings", "--from", "2019"],
     )
     assert r.exit_code != 0 and "unknown victim kind" in r.output
+
+
+def test_a_victim_who_died_stays_a_homicide_whatever_the_order(tmp_path: Path) -> None:
+    first = write(tmp_path / "a.csv", CITY, [victim("V1")])
+    later = write(tmp_path / "b.csv", CITY, [victim("V1", VICTIMIZATION_PRIMARY="HOMICIDE")])
+    for order in ((first, later), (later, first)):
+        con = connect(":memory:")
+        for f in order:
+            load_victims(con, f)
+        assert con.execute("SELECT kind FROM victims").fetchall() == [("homicide",)]

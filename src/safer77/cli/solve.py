@@ -4,6 +4,7 @@ printed only when asked, and never reach the public site)."""
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -46,10 +47,13 @@ def link_command(
     db: DbOption = None,
     clearance: ClearanceOption = None,
     service: ServiceOption = False,
-    show: Annotated[int, typer.Option(help="Unmatched records listed.")] = 20,
+    cases: Annotated[
+        bool,
+        typer.Option("--cases", help="List the unmatched and refused records (case numbers)."),
+    ] = False,
 ) -> None:
-    """Link CPD's clearance records to the portal's homicide rows: the match rate, and every
-    unmatched or refused record with its reason."""
+    """Link CPD's clearance records to the portal's homicide rows: the match rate, unmatched
+    records counted by reason, and with --cases every unmatched or refused record."""
     from safer77.solve.study import linkage
 
     with reading(db) as con:
@@ -61,9 +65,14 @@ def link_command(
         "dates differ by more than 2 days",
         highlight=False,
     )
-    for rec, why in result.unmatched[:show]:
+    reasons = Counter(why for _, why in result.unmatched)
+    for why, n in reasons.most_common():
+        out.print(f"  {n:,} unmatched: {why}", highlight=False)
+    if not cases:
+        return
+    for rec, why in result.unmatched:
         out.print(f"  unmatched {rec.rd_number} ({rec.injury_at:%Y-%m-%d}): {why}", highlight=False)
-    for rej in result.refused[:show]:
+    for rej in result.refused:
         out.print(f"  refused {rej}", highlight=False)
 
 

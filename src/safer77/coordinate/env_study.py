@@ -66,7 +66,7 @@ def repair_times(
     backlog = dict(
         con.execute(
             f"SELECT community_area, count(*) {base} AND created_at < ? "
-            "AND (closed_at IS NULL OR closed_at > ?) GROUP BY ALL",
+            "AND ((closed_at IS NULL AND status = 'open') OR closed_at > ?) GROUP BY ALL",
             [cats, end + timedelta(days=1), end + timedelta(days=1)],
         ).fetchall()
     )
@@ -205,7 +205,8 @@ def _open_requests(
         "SELECT request_number, category, longitude, latitude, created_at, closed_at, "
         "community_area, block FROM requests_311 WHERE NOT flagged_duplicate "
         "AND status <> 'canceled' AND category IN (SELECT unnest(?)) "
-        "AND latitude IS NOT NULL AND created_at < ? AND (closed_at IS NULL OR closed_at >= ?)",
+        "AND latitude IS NOT NULL AND created_at < ? "
+        "AND ((closed_at IS NULL AND status = 'open') OR closed_at >= ?)",
         [categories, end + timedelta(days=1), start],
     ).fetchall()
 

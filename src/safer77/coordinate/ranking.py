@@ -29,6 +29,7 @@ def yearly_victims(
     end: int,
     types: tuple[str, ...],
     victim_kinds: tuple[str, ...] = (),
+    victim_sources: tuple[str, ...] = (),
 ) -> dict[int, list[int]]:
     """Victimizations per community area and year, zero-filled: from the ``victims`` table
     when ``victim_kinds`` are given (homicide, nonfatal_shooting), else from incidents of
@@ -43,8 +44,9 @@ def yearly_victims(
             con.execute(
                 "SELECT community_area, year(occurred_at), count(*) FROM victims "
                 "WHERE kind IN (SELECT unnest(?)) AND year(occurred_at) BETWEEN ? AND ? "
-                "AND community_area BETWEEN 1 AND 77 GROUP BY ALL",
-                [list(victim_kinds), start, end],
+                "AND community_area BETWEEN 1 AND 77 "
+                "AND (len(?) = 0 OR source IN (SELECT unnest(?))) GROUP BY ALL",
+                [list(victim_kinds), start, end, list(victim_sources), list(victim_sources)],
             ).fetchall()
             if has_table(con, "victims")
             else []
@@ -150,6 +152,7 @@ class PriorityOptions:
     capacity: int = 5
     types: tuple[str, ...] = ("HOMICIDE",)
     victim_kinds: tuple[str, ...] = ()  # count victims (homicide, nonfatal_shooting) instead
+    victim_sources: tuple[str, ...] = ()  # only victims of these sources (city, gva); all: ()
     weights: dict[str, float] | None = None
     draws: int = 1000
     seed: int = 77
@@ -164,7 +167,9 @@ class PriorityResult:
 def priority_table(con: duckdb.DuckDBPyConnection, opts: PriorityOptions) -> PriorityResult:
     """One row per area, in priority order: the city rule, and with weights the composite
     index with its rank interval under redrawn weights and its phase."""
-    yearly = yearly_victims(con, opts.start, opts.end, opts.types, opts.victim_kinds)
+    yearly = yearly_victims(
+        con, opts.start, opts.end, opts.types, opts.victim_kinds, opts.victim_sources
+    )
     rule = {a: (avg, rank) for a, avg, rank in city_rule(yearly)}
     names = _names(con)
     rows: dict[int, dict[str, Any]] = {

@@ -215,7 +215,7 @@ def simulate(
                 f"fleet {name}: give one city-wide number of units or one per district "
                 f"({n_districts})"
             )
-    # a pool: [capacity now, units, busy, queue (heap), busy priority-3 work {token: end}]
+    # a pool: [capacity now, units, busy, queue (heap), priority-3 work {token: (end, call)}]
     pools: list[list[list[Any]]] = [
         [[u if f.on_duty(0) else 0, u, 0, [], {}] for u in f.units] for f in fleets
     ]
@@ -276,7 +276,7 @@ def simulate(
         seq += 1
         tokens[seq] = end
         if prio[call] == 3:
-            pool[4][seq] = end
+            pool[4][seq] = (end, call)
         push(events, (end, seq, 0, fi, pi, call))
         hour = int(now // MINUTES_PER_HOUR)
         if hour < hours and duty[fi][hour]:
@@ -303,8 +303,8 @@ def simulate(
             return
         if preempt and prio[call] == 1 and is_police[fi] and pool[4]:
             work = pool[4]
-            victim = max(work, key=work.__getitem__)
-            end = work.pop(victim)
+            victim = max(work, key=lambda t: work[t][0])
+            end, other = work.pop(victim)
             del tokens[victim]
             pool[2] -= 1
             hour = int(now // MINUTES_PER_HOUR)
@@ -312,7 +312,6 @@ def simulate(
                 busy[fi] -= max(0.0, min(end, block_end[fi][hour]) - now)
             preemptions += 1
             seq += 1
-            other = _other(events, victim)
             push(pool[3], (3, times[other], seq, other, end - now, False))
             start(fi, pi, call, now, remaining, first, since)
             return
@@ -342,9 +341,15 @@ def simulate(
                 pool[2] -= 1
                 if pool[3]:
                     drain(fi, pi, now)
-            elif kind == 1:  # police backup for a crisis team
+            elif kind == 1:  # police backup for a crisis team: a priority-2 call of its own
                 d = districts[x]
-                offer(fi, d if per_district[fi] else 0, x, now, service[x] * 0.5, True, now)
+                prio.append(2)
+                travel_draw.append(travel_draw[x])
+                backup_draw.append(1.0)
+                districts.append(d)
+                service.append(service[x] * 0.5)
+                b = len(prio) - 1
+                offer(fi, d if per_district[fi] else 0, b, now, service[b], True, now)
             else:  # shift change
                 nxt = fleet_of.get(HANDOVER.get(names[fi], "police"), police)
                 for pi2, pool in enumerate(pools[fi]):
@@ -352,6 +357,8 @@ def simulate(
                     if x:
                         drain(fi, pi2, now)
                         continue
+                    if is_police[fi]:
+                        continue  # police calls wait for the next shift: nobody else takes them
                     while pool[3]:  # off duty: the waiting calls go on
                         _, since, _, call, remaining, first = pop(pool[3])
                         handed += 1
@@ -393,8 +400,3 @@ def simulate(
 
 
 EMS = RESPONDER_CODES.index("ems")
-
-
-def _other(events: list[tuple[float, int, int, int, int, int]], token: int) -> int:
-    """The call of a pending completion event (rare: only on preemption)."""
-    return next(e[5] for e in events if e[1] == token and e[2] == 0)

@@ -53,15 +53,20 @@ class PriorityPage:
 
 
 def victim_kinds(con: duckdb.DuckDBPyConnection, start: int, end: int) -> tuple[str, ...]:
-    """Both kinds of victims, as the city's rule counts them, when the victims table holds
-    homicides and non-fatal shootings in the window; else none (homicide incidents)."""
+    """Both kinds of victims, as the city's rule counts them, when the City's own victims file
+    (not a partial source such as GVA's mass shootings) holds homicides and non-fatal
+    shootings in every year of the window; else none (homicide incidents)."""
     if not has_table(con, "victims"):
         return ()
     rows = con.execute(
-        "SELECT DISTINCT kind FROM victims WHERE year(occurred_at) BETWEEN ? AND ?", [start, end]
+        "SELECT DISTINCT year(occurred_at), kind FROM victims WHERE source = 'city' "
+        "AND year(occurred_at) BETWEEN ? AND ?",
+        [start, end],
     ).fetchall()
-    kinds = {k for (k,) in rows}
-    return ("homicide", "nonfatal_shooting") if kinds >= {"homicide", "nonfatal_shooting"} else ()
+    held = {(int(y), str(k)) for y, k in rows}
+    both = ("homicide", "nonfatal_shooting")
+    complete = all((y, k) in held for y in range(start, end + 1) for k in both)
+    return both if complete else ()
 
 
 def priority_page(
@@ -76,10 +81,25 @@ def priority_page(
     window = f"{end - 2}-{end}"
     weights = default_weights()
     missing = incomplete_indicators(con, indicators_needed(weights))
-    page = PriorityPage(
-        window, [], _measures(con, weights, window, missing), missing, [], None, seed, draws, False
-    )
     kinds = victim_kinds(con, end - 2, end)
+    counted = (
+        "victims of homicides and non-fatal shootings, as the city counts them (from the "
+        "City's victims file)"
+        if kinds
+        else PriorityPage.counted
+    )
+    page = PriorityPage(
+        window,
+        [],
+        _measures(con, weights, window, missing, counted),
+        missing,
+        [],
+        None,
+        seed,
+        draws,
+        False,
+        counted,
+    )
     opts = PriorityOptions(
         start=end - 2,
         end=end,
@@ -88,20 +108,8 @@ def priority_page(
         draws=draws,
         seed=seed,
         victim_kinds=kinds,
+        victim_sources=("city",) if kinds else (),
     )
-    if kinds:
-        sources = sorted(
-            str(src)
-            for (src,) in con.execute(
-                "SELECT DISTINCT source FROM victims WHERE year(occurred_at) BETWEEN ? AND ?",
-                [end - 2, end],
-            ).fetchall()
-        )
-        page = dataclasses.replace(
-            page,
-            counted="victims of homicides and non-fatal shootings, as the city counts them "
-            f"(from the loaded victims file: {', '.join(sources)})",
-        )
     try:
         rule = priority_table(con, opts)
     except NotFound:
@@ -131,7 +139,11 @@ def priority_page(
 
 
 def _measures(
-    con: duckdb.DuckDBPyConnection, weights: dict[str, float], window: str, missing: list[str]
+    con: duckdb.DuckDBPyConnection,
+    weights: dict[str, float],
+    window: str,
+    missing: list[str],
+    counted: str,
 ) -> list[dict[str, Any]]:
     """One row per measure of the index: weight, share, direction, definition, load status."""
     catalog: dict[str, tuple[str, bool, str]] = {}
@@ -147,8 +159,8 @@ def _measures(
         builtin = builtin_indicator(needs)
         if name == VIOLENCE:
             desc, better, source = (
-                f"Homicide victims per 100,000 residents per year, {window} (one victim per "
-                "portal row; residents from the population indicator)",
+                f"{counted[:1].upper()}{counted[1:]} per 100,000 residents per year, {window} "
+                "(residents from the population indicator)",
                 False,
                 "incidents and population",
             )

@@ -128,11 +128,17 @@ def _victims(con: duckdb.DuckDBPyConnection, month: str) -> list[dict[str, dict[
 
 def _trend(con: duckdb.DuckDBPyConnection, month: str) -> dict[str, dict[str, Any]]:
     """Violent incidents in the 12 months to ``month`` against the 12 months before, as a
-    percentage change with a 95% interval (Poisson rate ratio); rank 1 = largest rise."""
+    percentage change with a 95% interval (Poisson rate ratio); rank 1 = largest rise. Only
+    when the statistics cover both 12-month windows."""
     if not has_table(con, "stats_arrest_rate_proxy"):
         return {}
     start, stop = _window(month)
     before = f"{int(start[:4]) - 1:04d}{start[4:]}"
+    ((first,),) = con.execute(
+        "SELECT min(month) FROM stats_arrest_rate_proxy WHERE level = 'community-area'"
+    ).fetchall()
+    if first is None or str(first)[:10] > before:
+        return {}  # the data do not reach back 24 months: no honest comparison
     rows = con.execute(
         """
         SELECT CAST(area_key AS INTEGER) AS area,
@@ -145,7 +151,8 @@ def _trend(con: duckdb.DuckDBPyConnection, month: str) -> dict[str, dict[str, An
         """,
         [start, start, before, stop],
     ).fetchall()
-    changes = {int(a): (int(r or 0), int(e or 0)) for a, r, e in rows if e and r is not None}
+    # an area with none in the last 12 months fell by 100%; one with none before has no ratio
+    changes = {int(a): (int(r or 0), int(e)) for a, r, e in rows if e}
     if not changes:
         return {}
     pct = {a: 100.0 * (r / e - 1) for a, (r, e) in changes.items()}

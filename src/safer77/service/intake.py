@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from safer77.dispatch.policy import Policy, triage
@@ -163,11 +163,24 @@ def hour_of_week(session: Session) -> int:
     return now.weekday() * 24 + now.hour
 
 
+def _lock_sender(session: Session, sender: str) -> None:
+    """Serialise the submissions of one sender until the transaction ends, so two texts sent
+    at once cannot both pass the rate limit or the repeat check. PostgreSQL: a transaction
+    advisory lock on the sender; SQLite takes the database's write lock at once."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:sender))"), {"sender": sender})
+    elif dialect == "sqlite":
+        # a write in this transaction takes SQLite's RESERVED lock now, before the reads
+        session.execute(text("UPDATE intake_calls SET id = id WHERE 0"))
+
+
 def _check_sender(session: Session, item: Submission, limits: Limits, now: datetime) -> None:
     """Rate limit and repeats, per sender token, from the database (so every worker process
     counts the same submissions, and a restart forgets nothing)."""
     if item.sender is None:
         return
+    _lock_sender(session, item.sender)
     since = now - timedelta(seconds=limits.window)
     recent = select(IntakeCall).where(IntakeCall.sender == item.sender)
     recent = recent.where(IntakeCall.received_at > since)

@@ -82,13 +82,28 @@ def area_counts(
     return rows
 
 
+SCHEMA = pa.schema(
+    [
+        ("community_area", pa.int64()),
+        ("years", pa.string()),
+        ("homicides", pa.int64()),
+        ("cleared_arrest", pa.int64()),
+        ("cleared_exceptional", pa.int64()),
+        ("unsolved", pa.int64()),
+        ("clearance", pa.float64()),
+        ("ci_low", pa.float64()),
+        ("ci_high", pa.float64()),
+        ("expected", pa.float64()),
+        ("below_comparable", pa.bool_()),
+        ("low_n", pa.bool_()),
+        ("definition", pa.string()),
+    ]
+)
+
+
 def save_area_counts(con: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]]) -> None:
     """Replace the warehouse's ``solve_area_counts`` table in one transaction."""
-    table = (
-        pa.Table.from_pylist(rows)
-        if rows
-        else pa.table({"community_area": pa.array([], pa.int64())})
-    )
+    table = pa.Table.from_pylist(rows, schema=SCHEMA)
     con.execute("BEGIN TRANSACTION")
     try:
         con.register("_area_counts", table)

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from safer77.errors import InvalidInput
 from safer77.geo.address import to_block
@@ -58,6 +59,7 @@ _DATE_FORMATS = (
     "%m/%d/%Y %I:%M:%S %p",
     "%m/%d/%Y %H:%M",
 )
+CHICAGO = ZoneInfo("America/Chicago")  # the portal's times are local
 # Chicago's extent with a margin: a point outside it is a data error, not a place.
 LAT_RANGE = (41.5, 42.2)
 LON_RANGE = (-88.1, -87.4)
@@ -98,9 +100,13 @@ def parse_time(text: str) -> datetime:
     text = text.strip()
     if text[:4].isdigit():
         try:
-            return datetime.fromisoformat(text)
+            value = datetime.fromisoformat(text)
         except ValueError:
             pass
+        else:
+            if value.tzinfo is not None:  # e.g. a trailing Z: to Chicago's local time
+                value = value.astimezone(CHICAGO).replace(tzinfo=None)
+            return value
     for fmt in _DATE_FORMATS:
         try:
             return datetime.strptime(text, fmt)

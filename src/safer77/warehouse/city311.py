@@ -2,9 +2,11 @@
 loaded, counted as a duplicate or an older version, or quarantined with its line and field.
 
 A request number is one row. When a number comes again (in the same file or a later one) the
-newer version wins, whatever the load order: the later ``last modified`` time where both
-have one, else the later closing (a closed request is newer than the same request still
-open), else the row's content decides, so loading files in any order ends in the same table.
+newer version wins, whatever the load order: a closed request is newer than the same request
+still open, and of two closings the later; then the later ``last modified`` time (only the
+unified export has one); then the row's content decides, so loading files in any order ends in
+the same table. (A request reopened after closing looks older than its closed version: the
+older per-type exports cannot tell a reopening from an earlier state.)
 """
 
 from __future__ import annotations
@@ -62,9 +64,9 @@ _COLUMNS: dict[str, pa.DataType] = {
     "block": pa.string(),
     "area_from_point": pa.bool_(),
 }
-# Newest version first: later modification, then closed over open and later closing, then
-# content; NULLs (unknown) rank as oldest.
-NEWEST_FIRST = "modified_at DESC NULLS LAST, closed_at DESC NULLS LAST, content DESC, existing DESC"
+# Newest version first: closed over open and the later closing, then the later modification
+# (unknown ranks as oldest), then content.
+NEWEST_FIRST = "closed_at DESC NULLS LAST, modified_at DESC NULLS LAST, content DESC, existing DESC"
 Progress = Callable[[float], None]
 
 

@@ -1,5 +1,7 @@
 """Loading victims of homicides and non-fatal shootings into ``victims``: one row per victim,
-one transaction per file, the newest version of a victim kept whatever the load order."""
+one transaction per file. A victim id seen again keeps one row whatever the load order: a
+homicide outranks a non-fatal shooting (a victim who died later), otherwise the row's content
+decides."""
 
 from __future__ import annotations
 
@@ -53,7 +55,9 @@ _COLUMNS: dict[str, pa.DataType] = {
     "longitude": pa.float64(),
     "source": pa.string(),
 }
-NEWEST_FIRST = "content DESC, existing DESC"
+# A victim seen twice: a homicide outranks a non-fatal shooting (the victim died since), then
+# the content decides, so the load order does not matter.
+NEWEST_FIRST = "(kind = 'homicide') DESC, content DESC, existing DESC"
 
 
 @dataclass(frozen=True)
