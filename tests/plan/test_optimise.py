@@ -107,3 +107,16 @@ def test_every_plan_is_contiguous_and_covers_each_beat_once(
         for m in members:
             cover[m] += 1
     assert (cover == 1).all()
+
+
+def test_kept_district_stays_and_is_out_of_the_balance() -> None:
+    """Row 3 is kept: the other six beats are redrawn into two districts, row 3 unchanged,
+    and its workload (nine times a beat's) does not count in the deviations."""
+    g = grid(3, 3, workload=[1.0] * 6 + [9.0] * 3, area_columns=True)
+    current = Plan.from_labels(g, ROWS, reference=ROWS)
+    best = optimise(g, current, Options(steps=2000, seed=1, keep=(3,)))
+    labels = best.labels()
+    assert labels[6:].tolist() == [3, 3, 3] and set(labels[:6].tolist()) == {1, 2}
+    s = score(best, current, kept=(3,))
+    assert s.kept == (3,) and s.max_deviation_pct == 0 and s.contiguous
+    assert score(best, current).max_deviation_pct > 100  # counted in, row 3 is far off

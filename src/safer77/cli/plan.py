@@ -37,13 +37,20 @@ def districts(
         Path | None,
         typer.Option(help="CSV primary_type,weight of incident weights [docs/plan.md]."),
     ] = None,
+    keep: Annotated[
+        str,
+        typer.Option(
+            help="Districts kept as they are and out of the balance, comma-separated "
+            "('' for none) [31, O'Hare airport]."
+        ),
+    ] = "31",
     bound: Annotated[
         float | None,
         typer.Option(help="Max workload deviation, % [5, or the lower bound + 1 if higher]."),
     ] = None,
     compactness: Annotated[float, typer.Option(help="Weight of compactness.")] = 1.0,
     splits: Annotated[float, typer.Option(help="Weight of community areas split.")] = 1.0,
-    moves: Annotated[float, typer.Option(help="Weight of beats moved.")] = 0.2,
+    moves: Annotated[float, typer.Option(help="Weight of beats moved.")] = 0.0,
     steps: Annotated[int, typer.Option(help="Optimiser steps (the plan depends on them).")] = (
         200_000
     ),
@@ -73,6 +80,7 @@ def districts(
     request = Request(
         options=Options(
             districts=count,
+            keep=_district_numbers(keep),
             bound_pct=bound,
             compactness=compactness,
             splits=splits,
@@ -129,3 +137,12 @@ def districts(
                 f"[yellow]warning:[/yellow] no plan within ±{result.bound_pct:.1f}% was found "
                 "yet; try more --steps or a looser --bound"
             )
+
+
+def _district_numbers(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise typer.BadParameter(
+            f"--keep takes district numbers like 31,12; got {text!r}"
+        ) from None

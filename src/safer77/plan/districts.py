@@ -57,7 +57,7 @@ def redraw(
     labels = graph.keys // 100
     current = Plan.from_labels(graph, labels, reference=labels)
     setup = districting(graph, current, request.options)
-    best = setup.start
+    best = None
     started = time.perf_counter()
     done = 0
     early = False
@@ -71,15 +71,16 @@ def redraw(
                 break
     except KeyboardInterrupt:
         early = True
-    # counted afresh: the optimiser's running sums drift by rounding
-    proposed = Plan.build(graph, best.assignment, best.names, best.reference)
+    # counted afresh (the optimiser's running sums drift by rounding), kept districts back in
+    proposed = setup.start if best is None else setup.full(best)
+    tol, kept = request.options.split_tolerance, setup.kept
     return Redraw(
         graph=graph,
         workload=load,
         current=current,
         proposed=proposed,
-        current_score=score(current, current, split_tolerance=request.options.split_tolerance),
-        proposed_score=score(proposed, current, split_tolerance=request.options.split_tolerance),
+        current_score=score(current, current, split_tolerance=tol, kept=kept),
+        proposed_score=score(proposed, current, split_tolerance=tol, kept=kept),
         bound_pct=setup.bound_pct,
         steps=done,
         seconds=time.perf_counter() - started,

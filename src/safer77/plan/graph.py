@@ -76,6 +76,26 @@ class BeatGraph:
             raise InvalidInput(f"workload must be {self.n} non-negative numbers")
         return replace(self, workload=w)
 
+    def subgraph(self, beats: IntArray) -> BeatGraph:
+        """The graph of ``beats`` (sorted indices) alone; a beat's perimeter still counts its
+        boundary with the beats left out."""
+        index = np.full(self.n, -1, dtype=np.int64)
+        index[beats] = np.arange(len(beats))
+        ends = index[self.edges]
+        inside = (ends >= 0).all(axis=1)
+        keys = set(self.keys[beats].tolist())
+        return replace(
+            self,
+            keys=self.keys[beats],
+            edges=ends[inside],
+            shared=self.shared[inside],
+            area=self.area[beats],
+            perimeter=self.perimeter[beats],
+            workload=self.workload[beats],
+            community=self.community[beats],
+            links=tuple(pair for pair in self.links if set(pair) <= keys),
+        )
+
     def islands(self) -> list[list[int]]:
         """Beat keys of each connected group cut off from the largest one by rook adjacency
         alone (before the ``links`` joined them); empty when all beats touch."""

@@ -12,7 +12,7 @@ same plan, and stopping early gives the best one seen so far.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -95,25 +95,33 @@ def anneal(
 class Options:
     """What ``plan districts`` optimises and for how long."""
 
-    districts: int | None = None  # default: as many as the current plan has
+    districts: int | None = None  # default: as many as the current plan has (kept ones too)
+    # districts of the current plan kept as they are and out of the balance (31: O'Hare)
+    keep: tuple[int, ...] = (31,)
     bound_pct: float | None = None  # default: 5, or the lower bound + 1 if that is higher
     compactness: float = 1.0
     splits: float = 1.0
-    moves: float = 0.2
+    moves: float = 0.0  # beats moved cost splits and compactness on the real map
     split_tolerance: float = SPLIT_TOLERANCE
     steps: int = 200_000
-    cycle: int = 20_000
-    recom_share: float = 0.05
+    cycle: int = 50_000
+    recom_share: float = 0.1
+    temperature: tuple[float, float] = (0.01, 1e-5)
     seed: int = 0
     extra_constraints: tuple[Constraint, ...] = field(default=())
 
 
 @dataclass(frozen=True)
 class Setup:
+    """``steps`` search the plans of the redrawn beats (all beats unless districts are kept);
+    ``full`` turns one into the plan of every beat, the kept districts as they are."""
+
     start: Plan
     bound_pct: float
     objective: Objective
     steps: Iterator[Step]
+    full: Callable[[Plan], Plan]
+    kept: tuple[int, ...] = ()
 
 
 def bound_for(graph: BeatGraph, k: int, requested: float | None) -> float:
@@ -147,11 +155,37 @@ def start_plan(graph: BeatGraph, current: Plan | None, k: int, rng: np.random.Ge
     return Plan.build(graph, plan.assignment, names, ref)
 
 
+def kept_apart(
+    graph: BeatGraph, current: Plan | None, keep: tuple[int, ...]
+) -> tuple[BeatGraph, Plan | None, tuple[int, ...], Callable[[Plan], Plan]]:
+    """The graph and current plan of the beats not in a kept district, the kept districts
+    found in ``current``, and how to put a plan of those beats back among the kept ones."""
+    kept = tuple(d for d in keep if current is not None and d in current.names)
+    if current is None or not kept:
+        return graph, current, (), lambda p: Plan.build(graph, p.assignment, p.names, p.reference)
+    labels = current.labels()
+    rest = np.flatnonzero(~np.isin(labels, kept))
+    if not len(rest):
+        raise InvalidInput("every district is kept; nothing to redraw")
+    sub = graph.subgraph(rest)
+    sub_current = Plan.from_labels(sub, labels[rest], reference=labels[rest])
+
+    def full(plan: Plan) -> Plan:
+        new = labels.copy()
+        new[rest] = plan.labels()
+        return Plan.from_labels(graph, new, reference=labels)
+
+    return sub, sub_current, kept, full
+
+
 def districting(graph: BeatGraph, current: Plan | None, options: Options) -> Setup:
-    """The start plan, bound, objective and step iterator for redrawing districts."""
+    """The start plan, bound, objective and step iterator for redrawing districts; the
+    districts in ``options.keep`` stay as they are and out of the balance."""
     if options.steps < 0:
         raise InvalidInput("steps must be zero or more")
     k = options.districts or (current.k if current is not None else 0)
+    graph, current, kept, full = kept_apart(graph, current, options.keep)
+    k -= len(kept)
     if k < 1:
         raise InvalidInput("say how many districts (--districts); there is no current plan")
     if k > graph.n:
@@ -176,14 +210,15 @@ def districting(graph: BeatGraph, current: Plan | None, options: Options) -> Set
         constraints=(contiguous, *options.extra_constraints),
         steps=options.steps,
         cycle=min(options.cycle, max(options.steps, 1)),
+        temperature=options.temperature,
     )
-    return Setup(start, bound, objective, iterator)
+    return Setup(full(start), bound, objective, iterator, full, kept)
 
 
 def optimise(graph: BeatGraph, current: Plan | None, options: Options) -> Plan:
-    """The best plan after ``options.steps`` steps."""
+    """The best plan after ``options.steps`` steps (of every beat, kept districts too)."""
     setup = districting(graph, current, options)
-    best = setup.start
+    best = None
     for step in setup.steps:
         best = step.best
-    return best
+    return setup.start if best is None else setup.full(best)

@@ -29,6 +29,7 @@ MEASURES: tuple[tuple[str, str], ...] = (
     ("areas_split", "Community areas split"),
     ("beats_moved", "Beats moved from today's map"),
     ("lower_bound_pct", "Lower bound on max deviation (%)"),
+    ("kept_out_of_balance", "Districts kept as they are, out of the balance"),
 )
 
 

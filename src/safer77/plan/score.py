@@ -18,9 +18,16 @@ from safer77.plan.partition import Plan
 SPLIT_TOLERANCE = 0.02
 
 
-def deviations(plan: Plan) -> FloatArray:
-    """Each district's workload minus the mean, in percent of the mean (0 when all is 0)."""
-    mean = plan.workload.sum() / plan.k
+def balanced_mask(plan: Plan, kept: tuple[int, ...] = ()) -> np.ndarray[Any, Any]:
+    """Per district, whether it takes part in the balance (its number is not in ``kept``)."""
+    return np.array([name not in kept for name in plan.names], dtype=bool)
+
+
+def deviations(plan: Plan, kept: tuple[int, ...] = ()) -> FloatArray:
+    """Each district's workload minus the mean, in percent of the mean (0 when all is 0); the
+    mean is over the districts not in ``kept`` (kept out of the balance, e.g. the airport)."""
+    balanced = balanced_mask(plan, kept)
+    mean = plan.workload[balanced].sum() / max(int(balanced.sum()), 1)
     if mean <= 0:
         return np.zeros(plan.k)
     return np.asarray((plan.workload - mean) / mean * 100, dtype=np.float64)
@@ -101,6 +108,7 @@ class Score:
     split_areas: tuple[int, ...]
     moved: int | None
     lower_bound_pct: float
+    kept: tuple[int, ...] = ()  # districts kept as they are and out of the balance
 
     def summary(self) -> dict[str, Any]:
         """The plan-wide figures as one flat row."""
@@ -114,14 +122,24 @@ class Score:
             "areas_split": self.splits,
             "beats_moved": self.moved,
             "lower_bound_pct": round(self.lower_bound_pct, 2),
+            "kept_out_of_balance": " ".join(str(d) for d in self.kept) or "none",
         }
 
 
 def score(
-    plan: Plan, current: Plan | None = None, *, split_tolerance: float = SPLIT_TOLERANCE
+    plan: Plan,
+    current: Plan | None = None,
+    *,
+    split_tolerance: float = SPLIT_TOLERANCE,
+    kept: tuple[int, ...] = (),
 ) -> Score:
-    """Every score of ``plan``; beats moved are counted from ``current`` when given."""
-    dev = deviations(plan)
+    """Every score of ``plan``; beats moved are counted from ``current`` when given. Districts
+    in ``kept`` are out of the balance: the mean, the deviations and the lower bound are of
+    the others (compactness and splits still count every district)."""
+    kept = tuple(d for d in kept if d in plan.names)
+    balanced = balanced_mask(plan, kept)
+    dev = deviations(plan, kept)
+    in_balance = np.isin(plan.assignment, np.flatnonzero(balanced))
     pp = polsby_popper(plan)
     sizes = np.bincount(plan.assignment, minlength=plan.k)
     per = tuple(
@@ -138,8 +156,8 @@ def score(
     split = split_areas(plan, split_tolerance)
     return Score(
         districts=per,
-        max_deviation_pct=float(np.abs(dev).max()),
-        mean_abs_deviation_pct=float(np.abs(dev).mean()),
+        max_deviation_pct=float(np.abs(dev[balanced]).max()),
+        mean_abs_deviation_pct=float(np.abs(dev[balanced]).mean()),
         contiguous=bool(plan.connected.all()),
         discontiguous=tuple(plan.names[d] for d in np.flatnonzero(~plan.connected)),
         pp_min=float(pp.min()),
@@ -147,5 +165,6 @@ def score(
         splits=len(split),
         split_areas=tuple(int(a) for a in split),
         moved=None if current is None else moved(plan, current),
-        lower_bound_pct=lower_bound(plan.graph.workload, plan.k),
+        lower_bound_pct=lower_bound(plan.graph.workload[in_balance], int(balanced.sum())),
+        kept=kept,
     )
