@@ -9,11 +9,11 @@ import re
 import shutil
 from pathlib import Path
 
+from publish.support import build
 from typer.testing import CliRunner
 
 from safer77.cli import app
 from safer77.metrics import compute_all
-from safer77.publish.site import build_site
 from safer77.schema import PORTAL_CSV_HEADER
 from safer77.warehouse import connect, load_incidents
 from tests.solve.test_linkage import PORTAL, clearance_file
@@ -36,11 +36,7 @@ def test_counts_per_area_and_no_case_numbers(synth_db: Path, tmp_path: Path) -> 
         app, ["solve", "publish", "--db", str(db), "--clearance", str(clearance_file(tmp_path))]
     )
     assert r.exit_code == 0, r.output
-    con = connect(db, read_only=True)
-    try:
-        build_site(con, tmp_path / "site")
-    finally:
-        con.close()
+    build(db, tmp_path / "site")
     site = tmp_path / "site"
     rows = {
         r["community_area"]: r
@@ -76,9 +72,5 @@ def test_publishing_no_cases_still_builds_the_site(synth_db: Path, tmp_path: Pat
         ],
     )
     assert r.exit_code == 0, r.output
-    con = connect(db, read_only=True)
-    try:
-        build_site(con, tmp_path / "site")
-    finally:
-        con.close()
+    build(db, tmp_path / "site")
     assert "No counts have been stored" in (tmp_path / "site/homicides.html").read_text()
