@@ -17,9 +17,9 @@ import simpy
 
 from safer77.dispatch.policy import load_policy
 from safer77.dispatch.scenarios import (
+    compare,
     crisis_staffing,
     police_units,
-    run_scenarios,
     standard_scenarios,
 )
 from safer77.dispatch.sim import Calls, Fleet, Scenario, arrivals, responders, simulate
@@ -103,7 +103,7 @@ def main() -> None:
     if args.no_scenarios:
         return
     t = time.perf_counter()
-    rows = run_scenarios(
+    _, rows = compare(
         standard_scenarios(policy, units, crisis_staffing(rates, policy)),
         policy,
         rates,

@@ -86,20 +86,7 @@ def simulate_command(
     """Simulate police plus crisis teams: for each scenario the share of calls diverted,
     police priority-1 response p50/p90, waits and utilisation per fleet."""
     from safer77.dispatch.policy import load_policy
-    from safer77.dispatch.scenarios import (
-        crisis_staffing,
-        demand_from_file,
-        demand_from_warehouse,
-        district_areas,
-        run_scenarios,
-        save_scenarios,
-        standard_scenarios,
-        travel_from_file,
-        travel_minutes,
-    )
-    from safer77.dispatch.scenarios import (
-        police_units as sized_units,
-    )
+    from safer77.dispatch.scenarios import compare, plan_run, save_scenarios
     from safer77.warehouse import connect
 
     levels: tuple[int, ...] | None = None
@@ -111,37 +98,21 @@ def simulate_command(
     cfg = settings(db)
     with errors_to_exit():
         pol = load_policy(policy)
-        areas = None
         con = connect(cfg.db, read_only=True) if profile is None or cfg.db.exists() else None
         try:
-            if profile is not None:
-                districts, rates = demand_from_file(profile)
-            else:
-                assert con is not None
-                districts, rates = demand_from_warehouse(con, calls_per_year)
-            if con is not None:
-                areas = district_areas(con, districts)
+            run = plan_run(
+                con,
+                pol,
+                profile=profile,
+                calls_per_year=calls_per_year,
+                units_per_district=police_units,
+                travel=travel,
+                staffing=levels,
+            )
         finally:
             if con is not None:
                 con.close()
-        units = (
-            (police_units,) * len(districts)
-            if police_units is not None
-            else sized_units(rates, pol)
-        )
-        if travel is not None:
-            police_travel = travel_from_file(travel, districts)
-        elif areas is not None:
-            police_travel = tuple(travel_minutes(a, u) for a, u in zip(areas, units, strict=True))
-        else:
-            police_travel = ()
-        scenarios = standard_scenarios(
-            pol,
-            units,
-            levels if levels is not None else crisis_staffing(rates, pol),
-            police_travel=police_travel,
-            city_km2=sum(areas) if areas else None,
-        )
+        scenarios = run.scenarios
         with Progress(
             TextColumn("{task.description}"),
             BarColumn(),
@@ -154,7 +125,7 @@ def simulate_command(
             def step(name: str) -> None:
                 bar.update(task, advance=1, description=f"simulated {name}")
 
-            rows = run_scenarios(scenarios, pol, rates, days, seed, on_done=step)
+            _, rows = compare(scenarios, pol, run.rates, days, seed, on_done=step)
         if save:
             con = connect(cfg.db)
             try:
@@ -167,11 +138,11 @@ def simulate_command(
     emit(rows, fmt, f"Dispatch scenarios, {days} days, seed {seed}", ("scenario",))
     if fmt is OutputFormat.table:
         console.print(
-            f"{len(districts)} districts; police units per district: "
-            f"{', '.join(map(str, units))}; mean police travel: "
+            f"{len(run.districts)} districts; police units per district: "
+            f"{', '.join(map(str, run.units))}; mean police travel: "
             + (
-                ", ".join(f"{t:.1f}" for t in police_travel) + " min"
-                if police_travel
+                ", ".join(f"{t:.1f}" for t in run.police_travel) + " min"
+                if run.police_travel
                 else "7 min (no district boundaries)"
             )
             + f"; policy: {pol.source}",

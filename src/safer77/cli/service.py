@@ -17,6 +17,7 @@ from rich.table import Table
 
 from safer77.cli.common import DbOption, OutputFormat, console, errors_to_exit, out, warn
 from safer77.config import Settings, get_settings
+from safer77.service.permissions import Role
 
 app = typer.Typer(help="The case-management and accountability service.", no_args_is_help=True)
 db_app = typer.Typer(help="The service's database.", no_args_is_help=True)
@@ -97,21 +98,7 @@ def serve(
 @user_app.command("add")
 def user_add(
     username: Annotated[str, typer.Argument(help="Login name.")],
-    role: Annotated[
-        Literal[
-            "admin",
-            "supervisor",
-            "detective",
-            "analyst",
-            "auditor",
-            "coordinator",
-            "community",
-            "task_force",
-            "intake",
-            "dispatcher",
-        ],
-        typer.Option(help="Role."),
-    ],
+    role: Annotated[Role, typer.Option(help="Role.")],
     unit: Annotated[
         str | None,
         typer.Option(
@@ -126,7 +113,6 @@ def user_add(
     """Add a user (the password is asked for, or read from stdin)."""
     from safer77.service.auth import create_user
     from safer77.service.db import migrated_engine, session_factory, transaction
-    from safer77.service.permissions import Role
 
     password = (
         sys.stdin.readline().rstrip("\n") if password_stdin else getpass.getpass("password: ")
@@ -137,7 +123,7 @@ def user_add(
         migrated_engine(cfg.database_url) as engine,
         transaction(session_factory(engine)) as s,
     ):
-        user = create_user(s, username=username, password=password, role=Role(role), unit=unit)
+        user = create_user(s, username=username, password=password, role=role, unit=unit)
         uid = user.id
     console.print(f"user {username} ({role}) created, id {uid}")
 

@@ -56,9 +56,18 @@ class Policy:
     source: str
 
     def crisis_on_duty(self, hour_of_week: int) -> bool:
-        day, hour = divmod(hour_of_week % 168, 24)
-        start, end = self.crisis_hours
-        return day in self.crisis_days and start <= hour < end
+        return on_duty(hour_of_week, self.crisis_days, self.crisis_hours)
+
+    def rule_for(self, call_type: str) -> Rule | None:
+        """The rule that decides a call type: the first whose words it contains (any case)."""
+        text = call_type.upper()
+        return next((r for r in self.rules if any(m in text for m in r.match)), None)
+
+
+def on_duty(hour_of_week: int, days: frozenset[int], hours: tuple[int, int]) -> bool:
+    """Whether ``hour_of_week`` (0 = Monday 00:00) falls on ``days`` within ``[start, end)``."""
+    day, hour = divmod(hour_of_week % 168, 24)
+    return day in days and hours[0] <= hour < hours[1]
 
 
 @dataclass(frozen=True)
@@ -72,8 +81,7 @@ def triage(
     policy: Policy, call_type: str, flags: tuple[str, ...] = (), hour_of_week: int | None = None
 ) -> Decision:
     """The responder for a call, with the reasons, rule by rule."""
-    text = call_type.upper()
-    rule = next((r for r in policy.rules if any(m in text for m in r.match)), None)
+    rule = policy.rule_for(call_type)
     if rule is None:
         return Decision(policy.default, "default", (f"no rule matches {call_type!r}",))
     reasons = [f"rule {rule.name!r} (line {rule.line}) matches {call_type!r}: {rule.responder}"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from numpy.typing import NDArray
 from safer77.dispatch.policy import Policy
 from safer77.dispatch.sim import Fleet, Result, Scenario, arrivals, simulate
 from safer77.errors import InvalidInput, NotFound
+from safer77.warehouse.db import replace_table
 
 POLICE_TRAVEL = 7.0  # minutes, mean, within a district
 CRISIS_TRAVEL = 14.0  # a city-wide pool travels further
@@ -167,7 +169,7 @@ def crisis_staffing(rates: NDArray[np.float64], policy: Policy) -> tuple[int, ..
     eligible = [
         c
         for c in policy.calls
-        if any(r.responder == "crisis" and any(m in c.name for m in r.match) for r in policy.rules)
+        if (rule := policy.rule_for(c.name)) is not None and rule.responder == "crisis"
     ]
     share = sum(c.share * (1 - c.weapon) for c in eligible)
     if not share:
@@ -231,16 +233,56 @@ def compare(
     return results, [r.row() for r in results]
 
 
-def run_scenarios(
-    scenarios: list[Scenario],
+@dataclass(frozen=True)
+class Run:
+    """What ``safer77 plan simulate`` compares: demand, police units and travel, scenarios."""
+
+    districts: list[int]
+    rates: NDArray[np.float64]
+    units: tuple[int, ...]
+    police_travel: tuple[float, ...]  # per district; () = the default mean
+    scenarios: list[Scenario]
+
+
+def plan_run(
+    con: duckdb.DuckDBPyConnection | None,
     policy: Policy,
-    rates: NDArray[np.float64],
-    days: int,
-    seed: int,
-    on_done: Callable[[str], None] | None = None,
-) -> list[dict[str, Any]]:
-    """The table rows of :func:`compare`."""
-    return compare(scenarios, policy, rates, days, seed, on_done)[1]
+    *,
+    profile: Path | None = None,
+    calls_per_year: float = 3_000_000,
+    units_per_district: int | None = None,
+    travel: Path | None = None,
+    staffing: tuple[int, ...] | None = None,
+) -> Run:
+    """Demand from ``profile`` or the warehouse; police units given or sized; travel from a
+    file, from the district boundaries' areas, or the defaults; the standard scenarios at
+    ``staffing`` levels (None: :func:`crisis_staffing`)."""
+    if profile is not None:
+        districts, rates = demand_from_file(profile)
+    elif con is not None:
+        districts, rates = demand_from_warehouse(con, calls_per_year)
+    else:
+        raise InvalidInput("give a demand profile or a warehouse to shape demand")
+    areas = district_areas(con, districts) if con is not None else None
+    units = (
+        (units_per_district,) * len(districts)
+        if units_per_district is not None
+        else police_units(rates, policy)
+    )
+    if travel is not None:
+        police_travel = travel_from_file(travel, districts)
+    elif areas is not None:
+        police_travel = tuple(travel_minutes(a, u) for a, u in zip(areas, units, strict=True))
+    else:
+        police_travel = ()
+    scenarios = standard_scenarios(
+        policy,
+        units,
+        staffing if staffing is not None else crisis_staffing(rates, policy),
+        police_travel=police_travel,
+        city_km2=sum(areas) if areas else None,
+    )
+    return Run(districts, rates, units, police_travel, scenarios)
 
 
 COLUMNS = (
@@ -282,12 +324,4 @@ def save_scenarios(
             "seed": [seed] * len(rows),
         }
     )
-    con.execute("BEGIN TRANSACTION")
-    try:
-        con.register("_scenarios", table)
-        con.execute("CREATE OR REPLACE TABLE plan_dispatch_scenarios AS SELECT * FROM _scenarios")
-        con.unregister("_scenarios")
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+    replace_table(con, "plan_dispatch_scenarios", table)

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from safer77.dispatch.policy import Policy
+from safer77.dispatch.policy import Policy, on_duty
 from safer77.errors import InvalidInput
 
 FLEETS = ("police", "crisis", "co_response")
@@ -44,8 +44,7 @@ class Fleet:
     days: frozenset[int] = ALL_WEEK  # 0 = Monday
 
     def on_duty(self, hour_of_week: int) -> bool:
-        day, hour = divmod(hour_of_week % 168, 24)
-        return day in self.days and self.hours[0] <= hour < self.hours[1]
+        return on_duty(hour_of_week, self.days, self.hours)
 
 
 @dataclass(frozen=True)
@@ -150,7 +149,7 @@ def responders(policy: Policy, calls: Calls, staffed: set[str]) -> NDArray[np.in
     codes = {name: i for i, name in enumerate(RESPONDER_CODES)}
     rule_of = []
     for c in policy.calls:
-        rule = next((r for r in policy.rules if any(m in c.name for m in r.match)), None)
+        rule = policy.rule_for(c.name)
         rule_of.append(
             (policy.default, policy.default) if rule is None else (rule.responder, rule.fallback)
         )
@@ -351,14 +350,17 @@ def simulate(
                 b = len(prio) - 1
                 offer(fi, d if per_district[fi] else 0, b, now, service[b], True, now)
             else:  # shift change
-                nxt = fleet_of.get(HANDOVER.get(names[fi], "police"), police)
+                # who takes the waiting calls when this fleet goes off duty (police: nobody,
+                # they wait for the next shift)
+                heir = HANDOVER.get(names[fi])
+                nxt = fleet_of.get(heir, police) if heir else -1
                 for pi2, pool in enumerate(pools[fi]):
                     pool[0] = pool[1] if x else 0
                     if x:
                         drain(fi, pi2, now)
                         continue
-                    if is_police[fi]:
-                        continue  # police calls wait for the next shift: nobody else takes them
+                    if nxt < 0:
+                        continue
                     while pool[3]:  # off duty: the waiting calls go on
                         _, since, _, call, remaining, first = pop(pool[3])
                         handed += 1

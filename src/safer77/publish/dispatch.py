@@ -9,7 +9,7 @@ from typing import Any
 import duckdb
 
 from safer77.publish.html import downloads
-from safer77.warehouse.db import has_table
+from safer77.warehouse.db import table_dicts
 
 TABLE = "plan_dispatch_scenarios"
 HEADS = (
@@ -30,11 +30,7 @@ HEADS = (
 
 def dispatch_rows(con: duckdb.DuckDBPyConnection) -> tuple[list[dict[str, Any]], str]:
     """The stored scenario rows and a line saying how they were simulated ('' if none)."""
-    if not has_table(con, TABLE):
-        return [], ""
-    cur = con.execute(f"SELECT * FROM {TABLE}")
-    names = [d[0] for d in cur.description]
-    rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+    rows = table_dicts(con, TABLE)
     if not rows:
         return [], ""
     first = rows[0]

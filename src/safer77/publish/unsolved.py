@@ -11,7 +11,7 @@ import duckdb
 
 from safer77.publish.html import downloads, percent
 from safer77.solve.publish import DEFINITION, TABLE
-from safer77.warehouse.db import has_table
+from safer77.warehouse.db import table_dicts
 
 COLUMNS = (
     "community_area",
@@ -32,11 +32,7 @@ COLUMNS = (
 
 
 def unsolved_rows(con: duckdb.DuckDBPyConnection, names: dict[int, str]) -> list[dict[str, Any]]:
-    if not has_table(con, TABLE):
-        return []
-    cur = con.execute(f"SELECT * FROM {TABLE} ORDER BY unsolved DESC, community_area")
-    cols = [d[0] for d in cur.description]
-    rows = [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+    rows = table_dicts(con, TABLE, "unsolved DESC, community_area")
     return [
         {c: (names.get(int(r["community_area"]), "") if c == "name" else r.get(c)) for c in COLUMNS}
         for r in rows

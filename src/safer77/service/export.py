@@ -32,7 +32,7 @@ from safer77.service.models import Release
 from safer77.service.release import on_time_figures
 from safer77.service.requests import summary as request_summary
 from safer77.service.town_halls import per_district as town_halls_per_district
-from safer77.warehouse.db import connect, next_load_id
+from safer77.warehouse.db import connect, next_load_id, replace_table
 
 OTHER = "OTHER OFFENSE"
 TABLES = (
@@ -211,10 +211,7 @@ def export_to_warehouse(
             load_id = next_load_id(con)
             counts: dict[str, int] = {}
             for name in TABLES:
-                arrow = pa.Table.from_pylist(tables[name], schema=SCHEMAS[name])
-                con.register("_export", arrow)
-                con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _export")
-                con.unregister("_export")
+                replace_table(con, name, pa.Table.from_pylist(tables[name], schema=SCHEMAS[name]))
                 counts[name] = len(tables[name])
             total = sum(counts.values())
             con.execute(

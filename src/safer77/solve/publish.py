@@ -13,6 +13,7 @@ import pyarrow as pa
 from safer77.metrics.intervals import wilson
 from safer77.schema import LOW_N_THRESHOLD
 from safer77.solve.study import clusters
+from safer77.warehouse.db import replace_table
 
 TABLE = "solve_area_counts"
 DEFINITION = (
@@ -102,14 +103,5 @@ SCHEMA = pa.schema(
 
 
 def save_area_counts(con: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]]) -> None:
-    """Replace the warehouse's ``solve_area_counts`` table in one transaction."""
-    table = pa.Table.from_pylist(rows, schema=SCHEMA)
-    con.execute("BEGIN TRANSACTION")
-    try:
-        con.register("_area_counts", table)
-        con.execute(f"CREATE OR REPLACE TABLE {TABLE} AS SELECT * FROM _area_counts")
-        con.unregister("_area_counts")
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+    """Replace the warehouse's ``solve_area_counts`` table."""
+    replace_table(con, TABLE, pa.Table.from_pylist(rows, schema=SCHEMA))

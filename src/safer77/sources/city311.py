@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from safer77.errors import InvalidInput
 from safer77.geo.address import to_block
-from safer77.sources.tabular import Reject, read_header, read_rows
+from safer77.sources.tabular import BadField, Reject, optional_float, read_header, read_rows
 
 #: canonical field → accepted (normalised) header names, first match wins.
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -115,20 +115,20 @@ def parse_time(text: str) -> datetime:
     raise ValueError(f"not a date: {text!r}")
 
 
-class _Bad(Exception):
-    def __init__(self, field: str, reason: str) -> None:
-        self.field, self.reason = field, reason
-
-
 def _optional_float(row: dict[str, str], field: str, column: str | None) -> float | None:
-    text = (row.get(column) or "").strip() if column else ""
-    if not text:
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        raise _Bad(column or field, f"{field} is not a number: {text!r}") from None
-    return value if value == value else None  # NaN → missing
+    return optional_float((row.get(column) or "") if column else "", column or field, field)
+
+
+def chicago_point(
+    lat: float | None, lon: float | None, field: str
+) -> tuple[float | None, float | None]:
+    """A point, or (None, None) when a coordinate is missing or both are 0 (the portal's "no
+    point"); :class:`BadField` for a point outside Chicago."""
+    if lat is None or lon is None or (lat == 0 and lon == 0):
+        return None, None
+    if not (LAT_RANGE[0] <= lat <= LAT_RANGE[1] and LON_RANGE[0] <= lon <= LON_RANGE[1]):
+        raise BadField(field, f"point ({lat}, {lon}) is outside Chicago")
+    return lat, lon
 
 
 def _parse(row: dict[str, str], cols: dict[str, str | None], line: int) -> Request311:
@@ -143,20 +143,22 @@ def _parse(row: dict[str, str], cols: dict[str, str | None], line: int) -> Reque
         try:
             return parse_time(value)
         except ValueError:
-            raise _Bad(cols[field] or field, f"{field} date is not a date: {value!r}") from None
+            raise BadField(cols[field] or field, f"{field} date is not a date: {value!r}") from None
 
     number = text("number")
     if not number:
-        raise _Bad(cols["number"] or "number", "no service request number")
+        raise BadField(cols["number"] or "number", "no service request number")
     sr_type = text("sr_type")
     if not sr_type:
-        raise _Bad(cols["sr_type"] or "sr_type", "no request type")
+        raise BadField(cols["sr_type"] or "sr_type", "no request type")
     created = when("created")
     if created is None:
-        raise _Bad(cols["created"] or "created", "no creation date")
+        raise BadField(cols["created"] or "created", "no creation date")
     closed = when("closed")
     if closed is not None and closed < created:
-        raise _Bad(cols["closed"] or "closed", f"closed {closed:%Y-%m-%d} before it was created")
+        raise BadField(
+            cols["closed"] or "closed", f"closed {closed:%Y-%m-%d} before it was created"
+        )
     raw_status = text("status").lower()
     flagged = "dup" in raw_status or text("duplicate").lower() in ("true", "t", "yes", "y", "1")
     if "cancel" in raw_status:
@@ -171,22 +173,17 @@ def _parse(row: dict[str, str], cols: dict[str, str | None], line: int) -> Reque
         try:
             area = int(float(area_text))
         except ValueError:
-            raise _Bad(
+            raise BadField(
                 cols["community_area"] or "community_area",
                 f"community area is not a number: {area_text!r}",
             ) from None
         if not 1 <= area <= 77:
             area = None  # e.g. 0: unknown; placed from the coordinates when boundaries exist
-    lat = _optional_float(row, "latitude", cols["latitude"])
-    lon = _optional_float(row, "longitude", cols["longitude"])
-    if (lat is None) != (lon is None):
-        lat = lon = None
-    if (
-        lat is not None
-        and lon is not None
-        and not (LAT_RANGE[0] <= lat <= LAT_RANGE[1] and LON_RANGE[0] <= lon <= LON_RANGE[1])
-    ):
-        raise _Bad(cols["latitude"] or "latitude", f"point ({lat}, {lon}) is outside Chicago")
+    lat, lon = chicago_point(
+        _optional_float(row, "latitude", cols["latitude"]),
+        _optional_float(row, "longitude", cols["longitude"]),
+        cols["latitude"] or "latitude",
+    )
     x = _optional_float(row, "x_coordinate", cols["x"])
     y = _optional_float(row, "y_coordinate", cols["y"])
     if not x or not y:
@@ -238,5 +235,5 @@ def read_311(path: Path) -> Iterator[Request311 | Reject]:
     for line, row in read_rows(path, ()):
         try:
             yield _parse(row, cols, line)
-        except _Bad as bad:
+        except BadField as bad:
             yield Reject(str(path), line, bad.field, bad.reason)

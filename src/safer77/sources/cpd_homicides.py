@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from safer77.sources.tabular import Reject, read_rows
+from safer77.sources.tabular import BadField, Reject, read_rows
 
 COLUMNS = (
     "RD#",
@@ -61,28 +61,22 @@ class Homicide:
     issues: tuple[tuple[str, str], ...] = ()  # (field, problem): loaded, but worth a look
 
 
-class _Bad(Exception):
-    def __init__(self, field: str, reason: str) -> None:
-        self.field = field
-        self.reason = reason
-
-
 def parse_time(text: str, field: str) -> datetime:
     for fmt in FORMATS:
         try:
             return datetime.strptime(text.strip(), fmt)
         except ValueError:
             continue
-    raise _Bad(field, f"not a date: {text[:40]!r}")
+    raise BadField(field, f"not a date: {text[:40]!r}")
 
 
 def _record(row: dict[str, str], line: int) -> Homicide:
     rd = (row["RD#"] or "").strip().upper()
     if not RD.match(rd):
-        raise _Bad("RD#", f"not an RD number: {rd[:20]!r}")
+        raise BadField("RD#", f"not an RD number: {rd[:20]!r}")
     number = (row["Homicide #"] or "").strip()
     if not HOMICIDE_NUMBER.match(number):
-        raise _Bad("Homicide #", f"not a homicide number: {number[:20]!r}")
+        raise BadField("Homicide #", f"not a homicide number: {number[:20]!r}")
     injury = parse_time(row["Injury Date"] or "", "Injury Date")
     death = (
         parse_time(row["Death Date"], "Death Date") if (row["Death Date"] or "").strip() else None
@@ -93,27 +87,27 @@ def _record(row: dict[str, str], line: int) -> Homicide:
         issues.append(("Death Date", "death before injury in the source"))
     cleared = (row["Cleared I"] or "").strip().upper()
     if cleared not in {"Y", "N"}:
-        raise _Bad("Cleared I", f"expected Y or N, got {cleared[:10]!r}")
+        raise BadField("Cleared I", f"expected Y or N, got {cleared[:10]!r}")
     reason = (row["Cleared Exceptionally By"] or "").strip().upper()
     when = (row["Date Cleared"] or "").strip()
     cleared_on = exceptional = None
     if cleared == "Y":
         if not when:
-            raise _Bad("Date Cleared", "cleared without a date")
+            raise BadField("Date Cleared", "cleared without a date")
         cleared_on = parse_time(when, "Date Cleared").date()
         if cleared_on < injury.date():
-            raise _Bad("Date Cleared", "cleared before the offense")
+            raise BadField("Date Cleared", "cleared before the offense")
         if reason:
             if reason not in EXCEPTIONAL:
-                raise _Bad("Cleared Exceptionally By", f"unknown reason {reason[:40]!r}")
+                raise BadField("Cleared Exceptionally By", f"unknown reason {reason[:40]!r}")
             exceptional = EXCEPTIONAL[reason]
     elif reason or when:
-        raise _Bad("Cleared I", "not cleared, yet a clearance reason or date is given")
+        raise BadField("Cleared I", "not cleared, yet a clearance reason or date is given")
     age_text = (row["Victim Age"] or "").strip()
     age = None
     if age_text:
         if not age_text.isdigit() or int(age_text) > 120:
-            raise _Bad("Victim Age", f"not an age: {age_text[:10]!r}")
+            raise BadField("Victim Age", f"not an age: {age_text[:10]!r}")
         age = int(age_text)
     sex = (row["Victim Sex"] or "").strip().upper()[:1] or None
     return Homicide(
@@ -137,5 +131,5 @@ def read_homicides(path: Path) -> Iterator[Homicide | Reject]:
     for line, row in read_rows(path, COLUMNS):
         try:
             yield _record(row, line)
-        except _Bad as bad:
+        except BadField as bad:
             yield Reject(str(path), line, bad.field, bad.reason)

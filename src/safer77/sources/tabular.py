@@ -26,6 +26,26 @@ class Reject:
         return f"{self.file}:{self.line}: {self.reason} (field {self.field!r})"
 
 
+class BadField(Exception):
+    """Raised while parsing a row: the field that makes it a :class:`Reject`, and why."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(reason)
+        self.field, self.reason = field, reason
+
+
+def optional_float(text: str, field: str, label: str) -> float | None:
+    """A number, or None for an empty cell or NaN; :class:`BadField` for anything else."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise BadField(field, f"{label} is not a number: {text!r}") from None
+    return value if value == value else None
+
+
 def _open(path: Path) -> IO[str]:
     raw = path.open("rb")
     head = raw.read(2)

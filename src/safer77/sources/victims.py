@@ -18,8 +18,8 @@ from datetime import datetime
 from pathlib import Path
 
 from safer77.errors import InvalidInput
-from safer77.sources.city311 import LAT_RANGE, LON_RANGE, normalise_header, parse_time
-from safer77.sources.tabular import Reject, read_header, read_rows
+from safer77.sources.city311 import chicago_point, normalise_header, parse_time
+from safer77.sources.tabular import BadField, Reject, optional_float, read_header, read_rows
 
 HOMICIDE = "homicide"
 NONFATAL = "nonfatal_shooting"
@@ -50,11 +50,6 @@ class Elsewhere:
     """A row of another place (GVA): counted, not loaded."""
 
     line: int
-
-
-class _Bad(Exception):
-    def __init__(self, field: str, reason: str) -> None:
-        self.field, self.reason = field, reason
 
 
 CITY_REQUIRED = ("unique_id", "date", "victimization_primary")
@@ -92,14 +87,14 @@ def read_victims(
                 yield _city(row, line)
             else:
                 yield from _gva(row, line, city, state)
-        except _Bad as bad:
+        except BadField as bad:
             yield Reject(str(path), line, bad.field, bad.reason)
 
 
 def _when(row: Mapping[str, str], field: str, formats: tuple[str, ...] = ()) -> datetime:
     text = row.get(field, "")
     if not text:
-        raise _Bad(field, f"no {field.replace('_', ' ')}")
+        raise BadField(field, f"no {field.replace('_', ' ')}")
     for fmt in formats:
         try:
             return datetime.strptime(text, fmt)
@@ -108,43 +103,31 @@ def _when(row: Mapping[str, str], field: str, formats: tuple[str, ...] = ()) -> 
     try:
         return parse_time(text)
     except ValueError:
-        raise _Bad(field, f"{field.replace('_', ' ')} is not a date: {text!r}") from None
+        raise BadField(field, f"{field.replace('_', ' ')} is not a date: {text!r}") from None
 
 
 def _number(row: Mapping[str, str], field: str) -> float | None:
-    text = row.get(field, "")
-    if not text:
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        raise _Bad(field, f"{field.replace('_', ' ')} is not a number: {text!r}") from None
-    return value if value == value else None
+    return optional_float(row.get(field, ""), field, field.replace("_", " "))
 
 
 def _point(row: Mapping[str, str], lat_f: str, lon_f: str) -> tuple[float | None, float | None]:
-    lat, lon = _number(row, lat_f), _number(row, lon_f)
-    if lat is None or lon is None or (lat == 0 and lon == 0):
-        return None, None
-    if not (LAT_RANGE[0] <= lat <= LAT_RANGE[1] and LON_RANGE[0] <= lon <= LON_RANGE[1]):
-        raise _Bad(lat_f, f"point ({lat}, {lon}) is outside Chicago")
-    return lat, lon
+    return chicago_point(_number(row, lat_f), _number(row, lon_f), lat_f)
 
 
 def _city(row: Mapping[str, str], line: int) -> Victim:
     key = row.get("unique_id", "")
     if not key:
-        raise _Bad("unique_id", "no victim id")
+        raise BadField("unique_id", "no victim id")
     victimization = row.get("victimization_primary", "").upper()
     if not victimization:
-        raise _Bad("victimization_primary", "no victimization")
+        raise BadField("victimization_primary", "no victimization")
     gunshot_text = row.get("gunshot_injury_i", "").upper()
     gunshot = {"YES": True, "Y": True, "NO": False, "N": False}.get(gunshot_text)
     if gunshot_text and gunshot is None:
-        raise _Bad("gunshot_injury_i", f"gunshot injury is not YES/NO: {gunshot_text!r}")
+        raise BadField("gunshot_injury_i", f"gunshot injury is not YES/NO: {gunshot_text!r}")
     kind = HOMICIDE if victimization.startswith("HOMICIDE") else NONFATAL
     if kind == NONFATAL and gunshot is False:
-        raise _Bad("gunshot_injury_i", "a non-fatal victim without a gunshot injury")
+        raise BadField("gunshot_injury_i", "a non-fatal victim without a gunshot injury")
     area_text = row.get("community_area", "")
     area: int | None = None
     name: str | None = None
@@ -154,7 +137,7 @@ def _city(row: Mapping[str, str], line: int) -> Victim:
         except ValueError:
             name = area_text.upper()
         if area is not None and not 1 <= area <= 77:
-            raise _Bad("community_area", f"community area {area} is not 1-77")
+            raise BadField("community_area", f"community area {area} is not 1-77")
     district = _number(row, "district")
     lat, lon = _point(row, "latitude", "longitude")
     return Victim(
@@ -185,16 +168,16 @@ def _gva(row: Mapping[str, str], line: int, city: str, state: str) -> Iterator[V
         return
     incident = row.get("incident_id", "")
     if not incident:
-        raise _Bad("incident_id", "no incident id")
+        raise BadField("incident_id", "no incident id")
     when = _when(row, "incident_date", ("%B %d, %Y",))
     counts = {}
     for field in ("victims_killed", "victims_injured"):
         value = _number(row, field)
         if value is None or value < 0 or value != int(value):
-            raise _Bad(field, f"{field.replace('_', ' ')} is not a count: {row.get(field)!r}")
+            raise BadField(field, f"{field.replace('_', ' ')} is not a count: {row.get(field)!r}")
         counts[field] = int(value)
     if not any(counts.values()):
-        raise _Bad("victims_killed", "no victims killed or injured")
+        raise BadField("victims_killed", "no victims killed or injured")
     lat, lon = _point(row, "latitude", "longitude")
     for field, kind, tag in (("victims_killed", HOMICIDE, "k"), ("victims_injured", NONFATAL, "i")):
         for n in range(counts[field]):

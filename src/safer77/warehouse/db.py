@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from safer77.errors import Conflict, InvalidInput, NotFound
 
@@ -148,6 +150,27 @@ def count(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None 
 def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     """Whether the warehouse holds table ``name`` (optional tables: indicators, exports)."""
     return bool(count(con, "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [name]))
+
+
+def replace_table(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> None:
+    """Make warehouse table ``name`` hold exactly ``table`` (one statement: atomic by itself;
+    inside a caller's transaction, part of it)."""
+    con.register("_replacement", table)
+    try:
+        con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _replacement")
+    finally:
+        con.unregister("_replacement")
+
+
+def table_dicts(
+    con: duckdb.DuckDBPyConnection, name: str, order_by: str = ""
+) -> list[dict[str, Any]]:
+    """Every row of optional table ``name`` as a dict (none when the table is absent)."""
+    if not has_table(con, name):
+        return []
+    cur = con.execute(f"SELECT * FROM {name}" + (f" ORDER BY {order_by}" if order_by else ""))
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
 
 def next_load_id(con: duckdb.DuckDBPyConnection) -> int:
