@@ -17,17 +17,9 @@ import duckdb
 from safer77.metrics.intervals import wilson
 from safer77.publish.html import downloads, low_n_cell, percent
 from safer77.schema import LOW_N_THRESHOLD
-from safer77.warehouse.db import has_table
+from safer77.warehouse.db import has_table, table_dicts
 
 TABLE = "service_requests_summary"
-TOWN_HALL_COLUMNS = (
-    "district",
-    "held",
-    "scheduled",
-    "cancelled",
-    "follow_ups_open",
-    "follow_ups_closed",
-)
 BASE = "data/requests/"
 
 
@@ -50,26 +42,13 @@ def request_tables(con: duckdb.DuckDBPyConnection, names: dict[int, str]) -> Req
     ((finished,),) = con.execute(
         "SELECT max(finished_at) FROM load_log WHERE kind = 'service'"
     ).fetchall()
-    clubs = (
-        [
-            {"community_area": a, "name": names.get(a, ""), "block_clubs": n}
-            for a, n in con.execute(
-                "SELECT community_area, clubs FROM service_block_clubs ORDER BY community_area"
-            ).fetchall()
-        ]
-        if has_table(con, "service_block_clubs")
-        else []
-    )
-    halls = (
-        [
-            dict(zip(TOWN_HALL_COLUMNS, r, strict=True))
-            for r in con.execute(
-                f"SELECT {', '.join(TOWN_HALL_COLUMNS)} FROM service_town_halls ORDER BY district"
-            ).fetchall()
-        ]
-        if has_table(con, "service_town_halls")
-        else []
-    )
+    clubs = [
+        {"community_area": r["community_area"], "name": names.get(r["community_area"], "")}
+        | {"block_clubs": r["clubs"]}
+        for r in table_dicts(con, "service_block_clubs", "community_area")
+    ]
+    # columns in the export's order (service.export.SCHEMAS)
+    halls = table_dicts(con, "service_town_halls", "district")
     return RequestTables(
         str(finished)[:10] if finished else "",
         [{"department": d, **_figures(f)} for d, *f in _grouped(con, "department")],
@@ -205,7 +184,7 @@ def _civic(tables: RequestTables, links: dict[int, str]) -> str:
             f"</tr></thead><tbody>{body}</tbody></table>" + downloads(BASE + "block_clubs")
         )
     if tables.town_halls:
-        cols = TOWN_HALL_COLUMNS[1:]
+        cols = [c for c in tables.town_halls[0] if c != "district"]
         body = "".join(
             f"<tr><th scope='row'>District {r['district']}</th>"
             + "".join(f"<td>{r[c]}</td>" for c in cols)

@@ -23,9 +23,9 @@ import pyarrow as pa
 from safer77.geo.areas import state_plane_to_lonlat
 from safer77.sources.city311 import Request311, read_311
 from safer77.sources.tabular import Reject
-from safer77.warehouse.geocode import place_in_areas
+from safer77.warehouse.geocode import nan_floats, place_in_areas
 from safer77.warehouse.incidents import LoadResult
-from safer77.warehouse.versions import load_keyed
+from safer77.warehouse.versions import KeyedTable, load_keyed
 
 DDL = """
 CREATE TABLE IF NOT EXISTS requests_311 (
@@ -70,8 +70,14 @@ NEWEST_FIRST = "closed_at DESC NULLS LAST, modified_at DESC NULLS LAST, content 
 Progress = Callable[[float], None]
 
 
-def ensure_table(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(DDL)
+TABLE = KeyedTable(
+    name="requests_311",
+    key="request_number",
+    columns=_COLUMNS,
+    ddl=DDL,
+    newest_first=NEWEST_FIRST,
+    kind="311",
+)
 
 
 def load_311(
@@ -92,20 +98,8 @@ def load_311(
             good.append(item)
         if on_progress and len(good) % 50_000 == 0:
             on_progress(0.5 * min(1.0, len(good) / 1_000_000))
-    ensure_table(con)
     staged = _table(con, good)
-    merged = load_keyed(
-        con,
-        kind="311",
-        table="requests_311",
-        key="request_number",
-        columns=list(_COLUMNS),
-        staged=staged,
-        rejects=bad,
-        path=path,
-        newest_first=NEWEST_FIRST,
-        begun=begun,
-    )
+    merged = load_keyed(con, TABLE, staged, bad, path, begun=begun)
     if on_progress:
         on_progress(1.0)
     return LoadResult(
@@ -124,10 +118,10 @@ def load_311(
 def _points(rows: list[Request311]) -> tuple[np.ndarray, np.ndarray]:
     """Longitude and latitude of each row (NaN where unknown): the published point, else the
     State Plane X/Y converted."""
-    lon = np.array([np.nan if r.longitude is None else r.longitude for r in rows], dtype=float)
-    lat = np.array([np.nan if r.latitude is None else r.latitude for r in rows], dtype=float)
-    xs = np.array([np.nan if r.x is None else r.x for r in rows], dtype=float)
-    ys = np.array([np.nan if r.y is None else r.y for r in rows], dtype=float)
+    lon = nan_floats([r.longitude for r in rows])
+    lat = nan_floats([r.latitude for r in rows])
+    xs = nan_floats([r.x for r in rows])
+    ys = nan_floats([r.y for r in rows])
     fill = ~np.isfinite(lon) & np.isfinite(xs) & np.isfinite(ys)
     if fill.any():
         lon[fill], lat[fill] = state_plane_to_lonlat(xs[fill], ys[fill])
@@ -156,5 +150,5 @@ def _table(con: duckdb.DuckDBPyConnection, rows: list[Request311]) -> pa.Table:
         ],
         "line": [r.line for r in rows],
     }
-    schema = pa.schema([*_COLUMNS.items(), ("line", pa.int64())])
+    schema = TABLE.staged_schema
     return pa.table(data, schema=schema)

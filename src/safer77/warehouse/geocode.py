@@ -88,6 +88,11 @@ def forget_assignments(con: duckdb.DuckDBPyConnection, kind: str) -> int:
     return int(rows[0][0]) if rows else 0
 
 
+def nan_floats(values: list[float | None]) -> NDArray[np.float64]:
+    """An array of ``values`` with NaN for None."""
+    return np.array([np.nan if v is None else v for v in values], dtype=float)
+
+
 def place_in_areas(
     con: duckdb.DuckDBPyConnection,
     known: list[int | None],

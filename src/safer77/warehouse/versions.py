@@ -17,6 +17,23 @@ from safer77.warehouse.quarantine import replace_quarantine
 
 
 @dataclass(frozen=True)
+class KeyedTable:
+    """A warehouse table with one row per key, filled by :func:`load_keyed`."""
+
+    name: str
+    key: str
+    columns: dict[str, pa.DataType]  # the published fields, in table order
+    ddl: str  # CREATE TABLE IF NOT EXISTS: columns, content, source_file, line, load_id
+    newest_first: str  # ORDER BY among versions of a key (see :func:`keep_newest`)
+    kind: str  # the load_log kind
+
+    @property
+    def staged_schema(self) -> pa.Schema:
+        """What a loader stages: the columns and each row's line."""
+        return pa.schema([*self.columns.items(), ("line", pa.int64())])
+
+
+@dataclass(frozen=True)
 class Merged:
     load_id: int
     loaded: int  # new keys
@@ -26,15 +43,11 @@ class Merged:
 
 def load_keyed(
     con: duckdb.DuckDBPyConnection,
-    *,
-    kind: str,
-    table: str,
-    key: str,
-    columns: list[str],
+    spec: KeyedTable,
     staged: pa.Table,
     rejects: list[Reject],
     path: Path,
-    newest_first: str,
+    *,
     begun: datetime,
     read: int | None = None,
 ) -> Merged:
@@ -44,12 +57,20 @@ def load_keyed(
     rejected row). A failure anywhere leaves the warehouse as it was."""
     label = str(Path(path).resolve())
     content_id = fingerprint(Path(path))
+    con.execute(spec.ddl)
     con.execute("BEGIN TRANSACTION")
     try:
         load_id = next_load_id(con)
         con.register("_staged_rows", staged)
         loaded, updated = keep_newest(
-            con, table, key, columns, "_staged_rows", label, load_id, newest_first
+            con,
+            spec.name,
+            spec.key,
+            list(spec.columns),
+            "_staged_rows",
+            label,
+            load_id,
+            spec.newest_first,
         )
         con.execute(
             "CREATE OR REPLACE TEMP TABLE _q (load_id INTEGER, file VARCHAR, line BIGINT, "
@@ -66,7 +87,7 @@ def load_keyed(
             "INSERT INTO load_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)",
             [
                 load_id,
-                kind,
+                spec.kind,
                 label,
                 begun,
                 datetime.now(),

@@ -11,13 +11,12 @@ from datetime import datetime
 from pathlib import Path
 
 import duckdb
-import numpy as np
 import pyarrow as pa
 
 from safer77.sources.tabular import Reject
 from safer77.sources.victims import Elsewhere, Victim, read_victims
-from safer77.warehouse.geocode import place_in_areas
-from safer77.warehouse.versions import load_keyed
+from safer77.warehouse.geocode import nan_floats, place_in_areas
+from safer77.warehouse.versions import KeyedTable, load_keyed
 
 DDL = """
 CREATE TABLE IF NOT EXISTS victims (
@@ -60,6 +59,16 @@ _COLUMNS: dict[str, pa.DataType] = {
 NEWEST_FIRST = "(kind = 'homicide') DESC, content DESC, existing DESC"
 
 
+TABLE = KeyedTable(
+    name="victims",
+    key="victim_key",
+    columns=_COLUMNS,
+    ddl=DDL,
+    newest_first=NEWEST_FIRST,
+    kind="victims",
+)
+
+
 @dataclass(frozen=True)
 class VictimLoad:
     file: str
@@ -93,24 +102,12 @@ def load_victims(
         else:
             good.append(item)
             lines.add(item.line)
-    con.execute(DDL)
     staged = _table(con, good)
-    merged = load_keyed(
-        con,
-        kind="victims",
-        table="victims",
-        key="victim_key",
-        columns=list(_COLUMNS),
-        staged=staged,
-        rejects=bad,
-        path=Path(path),
-        newest_first=NEWEST_FIRST,
-        begun=begun,
-        read=len(lines) + len(bad) + elsewhere,
-    )
+    rows = len(lines) + len(bad) + elsewhere
+    merged = load_keyed(con, TABLE, staged, bad, Path(path), begun=begun, read=rows)
     return VictimLoad(
         file=str(Path(path).resolve()),
-        rows=len(lines) + len(bad) + elsewhere,
+        rows=rows,
         victims=len(good),
         loaded=merged.loaded,
         updated=merged.updated,
@@ -133,8 +130,8 @@ def _area_names(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
 def _table(con: duckdb.DuckDBPyConnection, rows: list[Victim]) -> pa.Table:
     names = _area_names(con)
     known = [r.community_area or names.get(r.area_name or "") for r in rows]
-    lon = np.array([np.nan if r.longitude is None else r.longitude for r in rows], dtype=float)
-    lat = np.array([np.nan if r.latitude is None else r.latitude for r in rows], dtype=float)
+    lon = nan_floats([r.longitude for r in rows])
+    lat = nan_floats([r.latitude for r in rows])
     areas = place_in_areas(con, known, lon, lat)
     data = {
         "victim_key": [r.key for r in rows],
@@ -152,4 +149,4 @@ def _table(con: duckdb.DuckDBPyConnection, rows: list[Victim]) -> pa.Table:
         "source": [r.source for r in rows],
         "line": [r.line for r in rows],
     }
-    return pa.table(data, schema=pa.schema([*_COLUMNS.items(), ("line", pa.int64())]))
+    return pa.table(data, schema=TABLE.staged_schema)
