@@ -54,3 +54,35 @@ def test_a_bad_severity_file_is_one_line_with_its_place(synth_db: Path, tmp_path
 def test_a_bad_month_is_refused(synth_db: Path) -> None:
     result = runner.invoke(app, ["plan", "districts", "--db", str(synth_db), "--from", "2022"])
     assert result.exit_code == 2 and "YYYY-MM" in result.stderr
+
+
+def test_columns_method_with_a_split_cap(synth_db: Path) -> None:
+    """--method columns under --max-splits: the proposal splits no more areas than the cap
+    (today's count, read from a first run) and stays balanced and in one piece."""
+    first = runner.invoke(
+        app, ["plan", "districts", "--db", str(synth_db), "--steps", "0", "--format", "json"]
+    )
+    assert first.exit_code == 0, first.stderr
+    today = {
+        r["measure"]: r for r in json.loads(first.stdout.strip().splitlines()[-1])["comparison"]
+    }
+    cap = today["Community areas split"]["current"]
+    result = runner.invoke(
+        app,
+        ["plan", "districts", "--db", str(synth_db), "--steps", "1500", "--method", "columns",
+         "--max-splits", str(cap), "--mip-seconds", "10", "--format", "json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    rows = {
+        r["measure"]: r for r in json.loads(result.stdout.strip().splitlines()[-1])["comparison"]
+    }
+    assert rows["Community areas split"]["proposed"] <= cap
+    assert rows["Every district in one piece"]["proposed"] is True
+
+
+def test_an_unknown_method_is_one_clear_line(synth_db: Path) -> None:
+    result = runner.invoke(
+        app, ["plan", "districts", "--db", str(synth_db), "--method", "tabu", "--steps", "10"]
+    )
+    assert result.exit_code == 2 and "anneal, columns" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -84,20 +84,22 @@ def _pieces(graph: BeatGraph, members: set[int]) -> int:
     return pieces
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(
     rows=st.integers(2, 5),
     cols=st.integers(2, 5),
     k=st.integers(2, 4),
     seed=st.integers(0, 10_000),
     weights=st.lists(st.integers(0, 9), min_size=25, max_size=25),
+    method=st.sampled_from(["anneal", "columns"]),
 )
 def test_every_plan_is_contiguous_and_covers_each_beat_once(
-    rows: int, cols: int, k: int, seed: int, weights: list[int]
+    rows: int, cols: int, k: int, seed: int, weights: list[int], method: str
 ) -> None:
     n = rows * cols
     g = grid(rows, cols, workload=[float(w) for w in weights[:n]], area_columns=True)
-    plan = optimise(g, None, Options(districts=k, steps=300, seed=seed))
+    options = Options(districts=k, steps=300, seed=seed, method=method, mip_seconds=2)
+    plan = optimise(g, None, options)
     assert plan.assignment.shape == (n,)
     assert sorted(set(plan.assignment.tolist())) == list(range(k))  # k districts, none empty
     cover = np.zeros(n, dtype=int)

@@ -58,6 +58,20 @@ def districts(
         float | None, typer.Option(help="Stop after this long with the best plan so far.")
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed: same seed and steps, same plan.")] = 0,
+    method: Annotated[
+        str,
+        typer.Option(
+            help="anneal, or columns: anneal, then the best plan of a pool of balanced "
+            "districts by MIP (HiGHS)."
+        ),
+    ] = "anneal",
+    max_splits: Annotated[
+        int | None,
+        typer.Option(help="Split at most this many community areas (a hard constraint)."),
+    ] = None,
+    mip_seconds: Annotated[
+        float, typer.Option(help="Time limit of the MIP of --method columns.")
+    ] = 60.0,
     tolerance: Annotated[
         float, typer.Option(help="Gap between beats, metres, still read as a shared edge.")
     ] = 5.0,
@@ -87,6 +101,9 @@ def districts(
             moves=moves,
             steps=steps,
             seed=seed,
+            method=method,
+            max_splits=max_splits,
+            mip_seconds=mip_seconds,
         ),
         start=start,
         end=end,
@@ -108,7 +125,9 @@ def districts(
         task = bar.add_task("steps", total=steps, best="–")
 
         def tick(step: Step) -> None:
-            if step.step % 500 == 0:
+            if step.stage:
+                bar.update(task, best=step.stage)
+            elif step.step % 500 == 0:
                 label = f"{step.best_energy:.4f}" + ("" if step.feasible else " (unbalanced)")
                 bar.update(task, completed=step.step, best=label)
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from safer77.plan.graph import FloatArray
 from safer77.plan.partition import Plan
 from safer77.plan.score import deviations
 
@@ -28,5 +29,18 @@ def within_deviation(bound_pct: float) -> Constraint:
 
     def check(plan: Plan) -> bool:
         return deviation_excess(plan, bound_pct) == 0
+
+    return check
+
+
+def max_splits(cap: int, tolerance: float, fixed: FloatArray | None = None) -> Constraint:
+    """At most ``cap`` community areas split; ``fixed[c]`` districts outside the plan (kept
+    ones) hold at least ``tolerance`` of area ``c`` as well."""
+
+    def check(plan: Plan) -> bool:
+        held = (plan.shares >= tolerance).sum(axis=0)
+        if fixed is not None:
+            held = held + fixed
+        return int((held >= 2).sum()) <= cap
 
     return check

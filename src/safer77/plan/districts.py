@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import duckdb
@@ -56,7 +56,11 @@ def redraw(
     graph = graph.with_workload(load.values)
     labels = graph.keys // 100
     current = Plan.from_labels(graph, labels, reference=labels)
-    setup = districting(graph, current, request.options)
+    options = request.options
+    columns = options.method == "columns"
+    if columns and request.seconds is not None:
+        options = replace(options, seconds=request.seconds)  # it shares out the time itself
+    setup = districting(graph, current, options)
     best = None
     started = time.perf_counter()
     done = 0
@@ -66,7 +70,8 @@ def redraw(
             best, done = step.best, step.step
             if on_step is not None:
                 on_step(step)
-            if request.seconds is not None and time.perf_counter() - started > request.seconds:
+            late = request.seconds is not None and time.perf_counter() - started > request.seconds
+            if late and not columns:
                 early = done < request.options.steps
                 break
     except KeyboardInterrupt:

@@ -43,6 +43,7 @@ class BeatGraph:
     area_keys: IntArray
     community: FloatArray  # (n beats, n areas)
     links: tuple[tuple[int, int], ...] = ()  # beat keys joined across water or gaps
+    centre: FloatArray | None = None  # (n, 2) centroid of each beat, when drawn from polygons
 
     @property
     def n(self) -> int:
@@ -94,6 +95,7 @@ class BeatGraph:
             workload=self.workload[beats],
             community=self.community[beats],
             links=tuple(pair for pair in self.links if set(pair) <= keys),
+            centre=None if self.centre is None else self.centre[beats],
         )
 
     def islands(self) -> list[list[int]]:
@@ -212,6 +214,7 @@ def from_polygons(
         area_keys=area_keys,
         community=community,
         links=tuple(links),
+        centre=np.asarray(shapely.get_coordinates(shapely.centroid(geoms)), dtype=np.float64),
     )
     return graph.with_workload(w)
 

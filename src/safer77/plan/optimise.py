@@ -12,6 +12,7 @@ same plan, and stopping early gives the best one seen so far.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -19,12 +20,13 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from safer77.errors import InvalidInput
-from safer77.plan.constraints import Constraint, contiguous, deviation_excess
-from safer77.plan.graph import BeatGraph
+from safer77.plan.columns import Pool, Problem, discs, price
+from safer77.plan.constraints import Constraint, contiguous, deviation_excess, max_splits
+from safer77.plan.graph import BeatGraph, FloatArray
 from safer77.plan.objectives import Objective, compactness, moves, splits, weighted
 from safer77.plan.partition import Plan
 from safer77.plan.proposals import Proposal, flip, recom, tree_partition
-from safer77.plan.score import SPLIT_TOLERANCE, lower_bound
+from safer77.plan.score import SPLIT_TOLERANCE, lower_bound, polsby_popper
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,7 @@ class Step:
     best: Plan
     best_energy: float
     feasible: bool  # the best plan meets the workload bound
+    stage: str = ""  # what the search is doing, when it is not annealing
 
 
 def anneal(
@@ -109,6 +112,12 @@ class Options:
     temperature: tuple[float, float] = (0.01, 1e-5)
     seed: int = 0
     extra_constraints: tuple[Constraint, ...] = field(default=())
+    max_splits: int | None = None  # hard cap on community areas split (kept districts count)
+    # "anneal", or "columns": anneal, then a MIP over a pool of balanced districts
+    method: str = "anneal"
+    rounds: int = 30  # pricing rounds of the column search
+    mip_seconds: float = 60.0  # time limit of the MIP (the plan may depend on it)
+    seconds: float | None = None  # with "columns": the whole search's time budget
 
 
 @dataclass(frozen=True)
@@ -183,7 +192,12 @@ def districting(graph: BeatGraph, current: Plan | None, options: Options) -> Set
     districts in ``options.keep`` stay as they are and out of the balance."""
     if options.steps < 0:
         raise InvalidInput("steps must be zero or more")
+    if options.method not in METHODS:
+        raise InvalidInput(f"method must be one of {', '.join(METHODS)}; got {options.method!r}")
+    if options.method == "columns" and options.moves:
+        raise InvalidInput("the columns method does not weigh beats moved; use --moves 0")
     k = options.districts or (current.k if current is not None else 0)
+    fixed_touches, fixed_pp = _kept_parts(current, options)
     graph, current, kept, full = kept_apart(graph, current, options.keep)
     k -= len(kept)
     if k < 1:
@@ -193,6 +207,15 @@ def districting(graph: BeatGraph, current: Plan | None, options: Options) -> Set
     rng = np.random.default_rng(options.seed)
     bound = bound_for(graph, k, options.bound_pct)
     start = start_plan(graph, current, k, rng)
+    constraints: tuple[Constraint, ...] = (contiguous, *options.extra_constraints)
+    if options.max_splits is not None:
+        cap = max_splits(options.max_splits, options.split_tolerance, fixed_touches)
+        if not cap(start):
+            raise InvalidInput(
+                f"the start plan splits more than {options.max_splits} community areas; "
+                "raise --max-splits"
+            )
+        constraints = (*constraints, cap)
     objective = weighted(
         (options.compactness, compactness),
         (options.splits, splits(options.split_tolerance)),
@@ -207,12 +230,114 @@ def districting(graph: BeatGraph, current: Plan | None, options: Options) -> Set
         ],
         rng=rng,
         bound_pct=bound,
-        constraints=(contiguous, *options.extra_constraints),
+        constraints=constraints,
         steps=options.steps,
         cycle=min(options.cycle, max(options.steps, 1)),
         temperature=options.temperature,
     )
+    if options.method == "columns":
+        problem = Problem(
+            graph,
+            k,
+            bound,
+            compactness=options.compactness,
+            splits=options.splits,
+            max_splits=options.max_splits,
+            tolerance=options.split_tolerance,
+            fixed_touches=tuple(int(x) for x in fixed_touches),
+            fixed_pp=fixed_pp,
+            extra=len(kept),
+        )
+        iterator = _columns(iterator, start, problem, objective, options, rng)
     return Setup(full(start), bound, objective, iterator, full, kept)
+
+
+METHODS = ("anneal", "columns")
+
+
+def _kept_parts(current: Plan | None, options: Options) -> tuple[FloatArray, float]:
+    """Per community area, how many kept districts hold at least the split tolerance of
+    it; and the kept districts' Polsby-Popper scores summed."""
+    if current is None:
+        return np.zeros(0), 0.0
+    kept = [d for d, name in enumerate(current.names) if name in options.keep]
+    held = (current.shares[kept] >= options.split_tolerance).sum(axis=0).astype(np.float64)
+    return held, float(polsby_popper(current)[kept].sum())
+
+
+def _columns(
+    annealing: Iterator[Step],
+    start: Plan,
+    problem: Problem,
+    objective: Objective,
+    options: Options,
+    rng: np.random.Generator,
+) -> Iterator[Step]:
+    """Anneal, keeping the balanced districts it stands on; then price columns and pick
+    the best plan of the pool by MIP, starting from the annealer's best."""
+    began = time.perf_counter()
+    budget = options.seconds
+
+    def past(share: float) -> bool:
+        return budget is not None and time.perf_counter() - began > share * budget
+
+    pool = Pool(problem)
+    last = None
+    for step in annealing:
+        if step.step % 100 == 0 and deviation_excess(step.plan, problem.bound_pct) == 0:
+            pool.add_plan(step.plan)
+        last = step
+        yield step
+        if past(0.3):
+            break
+    best = start if last is None else last.best
+    feasible = deviation_excess(best, problem.bound_pct) == 0
+    done = 0 if last is None else last.step
+    best_energy = objective(best)
+
+    def report(stage: str) -> Step:
+        return Step(done, best, best_energy, best, best_energy, feasible, stage)
+
+    chosen = pool.add_plan(best) if feasible else None
+    if problem.graph.centre is not None:
+        discs(pool, problem.graph.centre)
+    yield report(f"{len(pool):,} districts in the pool")
+    for r in range(1, options.rounds + 1):
+        if past(0.6):
+            break
+        relaxation = pool.relax()
+        if relaxation is None:
+            break
+        added = price(pool, relaxation, rng)
+        yield report(f"round {r}: {len(pool):,} districts, pool bound {relaxation.objective:.4f}")
+        if not added:
+            break
+    seconds = options.mip_seconds
+    if budget is not None:
+        seconds = min(seconds, max(budget - (time.perf_counter() - began), 1.0))
+    yield report(f"choosing among {len(pool):,} districts (MIP, up to {seconds:.0f} s)")
+    solution = pool.solve(seconds, chosen)
+    if solution is not None:
+        plan = pool.plan(solution.columns, tuple(range(problem.k)))
+        plan = _matched(plan, best)
+        energy = objective(plan)
+        if not feasible or energy < best_energy:
+            best, best_energy, feasible = plan, energy, True
+        proof = "proved best" if solution.optimal else f"objective ≥ {solution.bound:.4f}"
+        yield report(f"MIP: {solution.objective:.4f} ({proof} over the pool)")
+    else:
+        yield report("MIP: no plan found in time; the annealer's best stands")
+
+
+def _matched(plan: Plan, like: Plan) -> Plan:
+    """``plan`` with its districts labelled as the districts of ``like`` they share most
+    beats with (names and reference from ``like``)."""
+    common = np.zeros((plan.k, like.k), dtype=np.int64)
+    np.add.at(common, (plan.assignment, like.assignment), 1)
+    rows, cols = linear_sum_assignment(common, maximize=True)
+    label = np.empty(plan.k, dtype=np.int64)
+    label[rows] = cols
+    return Plan.build(plan.graph, label[plan.assignment], like.names, like.reference)
 
 
 def optimise(graph: BeatGraph, current: Plan | None, options: Options) -> Plan:

@@ -1,0 +1,452 @@
+"""Column generation: the best plan made of districts from a pool, by a MIP (HiGHS).
+
+A plan is a choice of ``k`` districts covering every beat once. Each candidate district (a
+*column*) is contiguous and balanced (its workload within the bound of the mean) on its own,
+so any cover made of columns is a feasible plan, and its mean Polsby-Popper score is the mean
+of its columns'. The pool starts with the districts of balanced plans the annealer stood on
+and with compact "discs" grown around every beat; then, round by round, the LP relaxation over
+the pool prices the beats, the district count and the community areas, and a local search
+grows columns the LP wants (positive reduced cost). Last, the MIP over the pool, with a binary
+flag per community area split (optionally capped), picks the plan, starting from the
+annealer's best. The LP value is a bound over the pool's plans only, not over every plan.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import highspy
+import numpy as np
+from scipy.optimize import linprog
+from scipy.sparse import csr_array, diags_array, hstack, vstack
+
+from safer77.errors import InvalidInput
+from safer77.plan.graph import BeatGraph, FloatArray
+from safer77.plan.partition import Plan
+from safer77.plan.score import SPLIT_TOLERANCE
+
+EPS = 1e-9
+
+
+@dataclass(frozen=True)
+class Column:
+    """A candidate district: its beats (sorted indices), workload, Polsby-Popper score and
+    the community areas (indices) of which it holds at least the split tolerance."""
+
+    beats: tuple[int, ...]
+    workload: float
+    pp: float
+    touches: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What the plans of a pool answer to.
+
+    ``k`` districts are drawn on ``graph``; ``extra`` districts outside it (kept ones) count
+    in the mean compactness, and ``fixed_touches[c]`` of them hold at least the tolerance of
+    area ``c``. The objective (lower is better) is the annealer's:
+    ``compactness·(1 - mean Polsby-Popper) + splits·(share of areas split)``.
+    """
+
+    graph: BeatGraph
+    k: int
+    bound_pct: float
+    compactness: float = 1.0
+    splits: float = 1.0
+    max_splits: int | None = None
+    tolerance: float = SPLIT_TOLERANCE
+    fixed_touches: tuple[int, ...] = ()
+    fixed_pp: float = 0.0
+    extra: int = 0
+
+    @property
+    def areas(self) -> int:
+        return int(self.graph.community.shape[1])
+
+    @property
+    def mean(self) -> float:
+        return float(self.graph.workload.sum()) / self.k
+
+    @property
+    def window(self) -> tuple[float, float]:
+        m = self.mean
+        return m * (1 - self.bound_pct / 100), m * (1 + self.bound_pct / 100)
+
+    def fixed(self) -> FloatArray:
+        if not self.fixed_touches:
+            return np.zeros(self.areas)
+        return np.asarray(self.fixed_touches, dtype=np.float64)
+
+    def value(self, pp: float) -> float:
+        """A column's gain in the objective (higher is better)."""
+        return self.compactness * pp / (self.k + self.extra)
+
+    def objective(self, pp_sum: float, splits: int) -> float:
+        """The objective of a plan whose columns' scores sum to ``pp_sum``."""
+        mean_pp = (pp_sum + self.fixed_pp) / (self.k + self.extra)
+        share = splits / self.areas if self.areas else 0.0
+        return self.compactness * (1 - mean_pp) + self.splits * share
+
+
+class Region:
+    """A set of beats with running sums (workload, area, perimeter, area shares)."""
+
+    def __init__(self, graph: BeatGraph, beats: Iterable[int] = ()) -> None:
+        self.g = graph
+        self.members: set[int] = set()
+        self.workload = 0.0
+        self.area = 0.0
+        self.perimeter = 0.0
+        self.shares = np.zeros(graph.community.shape[1])
+        for b in beats:
+            self.add(b)
+
+    def _shared(self, b: int, without: int = -1) -> float:
+        return sum(s for j, s in self.g.adjacency[b] if j in self.members and j != without)
+
+    def add(self, b: int) -> None:
+        self.perimeter += self.g.perimeter[b] - 2 * self._shared(b)
+        self.members.add(b)
+        self.workload += self.g.workload[b]
+        self.area += self.g.area[b]
+        self.shares += self.g.community[b]
+
+    def remove(self, b: int) -> None:
+        self.members.discard(b)
+        self.perimeter -= self.g.perimeter[b] - 2 * self._shared(b)
+        self.workload -= self.g.workload[b]
+        self.area -= self.g.area[b]
+        self.shares -= self.g.community[b]
+
+    def pp(self, add: int = -1, remove: int = -1) -> float:
+        """Polsby-Popper now, or after adding ``add`` or removing ``remove``."""
+        area, per = self.area, self.perimeter
+        if remove >= 0:
+            area -= self.g.area[remove]
+            per -= self.g.perimeter[remove] - 2 * self._shared(remove, without=remove)
+        if add >= 0:
+            area += self.g.area[add]
+            per += self.g.perimeter[add] - 2 * self._shared(add)
+        return 4 * math.pi * area / per**2 if per > EPS else 0.0
+
+    def frontier(self) -> set[int]:
+        adj = self.g.adjacency
+        return {j for b in self.members for j, _ in adj[b] if j not in self.members}
+
+    def removable(self, b: int) -> bool:
+        """Whether the others stay one piece (and some remain) without ``b``."""
+        rest = self.members - {b}
+        if not rest:
+            return False
+        adj = self.g.adjacency
+        start = next(iter(rest))
+        seen, stack = {start}, [start]
+        while stack:
+            for j, _ in adj[stack.pop()]:
+                if j in rest and j not in seen:
+                    seen.add(j)
+                    stack.append(j)
+        return len(seen) == len(rest)
+
+    def column(self, tolerance: float) -> Column:
+        return Column(
+            beats=tuple(sorted(self.members)),
+            workload=self.workload,
+            pp=self.pp(),
+            touches=tuple(int(c) for c in np.flatnonzero(self.shares >= tolerance - EPS)),
+        )
+
+
+@dataclass(frozen=True)
+class Duals:
+    """LP prices: per beat, for the district count, and per community area (≥ 0)."""
+
+    beat: FloatArray
+    count: float
+    area: FloatArray
+
+
+@dataclass(frozen=True)
+class Relaxation:
+    """The LP over the pool: its objective (a bound over the pool's plans), duals, and the
+    columns it uses."""
+
+    objective: float
+    duals: Duals
+    support: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Solution:
+    """The MIP's choice: column indices, whether HiGHS proved it best over the pool, and the
+    best objective any plan of the pool could have (HiGHS's dual bound)."""
+
+    columns: tuple[int, ...]
+    optimal: bool
+    objective: float
+    bound: float
+
+
+class Pool:
+    """The columns found so far, each once; only balanced ones are kept."""
+
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
+        self.columns: list[Column] = []
+        self._index: dict[tuple[int, ...], int] = {}
+
+    def __len__(self) -> int:
+        return len(self.columns)
+
+    def add(self, col: Column) -> bool:
+        """Add a balanced column not yet in the pool; whether it was added."""
+        lo, hi = self.problem.window
+        if col.beats in self._index or not lo - EPS <= col.workload <= hi + EPS:
+            return False
+        self._index[col.beats] = len(self.columns)
+        self.columns.append(col)
+        return True
+
+    def add_plan(self, plan: Plan) -> list[int] | None:
+        """Add the districts of a plan of the pool's graph; their column indices, or None
+        when one of them is not contiguous or not balanced."""
+        tol = self.problem.tolerance
+        chosen: list[int] = []
+        for d in range(plan.k):
+            col = Region(plan.graph, plan.members(d).tolist()).column(tol)
+            self.add(col)
+            if not plan.connected[d] or col.beats not in self._index:
+                return None
+            chosen.append(self._index[col.beats])
+        return chosen
+
+    def plan(self, chosen: Iterable[int], names: tuple[int, ...]) -> Plan:
+        """The plan made of the chosen columns, districts named in order."""
+        labels = np.full(self.problem.graph.n, -1, dtype=np.int64)
+        for d, j in enumerate(chosen):
+            labels[list(self.columns[j].beats)] = d
+        if (labels < 0).any():
+            raise InvalidInput("the chosen columns do not cover every beat")
+        return Plan.build(self.problem.graph, labels, names)
+
+    def _rows(self) -> tuple[csr_array, FloatArray, FloatArray, FloatArray, int]:
+        """Constraint rows over z = (columns, split flags): cover (=1), count (=k), one row
+        per area (≤), the cap (≤) if any; their lower and upper sides; and the costs."""
+        p = self.problem
+        m, n_areas = len(self.columns), p.areas
+        rows: list[int] = []
+        cols: list[int] = []
+        trows: list[int] = []
+        tcols: list[int] = []
+        for j, c in enumerate(self.columns):
+            rows += c.beats
+            cols += [j] * len(c.beats)
+            trows += c.touches
+            tcols += [j] * len(c.touches)
+        cover = csr_array((np.ones(len(rows)), (rows, cols)), shape=(p.graph.n, m))
+        touch = csr_array((np.ones(len(trows)), (trows, tcols)), shape=(n_areas, m))
+        # at most as many districts as an area has beats can hold part of it: the big-M
+        reach = (p.graph.community > EPS).sum(axis=0) + p.fixed() - 1
+        flags = diags_array(np.maximum(reach, 1), format="csr")
+        parts = [
+            hstack([cover, csr_array((p.graph.n, n_areas))]),
+            csr_array(np.concatenate([np.ones(m), np.zeros(n_areas)])[None, :]),
+            hstack([touch, -flags]),
+        ]
+        lower: list[FloatArray] = [np.ones(p.graph.n), np.array([p.k]), np.full(n_areas, -np.inf)]
+        upper: list[FloatArray] = [np.ones(p.graph.n), np.array([p.k]), 1 - p.fixed()]
+        if p.max_splits is not None:
+            parts.append(csr_array(np.concatenate([np.zeros(m), np.ones(n_areas)])[None, :]))
+            lower.append(np.array([-np.inf]))
+            upper.append(np.array([p.max_splits], dtype=np.float64))
+        matrix = csr_array(vstack(parts).tocsr())
+        values = np.array([p.value(c.pp) for c in self.columns])
+        cost = np.concatenate([-values, np.full(n_areas, p.splits / max(n_areas, 1))])
+        return matrix, np.concatenate(lower), np.concatenate(upper), cost, m
+
+    def relax(self) -> Relaxation | None:
+        """The LP over the pool (HiGHS through SciPy); None when it holds no plan even in
+        fractions."""
+        p = self.problem
+        matrix, lower, upper, cost, m = self._rows()
+        eq = lower == upper
+        n_eq = int(eq.sum())
+        res = linprog(
+            cost,
+            A_ub=matrix[~eq] if (~eq).any() else None,
+            b_ub=upper[~eq] if (~eq).any() else None,
+            A_eq=matrix[eq],
+            b_eq=upper[eq],
+            bounds=(0, 1),
+            method="highs",
+        )
+        if res.status != 0:
+            return None
+        # marginals are d(objective)/d(rhs) of the minimisation; prices of the maximisation
+        # are their negatives
+        eq_prices = -np.asarray(res.eqlin.marginals)
+        ub_prices = -np.asarray(res.ineqlin.marginals)
+        duals = Duals(
+            beat=eq_prices[: p.graph.n],
+            count=float(eq_prices[p.graph.n]) if n_eq > p.graph.n else 0.0,
+            area=ub_prices[: p.areas],
+        )
+        support = tuple(j for j in range(m) if res.x[j] > 1e-6)
+        pp_sum = -float(cost[:m] @ res.x[:m]) * (p.k + p.extra) / max(p.compactness, EPS)
+        splits = float(res.x[m:].sum())
+        objective = p.compactness * (1 - (pp_sum + p.fixed_pp) / (p.k + p.extra))
+        objective += p.splits * splits / max(p.areas, 1)
+        return Relaxation(objective, duals, support)
+
+    def solve(self, seconds: float, start: list[int] | None = None) -> Solution | None:
+        """The MIP over the pool (HiGHS), from the plan ``start`` (column indices) if given;
+        None when no plan was found within ``seconds``."""
+        p = self.problem
+        matrix, lower, upper, cost, m = self._rows()
+        n_vars = len(cost)
+        h = highspy.Highs()  # type: ignore[no-untyped-call]
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("time_limit", max(float(seconds), 1.0))
+        h.setOptionValue("random_seed", 0)
+        h.addVars(n_vars, np.zeros(n_vars), np.ones(n_vars))
+        h.changeColsCost(n_vars, np.arange(n_vars), cost)
+        h.changeColsIntegrality(
+            n_vars, np.arange(n_vars), np.full(n_vars, highspy.HighsVarType.kInteger)
+        )
+        inf = highspy.kHighsInf
+        h.addRows(
+            matrix.shape[0],
+            np.where(np.isfinite(lower), lower, -inf),
+            np.where(np.isfinite(upper), upper, inf),
+            matrix.nnz,
+            matrix.indptr[:-1].astype(np.int32),
+            matrix.indices.astype(np.int32),
+            matrix.data,
+        )
+        if start is not None:
+            x0 = np.zeros(n_vars)
+            x0[start] = 1
+            held = np.zeros(p.areas)
+            for j in start:
+                held[list(self.columns[j].touches)] += 1
+            x0[m:] = (held + p.fixed()) >= 2
+            sol = highspy.HighsSolution()
+            sol.col_value = x0.tolist()
+            sol.value_valid = True
+            h.setSolution(sol)
+        h.run()
+        status = h.getModelStatus()
+        info = h.getInfo()
+        if info.primal_solution_status != 2:  # no feasible point found
+            return None
+        x = np.asarray(h.getSolution().col_value)
+        chosen = tuple(j for j in range(m) if x[j] > 0.5)
+        pp_sum = sum(self.columns[j].pp for j in chosen)
+        splits = round(float(x[m:].sum()))
+        constant = p.compactness * (1 - p.fixed_pp / (p.k + p.extra))
+        return Solution(
+            columns=chosen,
+            optimal=status == highspy.HighsModelStatus.kOptimal,
+            objective=p.objective(pp_sum, splits),
+            bound=float(info.mip_dual_bound) + constant,
+        )
+
+
+def discs(
+    pool: Pool, centres: FloatArray, fractions: Iterable[float] = (0.96, 0.99, 1.02, 1.045)
+) -> int:
+    """Grow a district around every beat, nearest beats first (by ``centres``), and add each
+    balanced stage; round, and stretched (1.5:1 and 2:1) in four directions. How many were
+    new."""
+    p = pool.problem
+    g = p.graph
+    lo, hi = p.window
+    added = 0
+    angles = (0.0, math.pi / 4, math.pi / 2, 3 * math.pi / 4)
+    shapes = [(1.0, 0.0)] + [(r, t) for r in (1.5, 2.0) for t in angles]
+    for c in range(g.n):
+        for stretch, angle in shapes:
+            cos, sin = math.cos(angle), math.sin(angle)
+            v = (centres - centres[c]) @ np.array([[cos, -sin], [sin, cos]])
+            dist = (v[:, 0] / stretch) ** 2 + (v[:, 1] * stretch) ** 2
+            for fraction in fractions:
+                region = Region(g, [c])
+                while region.workload < p.mean * fraction:
+                    frontier = region.frontier()
+                    if not frontier:
+                        break
+                    region.add(min(frontier, key=lambda b: (dist[b], b)))
+                    if lo <= region.workload <= hi:
+                        added += pool.add(region.column(p.tolerance))
+    return added
+
+
+def price(
+    pool: Pool,
+    relaxation: Relaxation,
+    rng: np.random.Generator,
+    *,
+    starts: int = 60,
+    steps: int = 80,
+    penalty: float = 1.0,
+) -> int:
+    """Local search for columns with a positive reduced cost, from the LP's columns and from
+    random beats; how many new columns it added.
+
+    It climbs the reduced cost less ``penalty`` per mean workload outside the window (so it
+    may step just outside to trade a beat), adding or removing one beat at a time, and keeps
+    every balanced region it passes with a positive reduced cost.
+    """
+    p = pool.problem
+    g = p.graph
+    lo, hi = p.window
+    d = relaxation.duals
+    tol = p.tolerance
+
+    def fitness(pp: float, shares: FloatArray, price_sum: float, w: float) -> float:
+        touch = (shares >= tol - EPS).astype(np.float64)
+        rc = p.value(pp) - price_sum - d.count - float(d.area @ touch)
+        return rc - penalty * max(0.0, lo - w, w - hi) / p.mean
+
+    seeds = [pool.columns[j].beats for j in relaxation.support]
+    seeds += [(int(b),) for b in rng.integers(g.n, size=starts)]
+    added = 0
+    for seed in seeds:
+        region = Region(g, seed)
+        total = float(d.beat[list(seed)].sum())
+        here = fitness(region.pp(), region.shares, total, region.workload)
+        for _ in range(steps):
+            best, move = here + EPS, 0
+            for b in sorted(region.frontier()):
+                f = fitness(
+                    region.pp(add=b),
+                    region.shares + g.community[b],
+                    total + d.beat[b],
+                    region.workload + g.workload[b],
+                )
+                if f > best:
+                    best, move = f, b + 1
+            for b in sorted(region.members):
+                f = fitness(
+                    region.pp(remove=b),
+                    region.shares - g.community[b],
+                    total - d.beat[b],
+                    region.workload - g.workload[b],
+                )
+                if f > best and region.removable(b):
+                    best, move = f, -(b + 1)
+            if move == 0:
+                break
+            if move > 0:
+                region.add(move - 1)
+                total += d.beat[move - 1]
+            else:
+                region.remove(-move - 1)
+                total -= d.beat[-move - 1]
+            here = best
+            if here > EPS and lo <= region.workload <= hi:
+                added += pool.add(region.column(tol))
+    return added

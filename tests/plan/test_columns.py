@@ -1,0 +1,111 @@
+"""The column method (a pool of balanced districts, priced by LP, chosen by MIP) and the cap
+on community areas split, on hand-drawn grids whose optima are known."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from grids import grid
+from test_optimise import ROWS, _pieces
+
+from safer77.errors import InvalidInput
+from safer77.plan.columns import Pool, Problem, Region, discs
+from safer77.plan.optimise import Options, optimise
+from safer77.plan.partition import Plan
+from safer77.plan.score import score
+
+COLUMNS = {frozenset({11, 21, 31}), frozenset({12, 22, 32}), frozenset({13, 23, 33})}
+FAST = {"method": "columns", "steps": 0, "mip_seconds": 5.0}
+
+
+def _parts(plan: Plan) -> set[frozenset[int]]:
+    return {frozenset(int(k) for k in plan.graph.keys[plan.assignment == d]) for d in range(plan.k)}
+
+
+def test_without_annealing_the_mip_turns_rows_into_columns() -> None:
+    """No annealing steps: the pool (discs and priced columns) and the MIP alone must find
+    the only balanced plan of the 3x3 grid that splits no area, starting from the rows."""
+    g = grid(3, 3, area_columns=True)
+    start = Plan.from_labels(g, ROWS, reference=ROWS)
+    best = optimise(g, start, Options(**FAST))  # type: ignore[arg-type]
+    assert _parts(best) == COLUMNS
+    assert score(best).splits == 0
+
+
+def test_without_annealing_the_mip_finds_the_four_squares() -> None:
+    """36 equal beats, 4 districts within 5% (9 beats each): the four 3x3 quadrants are the
+    only most compact plan (perimeter 12 is reached by the 3x3 square alone)."""
+    g = grid(6, 6)
+    best = optimise(g, None, Options(districts=4, **FAST))  # type: ignore[arg-type]
+    quadrants = {
+        frozenset(10 * (r + 1) + c + 1 for r in rows for c in cols)
+        for rows in (range(3), range(3, 6))
+        for cols in (range(3), range(3, 6))
+    }
+    assert _parts(best) == quadrants
+
+
+def test_mip_objective_is_the_plans_score_and_the_lp_bounds_it() -> None:
+    """The MIP's objective, recomputed from the plan's own scores, and the LP value over the
+    same pool is no worse (a relaxation)."""
+    g = grid(4, 4, workload=[float(1 + (i * 5) % 3) for i in range(16)], area_columns=True)
+    problem = Problem(g, 4, 10.0)
+    pool = Pool(problem)
+    assert g.centre is not None
+    discs(pool, g.centre)
+    assert len(pool) > 0
+    lo, hi = problem.window
+    for col in pool.columns:  # every column balanced and in one piece
+        assert lo - 1e-9 <= col.workload <= hi + 1e-9
+        assert _pieces(g, set(col.beats)) == 1
+    relaxation = pool.relax()
+    solution = pool.solve(10.0)
+    assert relaxation is not None and solution is not None
+    plan = pool.plan(solution.columns, (1, 2, 3, 4))
+    s = score(plan)
+    by_hand = (1 - s.pp_mean) + s.splits / 4
+    assert solution.objective == pytest.approx(by_hand)
+    assert relaxation.objective <= solution.objective + 1e-9
+    assert solution.bound <= solution.objective + 1e-9
+    assert s.contiguous and s.max_deviation_pct <= 10 + 1e-9
+
+
+def test_region_sums_match_a_plan_of_the_same_beats() -> None:
+    g = grid(3, 4, workload=[float(i % 4) for i in range(12)], area_columns=True)
+    beats = [0, 1, 5, 6, 10]
+    labels = np.ones(12, dtype=np.int64)
+    labels[beats] = 0
+    plan = Plan.from_labels(g, labels)
+    col = Region(g, beats).column(0.02)
+    assert col.workload == pytest.approx(plan.workload[0])
+    assert col.pp == pytest.approx(4 * math.pi * plan.area[0] / plan.perimeter[0] ** 2)
+    held = np.flatnonzero(plan.shares[0] >= 0.02)
+    assert list(col.touches) == held.tolist()
+
+
+@pytest.mark.parametrize("method", ["anneal", "columns"])
+def test_split_cap_holds_even_against_compactness(method: str) -> None:
+    """3 districts of 3 equal beats on a 3x3 grid whose areas are its columns: rows and
+    columns are equally compact, but with at most 0 areas split only the columns remain."""
+    g = grid(3, 3, area_columns=True)
+    start = Plan.from_labels(g, [1, 2, 3] * 3, reference=[1, 2, 3] * 3)  # the columns
+    options = Options(splits=0, max_splits=0, steps=500, seed=2, method=method, mip_seconds=5)
+    best = optimise(g, start, options)
+    assert _parts(best) == COLUMNS
+
+
+def test_split_cap_below_the_start_is_refused() -> None:
+    g = grid(3, 3, area_columns=True)
+    start = Plan.from_labels(g, ROWS, reference=ROWS)  # rows split all three areas
+    with pytest.raises(InvalidInput, match="max-splits"):
+        optimise(g, start, Options(max_splits=2, steps=10))
+
+
+def test_columns_method_refuses_a_weight_on_moves_and_unknown_methods() -> None:
+    g = grid(3, 3)
+    with pytest.raises(InvalidInput, match="moves"):
+        optimise(g, None, Options(districts=3, method="columns", moves=0.5))
+    with pytest.raises(InvalidInput, match="method"):
+        optimise(g, None, Options(districts=3, method="tabu"))
