@@ -126,20 +126,24 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         db = warehouse(args.shared, Path(tmp))
         con = connect(db, read_only=True)
-        t = time.perf_counter()
-        ours = redraw(
-            con,
-            Request(
-                Options(steps=10**9, seed=args.seed), "2022-01", "2022-11", seconds=args.seconds
-            ),
-        )
-        ours_s = time.perf_counter() - t
+        runs = {}
+        for method in ("anneal", "columns"):
+            t = time.perf_counter()
+            options = Options(steps=10**9, seed=args.seed, method=method)
+            request = Request(options, "2022-01", "2022-11", seconds=args.seconds)
+            runs[method] = (redraw(con, request), time.perf_counter() - t)
         con.close()
+    ours, ours_s = runs["anneal"]
+    cols, cols_s = runs["columns"]
     # the others redraw the same beats (district 31 kept apart) and are scored on every beat
     sub, sub_current, kept, full = kept_apart(ours.graph, ours.current, Options().keep)
     assert sub_current is not None
     bound = bound_for(sub, sub_current.k, None)
-    rows = [row("today", ours.current_score, 0), row("safer77", ours.proposed_score, ours_s)]
+    rows = [
+        row("today", ours.current_score, 0),
+        row("safer77 anneal", ours.proposed_score, ours_s),
+        row("safer77 columns", cols.proposed_score, cols_s),
+    ]
     try:
         t = time.perf_counter()
         gc = full(gerrychain_recom(sub, sub_current, bound, args.seconds, args.seed))
@@ -158,10 +162,10 @@ def main() -> None:
         f"bound ±{bound:.1f}%, {ours.graph.n} beats, {ours.current.k} districts "
         f"({', '.join(map(str, kept))} kept out of the balance), seed {args.seed}"
     )
-    cols = list(rows[0])
-    print(" | ".join(f"{c:>16}" for c in cols))
+    names = list(rows[0])
+    print(" | ".join(f"{c:>16}" for c in names))
     for r in rows:
-        print(" | ".join(f"{r[c]!s:>16}" for c in cols))
+        print(" | ".join(f"{r[c]!s:>16}" for c in names))
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ from grids import grid
 from test_optimise import ROWS, _pieces
 
 from safer77.errors import InvalidInput
-from safer77.plan.columns import Pool, Problem, Region, discs
+from safer77.plan.columns import Pool, Problem, Region, dive, grown, recombine
 from safer77.plan.optimise import Options, optimise
 from safer77.plan.partition import Plan
 from safer77.plan.score import score
@@ -54,7 +54,7 @@ def test_mip_objective_is_the_plans_score_and_the_lp_bounds_it() -> None:
     problem = Problem(g, 4, 10.0)
     pool = Pool(problem)
     assert g.centre is not None
-    discs(pool, g.centre)
+    grown(pool, g.centre)
     assert len(pool) > 0
     lo, hi = problem.window
     for col in pool.columns:  # every column balanced and in one piece
@@ -109,3 +109,47 @@ def test_columns_method_refuses_a_weight_on_moves_and_unknown_methods() -> None:
         optimise(g, None, Options(districts=3, method="columns", moves=0.5))
     with pytest.raises(InvalidInput, match="method"):
         optimise(g, None, Options(districts=3, method="tabu"))
+
+
+def test_diving_finds_a_plan_of_the_pool() -> None:
+    """Diving (LP, fix the heaviest column, price, again) ends on a plan: k columns covering
+    every beat once, each balanced and in one piece."""
+    g = grid(5, 5, workload=[float(1 + (i * 7) % 4) for i in range(25)], area_columns=True)
+    pool = Pool(Problem(g, 3, 10.0))
+    assert g.centre is not None
+    grown(pool, g.centre)
+    chosen = dive(pool, np.random.default_rng(0))
+    assert chosen is not None and len(chosen) == 3
+    plan = pool.plan(chosen, (1, 2, 3))  # refuses columns that leave a beat out
+    cover = np.zeros(g.n, dtype=int)
+    for j in chosen:
+        cover[list(pool.columns[j].beats)] += 1
+    assert (cover == 1).all()
+    s = score(plan)
+    assert s.contiguous and s.max_deviation_pct <= 10 + 1e-9
+
+
+def test_recombining_neighbours_turns_staircases_into_squares() -> None:
+    """4 districts of 9 beats on a 6x6 grid, each a column and a half: recombining each pair
+    of neighbours along spanning trees offers the 3x3 halves of their 3x6 union, and the MIP
+    then picks the four quadrants (the only most compact plan)."""
+    g = grid(6, 6)
+    labels = np.zeros((6, 6), dtype=np.int64)  # [row, col]
+    labels[:, 0], labels[:3, 1], labels[3:, 1], labels[:, 2] = 0, 0, 1, 1
+    labels[:, 3], labels[:3, 4], labels[3:, 4], labels[:, 5] = 2, 2, 3, 3
+    start = Plan.from_labels(g, labels.ravel())
+    pool = Pool(Problem(g, 4, 5.0))
+    chosen = pool.add_plan(start)
+    assert chosen is not None and len(pool) == 4
+    added = recombine(pool, chosen, np.random.default_rng(0), trees=100)
+    assert added > 0 and len(pool) == 4 + added
+    for col in pool.columns:
+        assert len(col.beats) == 9 and _pieces(g, set(col.beats)) == 1
+    solution = pool.solve(10.0, chosen)
+    assert solution is not None and solution.optimal
+    quadrants = {
+        frozenset(10 * (r + 1) + c + 1 for r in rows for c in cols)
+        for rows in (range(3), range(3, 6))
+        for cols in (range(3), range(3, 6))
+    }
+    assert _parts(pool.plan(solution.columns, (1, 2, 3, 4))) == quadrants

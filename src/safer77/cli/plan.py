@@ -142,7 +142,9 @@ def districts(
     if fmt is OutputFormat.table:
         info = run_info(result)
         console.print(
-            f"{info['steps']:,} steps in {info['seconds']:.1f} s"
+            f"{info['steps']:,} steps"
+            + (f", then {info['outcome']}" if info["outcome"] else "")
+            + f" in {info['seconds']:.1f} s"
             + (" (stopped early)" if result.stopped_early else "")
             + f"; workload {info['window']}: {info['incidents']:,} incidents "
             f"({info['by_point']:,} by point, {info['by_beat']:,} by beat, "

@@ -14,7 +14,11 @@ annealer's best. The LP value is a bound over the pool's plans only, not over ev
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+import os
+import sys
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import highspy
@@ -25,6 +29,7 @@ from scipy.sparse import csr_array, diags_array, hstack, vstack
 from safer77.errors import InvalidInput
 from safer77.plan.graph import BeatGraph, FloatArray
 from safer77.plan.partition import Plan
+from safer77.plan.proposals import bipartitions
 from safer77.plan.score import SPLIT_TOLERANCE
 
 EPS = 1e-9
@@ -176,7 +181,7 @@ class Relaxation:
 
     objective: float
     duals: Duals
-    support: tuple[int, ...]
+    support: dict[int, float]  # column index: its weight in the LP's solution
 
 
 @dataclass(frozen=True)
@@ -267,20 +272,30 @@ class Pool:
         cost = np.concatenate([-values, np.full(n_areas, p.splits / max(n_areas, 1))])
         return matrix, np.concatenate(lower), np.concatenate(upper), cost, m
 
-    def relax(self) -> Relaxation | None:
-        """The LP over the pool (HiGHS through SciPy); None when it holds no plan even in
-        fractions."""
+    def relax(self, chosen: Iterable[int] = (), barred: Iterable[int] = ()) -> Relaxation | None:
+        """The LP over the pool (HiGHS through SciPy), with the ``chosen`` columns in the
+        plan and the ``barred`` ones out; None when no plan, even in fractions, is left."""
         p = self.problem
         matrix, lower, upper, cost, m = self._rows()
         eq = lower == upper
         n_eq = int(eq.sum())
+        lo, hi = np.zeros(len(cost)), np.ones(len(cost))
+        chosen = list(chosen)
+        lo[chosen] = 1
+        hi[list(barred)] = 0
+        # areas the chosen columns already split are split (the big-M rows alone would let
+        # a fractional flag stand for them)
+        held = p.fixed().copy()
+        for j in chosen:
+            held[list(self.columns[j].touches)] += 1
+        lo[m:][held >= 2] = 1
         res = linprog(
             cost,
             A_ub=matrix[~eq] if (~eq).any() else None,
             b_ub=upper[~eq] if (~eq).any() else None,
             A_eq=matrix[eq],
             b_eq=upper[eq],
-            bounds=(0, 1),
+            bounds=np.stack([lo, hi], axis=1),
             method="highs",
         )
         if res.status != 0:
@@ -294,7 +309,7 @@ class Pool:
             count=float(eq_prices[p.graph.n]) if n_eq > p.graph.n else 0.0,
             area=ub_prices[: p.areas],
         )
-        support = tuple(j for j in range(m) if res.x[j] > 1e-6)
+        support = {j: float(res.x[j]) for j in range(m) if res.x[j] > 1e-6}
         pp_sum = -float(cost[:m] @ res.x[:m]) * (p.k + p.extra) / max(p.compactness, EPS)
         splits = float(res.x[m:].sum())
         objective = p.compactness * (1 - (pp_sum + p.fixed_pp) / (p.k + p.extra))
@@ -307,8 +322,10 @@ class Pool:
         p = self.problem
         matrix, lower, upper, cost, m = self._rows()
         n_vars = len(cost)
-        h = highspy.Highs()  # type: ignore[no-untyped-call]
+        with _quiet():
+            h = highspy.Highs()  # type: ignore[no-untyped-call]
         h.setOptionValue("output_flag", False)
+        h.HandleKeyboardInterrupt = True  # Ctrl-C stops the search with the best plan so far
         h.setOptionValue("time_limit", max(float(seconds), 1.0))
         h.setOptionValue("random_seed", 0)
         h.addVars(n_vars, np.zeros(n_vars), np.ones(n_vars))
@@ -337,7 +354,7 @@ class Pool:
             sol.col_value = x0.tolist()
             sol.value_valid = True
             h.setSolution(sol)
-        h.run()
+        h.solve()
         status = h.getModelStatus()
         info = h.getInfo()
         if info.primal_solution_status != 2:  # no feasible point found
@@ -355,23 +372,75 @@ class Pool:
         )
 
 
-def discs(
+def dive(
+    pool: Pool,
+    rng: np.random.Generator,
+    *,
+    deadline: float | None = None,
+    backtracks: int = 50,
+    pricing: bool = True,
+) -> list[int] | None:
+    """A plan of the pool's columns found by diving: solve the LP, put its heaviest column
+    in the plan, price new columns against the prices that remain, and again, until the LP
+    is a plan; a dead end bars the last column chosen (at most ``backtracks`` times). The
+    chosen column indices, or None (dead ends, or ``deadline`` on ``time.perf_counter()``
+    passed)."""
+    chosen: list[int] = []
+    barred: set[int] = set()
+    priced = False
+    while True:
+        if deadline is not None and time.perf_counter() > deadline:
+            return None
+        relaxation = pool.relax(chosen, barred)
+        if relaxation is None:
+            if not chosen or backtracks <= 0:
+                return None
+            barred.add(chosen.pop())
+            backtracks -= 1
+            priced = True
+            continue
+        if all(x > 1 - 1e-6 for x in relaxation.support.values()):
+            plan = sorted(relaxation.support)
+            if len(plan) == pool.problem.k:
+                return plan
+        if pricing and not priced and price(pool, relaxation, rng, starts=10):
+            priced = True
+            continue  # the LP again with the new columns, once per column chosen
+        priced = False
+        free = {j: x for j, x in relaxation.support.items() if j not in chosen}
+        chosen.append(max(free, key=lambda j: (free[j], -j)))
+
+
+@contextmanager
+def _quiet() -> Iterator[None]:
+    """Standard output closed at the file-descriptor level: HiGHS prints a banner on
+    stdout when a solver is made, before any option can silence it, which would spoil
+    ``--format json``."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
+
+
+def grown(
     pool: Pool, centres: FloatArray, fractions: Iterable[float] = (0.96, 0.99, 1.02, 1.045)
 ) -> int:
-    """Grow a district around every beat, nearest beats first (by ``centres``), and add each
-    balanced stage; round, and stretched (1.5:1 and 2:1) in four directions. How many were
-    new."""
+    """Grow districts around every beat, nearest beats first, and add each balanced stage:
+    discs (round, and stretched 1.5:1 and 2:1 four ways) and boxes along the axes (1:1 up to
+    3:1 either way, since city blocks run north-south and east-west). How many were new."""
     p = pool.problem
     g = p.graph
     lo, hi = p.window
     added = 0
-    angles = (0.0, math.pi / 4, math.pi / 2, 3 * math.pi / 4)
-    shapes = [(1.0, 0.0)] + [(r, t) for r in (1.5, 2.0) for t in angles]
     for c in range(g.n):
-        for stretch, angle in shapes:
-            cos, sin = math.cos(angle), math.sin(angle)
-            v = (centres - centres[c]) @ np.array([[cos, -sin], [sin, cos]])
-            dist = (v[:, 0] / stretch) ** 2 + (v[:, 1] * stretch) ** 2
+        v = centres - centres[c]
+        for dist in _shapes(v):
             for fraction in fractions:
                 region = Region(g, [c])
                 while region.workload < p.mean * fraction:
@@ -381,6 +450,47 @@ def discs(
                     region.add(min(frontier, key=lambda b: (dist[b], b)))
                     if lo <= region.workload <= hi:
                         added += pool.add(region.column(p.tolerance))
+    return added
+
+
+def _shapes(v: FloatArray) -> Iterator[FloatArray]:
+    """Distances of the offsets ``v`` (n, 2) from the centre, one array per shape."""
+    for stretch in (1.0, 1.5, 2.0):
+        for angle in (0.0,) if stretch == 1 else (0.0, math.pi / 4, math.pi / 2, 3 * math.pi / 4):
+            cos, sin = math.cos(angle), math.sin(angle)
+            u = v @ np.array([[cos, -sin], [sin, cos]])
+            yield np.asarray(np.hypot(u[:, 0] / stretch, u[:, 1] * stretch))
+    tie = 1e-3 * np.hypot(v[:, 0], v[:, 1])  # rounds the corners of ties
+    for ratio in (1.0, 1.3, 1.7, 2.2, 3.0):
+        yield np.maximum(np.abs(v[:, 0]) / ratio, np.abs(v[:, 1])) + tie
+        if ratio != 1:
+            yield np.maximum(np.abs(v[:, 1]) / ratio, np.abs(v[:, 0])) + tie
+
+
+def recombine(
+    pool: Pool, chosen: Iterable[int], rng: np.random.Generator, *, trees: int = 30
+) -> int:
+    """Every two neighbouring districts of a plan (column indices) merged and cut again along
+    ``trees`` random spanning trees of their beats; both halves added when both are balanced
+    (ReCom's move, each cut a column for the next MIP). How many columns were new."""
+    p = pool.problem
+    g = p.graph
+    cols = [pool.columns[j] for j in chosen]
+    owner = np.full(g.n, -1, dtype=np.int64)
+    for d, col in enumerate(cols):
+        owner[list(col.beats)] = d
+    ends = owner[g.edges]
+    pairs = sorted({(int(min(a, b)), int(max(a, b))) for a, b in ends.tolist() if a != b})
+    added = 0
+    for a, b in pairs:
+        nodes = np.array(sorted(cols[a].beats + cols[b].beats), dtype=np.int64)
+        cuts = bipartitions(
+            g, nodes, p.mean, p.bound_pct / 100, rng, trees=trees, collect=True, remainder=p.mean
+        )
+        for part in cuts:
+            half = set(part.tolist())
+            for side in (half, set(nodes.tolist()) - half):
+                added += pool.add(Region(g, sorted(side)).column(p.tolerance))
     return added
 
 

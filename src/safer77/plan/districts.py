@@ -41,6 +41,8 @@ class Redraw:
     steps: int
     seconds: float
     stopped_early: bool
+    method: str = "anneal"
+    outcome: str = ""  # what the last stage said (the MIP of the columns method)
 
 
 def redraw(
@@ -65,9 +67,12 @@ def redraw(
     started = time.perf_counter()
     done = 0
     early = False
+    outcome = ""
     try:
         for step in setup.steps:
             best, done = step.best, step.step
+            if step.stage:
+                outcome = step.stage
             if on_step is not None:
                 on_step(step)
             late = request.seconds is not None and time.perf_counter() - started > request.seconds
@@ -90,4 +95,6 @@ def redraw(
         steps=done,
         seconds=time.perf_counter() - started,
         stopped_early=early,
+        method=options.method,
+        outcome=outcome,
     )

@@ -20,7 +20,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from safer77.errors import InvalidInput
-from safer77.plan.columns import Pool, Problem, discs, price
+from safer77.plan.columns import Pool, Problem, dive, grown, price, recombine
 from safer77.plan.constraints import Constraint, contiguous, deviation_excess, max_splits
 from safer77.plan.graph import BeatGraph, FloatArray
 from safer77.plan.objectives import Objective, compactness, moves, splits, weighted
@@ -116,7 +116,8 @@ class Options:
     # "anneal", or "columns": anneal, then a MIP over a pool of balanced districts
     method: str = "anneal"
     rounds: int = 30  # pricing rounds of the column search
-    mip_seconds: float = 60.0  # time limit of the MIP (the plan may depend on it)
+    mip_seconds: float = 60.0  # time limit of each MIP (the plan may depend on it)
+    polish: int = 5  # rounds of recombining neighbouring districts and choosing again
     seconds: float | None = None  # with "columns": the whole search's time budget
 
 
@@ -300,7 +301,7 @@ def _columns(
 
     chosen = pool.add_plan(best) if feasible else None
     if problem.graph.centre is not None:
-        discs(pool, problem.graph.centre)
+        grown(pool, problem.graph.centre)
     yield report(f"{len(pool):,} districts in the pool")
     for r in range(1, options.rounds + 1):
         if past(0.6):
@@ -312,21 +313,38 @@ def _columns(
         yield report(f"round {r}: {len(pool):,} districts, pool bound {relaxation.objective:.4f}")
         if not added:
             break
-    seconds = options.mip_seconds
-    if budget is not None:
-        seconds = min(seconds, max(budget - (time.perf_counter() - began), 1.0))
-    yield report(f"choosing among {len(pool):,} districts (MIP, up to {seconds:.0f} s)")
-    solution = pool.solve(seconds, chosen)
-    if solution is not None:
-        plan = pool.plan(solution.columns, tuple(range(problem.k)))
-        plan = _matched(plan, best)
+    if chosen is None:  # no balanced plan from the annealer to start the MIP from
+        yield report("diving for a first plan of the pool")
+        chosen = dive(pool, rng, deadline=None if budget is None else began + 0.8 * budget)
+    solution = None
+    for polish in range(options.polish + 1):
+        if polish and (solution is None or past(0.95)):
+            break
+        if polish:
+            assert solution is not None
+            added = recombine(pool, solution.columns, rng)
+            if not added:
+                break
+        seconds = options.mip_seconds
+        if budget is not None:
+            seconds = min(seconds, max(budget - (time.perf_counter() - began), 1.0))
+        what = "choosing" if not polish else f"recombination {polish}: choosing"
+        yield report(f"{what} among {len(pool):,} districts (MIP, up to {seconds:.0f} s)")
+        found = pool.solve(seconds, chosen if solution is None else list(solution.columns))
+        if found is None:
+            break
+        solution = found
+        plan = _matched(pool.plan(found.columns, tuple(range(problem.k))), best)
         energy = objective(plan)
-        if not feasible or energy < best_energy:
+        if not feasible or energy < best_energy - 1e-12:
             best, best_energy, feasible = plan, energy, True
+        elif polish:
+            break  # the recombined districts did not help
+    if solution is None:
+        yield report("MIP: no plan found in time; the annealer's best stands")
+    else:
         proof = "proved best" if solution.optimal else f"objective ≥ {solution.bound:.4f}"
         yield report(f"MIP: {solution.objective:.4f} ({proof} over the pool)")
-    else:
-        yield report("MIP: no plan found in time; the annealer's best stands")
 
 
 def _matched(plan: Plan, like: Plan) -> Plan:

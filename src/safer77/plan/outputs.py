@@ -53,6 +53,8 @@ def run_info(result: Redraw) -> dict[str, Any]:
         "unplaced": w.unplaced,
         "severity": w.severity,
         "bound_pct": round(result.bound_pct, 2),
+        "method": result.method,
+        "outcome": result.outcome,
         "steps": result.steps,
         "seconds": round(result.seconds, 1),
         "stopped_early": result.stopped_early,
