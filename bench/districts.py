@@ -64,8 +64,8 @@ def gerrychain_recom(
     import networkx as nx
     from gerrychain import Graph, MarkovChain, Partition, constraints, updaters
     from gerrychain.accept import always_accept
+    from gerrychain.partition import recursive_tree_part
     from gerrychain.proposals import recom
-    from gerrychain.tree import recursive_tree_part
 
     rng = random.Random(seed)
     g = nx.Graph()
