@@ -12,7 +12,8 @@ from test_optimise import ROWS, _pieces
 
 from safer77.errors import InvalidInput
 from safer77.plan.columns import Pool, Problem, Region, dive, grown, recombine
-from safer77.plan.optimise import Options, optimise
+from safer77.plan.objectives import compactness, splits, weighted
+from safer77.plan.optimise import Options, kept_apart, optimise
 from safer77.plan.partition import Plan
 from safer77.plan.score import score
 
@@ -153,3 +154,44 @@ def test_recombining_neighbours_turns_staircases_into_squares() -> None:
         for cols in (range(3), range(3, 6))
     }
     assert _parts(pool.plan(solution.columns, (1, 2, 3, 4))) == quadrants
+
+
+def test_split_cap_without_a_current_plan() -> None:
+    g = grid(3, 3, area_columns=True)
+    for method in ("anneal", "columns"):
+        plan = optimise(g, None, Options(districts=3, max_splits=3, steps=50, method=method))
+        assert score(plan).splits <= 3 and score(plan).contiguous
+
+
+def test_diving_keeps_to_the_split_cap() -> None:
+    """A 4x4 grid whose areas are its columns, a pool of the four columns and the four
+    quadrants: the LP's fractional split flags would let the quadrants (4 areas split) pass
+    a cap of 2; the dive must not."""
+    g = grid(4, 4, area_columns=True)
+    pool = Pool(Problem(g, 4, 5.0, splits=0.0, max_splits=2))
+    strips = np.tile(np.arange(4), 4)
+    quads = np.array([(r // 2) * 2 + c // 2 for r in range(4) for c in range(4)])
+    for labels in (strips, quads):
+        assert pool.add_plan(Plan.from_labels(g, labels)) is not None
+    chosen = dive(pool, np.random.default_rng(0), pricing=False)
+    assert chosen is not None and pool.splits(chosen) <= 2
+    solution = pool.solve(5.0, chosen)
+    assert solution is not None and pool.splits(solution.columns) <= 2
+
+
+def test_the_mip_weighs_plans_as_the_annealer_does_with_a_kept_district() -> None:
+    """Row 3 of a 3x4 grid is kept (it holds part of every area): the MIP's objective for its
+    plan is the annealer's objective of the same plan, areas shared with row 3 counted."""
+    g = grid(3, 4, area_columns=True)
+    current = Plan.from_labels(g, [1] * 4 + [2] * 4 + [3] * 4)
+    sub, _, _, _ = kept_apart(g, current, (3,))
+    fixed = np.ones(4)  # row 3 holds a third of each column
+    pool = Pool(Problem(sub, 2, 5.0, fixed_touches=(1, 1, 1, 1)))
+    assert sub.centre is not None
+    grown(pool, sub.centre)
+    solution = pool.solve(5.0)
+    assert solution is not None
+    plan = pool.plan(solution.columns, (1, 2))
+    annealer = weighted((1.0, compactness), (1.0, splits(0.02, fixed)))
+    assert solution.objective == pytest.approx(annealer(plan))
+    assert solution.bound <= solution.objective + 1e-9

@@ -50,9 +50,10 @@ class Column:
 class Problem:
     """What the plans of a pool answer to.
 
-    ``k`` districts are drawn on ``graph``; ``extra`` districts outside it (kept ones) count
-    in the mean compactness, and ``fixed_touches[c]`` of them hold at least the tolerance of
-    area ``c``. The objective (lower is better) is the annealer's:
+    ``k`` districts are drawn on ``graph``; ``fixed_touches[c]`` districts outside it (kept
+    ones) hold at least the tolerance of area ``c``, so they split areas too; ``extra`` of
+    them (with Polsby-Popper scores summing to ``fixed_pp``) may count in the mean.
+    The objective (lower is better) is the annealer's:
     ``compactness·(1 - mean Polsby-Popper) + splits·(share of areas split)``.
     """
 
@@ -193,6 +194,7 @@ class Solution:
     optimal: bool
     objective: float
     bound: float
+    interrupted: bool = False  # stopped by Ctrl-C
 
 
 class Pool:
@@ -221,12 +223,25 @@ class Pool:
         tol = self.problem.tolerance
         chosen: list[int] = []
         for d in range(plan.k):
+            if not plan.connected[d]:
+                return None
             col = Region(plan.graph, plan.members(d).tolist()).column(tol)
             self.add(col)
-            if not plan.connected[d] or col.beats not in self._index:
+            if col.beats not in self._index:
                 return None
             chosen.append(self._index[col.beats])
         return chosen
+
+    def splits(self, chosen: Iterable[int]) -> int:
+        """Community areas a plan of these columns splits (kept districts counted)."""
+        held = self.problem.fixed().copy()
+        for j in chosen:
+            held[list(self.columns[j].touches)] += 1
+        return int((held >= 2).sum())
+
+    def within_cap(self, chosen: Iterable[int]) -> bool:
+        cap = self.problem.max_splits
+        return cap is None or self.splits(chosen) <= cap
 
     def plan(self, chosen: Iterable[int], names: tuple[int, ...]) -> Plan:
         """The plan made of the chosen columns, districts named in order."""
@@ -354,7 +369,8 @@ class Pool:
             sol.col_value = x0.tolist()
             sol.value_valid = True
             h.setSolution(sol)
-        h.solve()
+        with _quiet():  # highspy prints a line of its own on Ctrl-C
+            h.solve()
         status = h.getModelStatus()
         info = h.getInfo()
         if info.primal_solution_status != 2:  # no feasible point found
@@ -362,11 +378,12 @@ class Pool:
         x = np.asarray(h.getSolution().col_value)
         chosen = tuple(j for j in range(m) if x[j] > 0.5)
         pp_sum = sum(self.columns[j].pp for j in chosen)
-        splits = round(float(x[m:].sum()))
+        splits = self.splits(chosen)  # not the flags: unweighted ones may be set needlessly
         constant = p.compactness * (1 - p.fixed_pp / (p.k + p.extra))
         return Solution(
             columns=chosen,
             optimal=status == highspy.HighsModelStatus.kOptimal,
+            interrupted=status == highspy.HighsModelStatus.kInterrupt,
             objective=p.objective(pp_sum, splits),
             bound=float(info.mip_dual_bound) + constant,
         )
@@ -402,13 +419,26 @@ def dive(
         if all(x > 1 - 1e-6 for x in relaxation.support.values()):
             plan = sorted(relaxation.support)
             if len(plan) == pool.problem.k:
-                return plan
+                if pool.within_cap(plan):
+                    return plan
+                # whole columns but more areas split than the cap (the LP's flags were
+                # fractions): bar the free column touching most areas, or undo a choice
+                if backtracks <= 0:
+                    return None
+                backtracks -= 1
+                priced = True
+                unchosen = [j for j in plan if j not in chosen]
+                if unchosen:
+                    barred.add(max(unchosen, key=lambda j: (len(pool.columns[j].touches), -j)))
+                else:
+                    barred.add(chosen.pop())
+                continue
         if pricing and not priced and price(pool, relaxation, rng, starts=10):
             priced = True
             continue  # the LP again with the new columns, once per column chosen
         priced = False
-        free = {j: x for j, x in relaxation.support.items() if j not in chosen}
-        chosen.append(max(free, key=lambda j: (free[j], -j)))
+        weight = {j: x for j, x in relaxation.support.items() if j not in chosen}
+        chosen.append(max(weight, key=lambda j: (weight[j], -j)))
 
 
 @contextmanager

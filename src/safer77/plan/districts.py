@@ -73,6 +73,7 @@ def redraw(
             best, done = step.best, step.step
             if step.stage:
                 outcome = step.stage
+            early = early or step.interrupted
             if on_step is not None:
                 on_step(step)
             late = request.seconds is not None and time.perf_counter() - started > request.seconds

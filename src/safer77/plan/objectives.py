@@ -6,8 +6,9 @@ from collections.abc import Callable
 
 import numpy as np
 
+from safer77.plan.graph import FloatArray
 from safer77.plan.partition import Plan
-from safer77.plan.score import SPLIT_TOLERANCE, polsby_popper, split_mask
+from safer77.plan.score import SPLIT_TOLERANCE, polsby_popper
 
 Objective = Callable[[Plan], float]
 
@@ -17,12 +18,15 @@ def compactness(plan: Plan) -> float:
     return float(1 - polsby_popper(plan).mean())
 
 
-def splits(tolerance: float = SPLIT_TOLERANCE) -> Objective:
-    """The share of community areas split between districts."""
+def splits(tolerance: float = SPLIT_TOLERANCE, fixed: FloatArray | None = None) -> Objective:
+    """The share of community areas split between districts; ``fixed[c]`` districts outside
+    the plan (kept ones) hold at least ``tolerance`` of area ``c`` as well."""
 
     def share(plan: Plan) -> float:
-        mask = split_mask(plan, tolerance)
-        return float(mask.mean()) if len(mask) else 0.0
+        held = (plan.shares >= tolerance).sum(axis=0)
+        if fixed is not None and len(fixed):
+            held = held + fixed
+        return float((held >= 2).mean()) if len(held) else 0.0
 
     return share
 

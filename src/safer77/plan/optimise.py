@@ -26,7 +26,7 @@ from safer77.plan.graph import BeatGraph, FloatArray
 from safer77.plan.objectives import Objective, compactness, moves, splits, weighted
 from safer77.plan.partition import Plan
 from safer77.plan.proposals import Proposal, flip, recom, tree_partition
-from safer77.plan.score import SPLIT_TOLERANCE, lower_bound, polsby_popper
+from safer77.plan.score import SPLIT_TOLERANCE, lower_bound
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,7 @@ class Step:
     best_energy: float
     feasible: bool  # the best plan meets the workload bound
     stage: str = ""  # what the search is doing, when it is not annealing
+    interrupted: bool = False  # the search was stopped by Ctrl-C (the MIP of "columns")
 
 
 def anneal(
@@ -198,7 +199,7 @@ def districting(graph: BeatGraph, current: Plan | None, options: Options) -> Set
     if options.method == "columns" and options.moves:
         raise InvalidInput("the columns method does not weigh beats moved; use --moves 0")
     k = options.districts or (current.k if current is not None else 0)
-    fixed_touches, fixed_pp = _kept_parts(current, options)
+    fixed_touches = _kept_touches(graph, current, options)
     graph, current, kept, full = kept_apart(graph, current, options.keep)
     k -= len(kept)
     if k < 1:
@@ -219,7 +220,7 @@ def districting(graph: BeatGraph, current: Plan | None, options: Options) -> Set
         constraints = (*constraints, cap)
     objective = weighted(
         (options.compactness, compactness),
-        (options.splits, splits(options.split_tolerance)),
+        (options.splits, splits(options.split_tolerance, fixed_touches)),
         (options.moves, moves),
     )
     iterator = anneal(
@@ -246,8 +247,6 @@ def districting(graph: BeatGraph, current: Plan | None, options: Options) -> Set
             max_splits=options.max_splits,
             tolerance=options.split_tolerance,
             fixed_touches=tuple(int(x) for x in fixed_touches),
-            fixed_pp=fixed_pp,
-            extra=len(kept),
         )
         iterator = _columns(iterator, start, problem, objective, options, rng)
     return Setup(full(start), bound, objective, iterator, full, kept)
@@ -256,14 +255,14 @@ def districting(graph: BeatGraph, current: Plan | None, options: Options) -> Set
 METHODS = ("anneal", "columns")
 
 
-def _kept_parts(current: Plan | None, options: Options) -> tuple[FloatArray, float]:
+def _kept_touches(graph: BeatGraph, current: Plan | None, options: Options) -> FloatArray:
     """Per community area, how many kept districts hold at least the split tolerance of
-    it; and the kept districts' Polsby-Popper scores summed."""
+    it (they count towards --max-splits)."""
     if current is None:
-        return np.zeros(0), 0.0
+        return np.zeros(graph.community.shape[1])
     kept = [d for d, name in enumerate(current.names) if name in options.keep]
-    held = (current.shares[kept] >= options.split_tolerance).sum(axis=0).astype(np.float64)
-    return held, float(polsby_popper(current)[kept].sum())
+    held = (current.shares[kept] >= options.split_tolerance).sum(axis=0)
+    return np.asarray(held, dtype=np.float64)
 
 
 def _columns(
@@ -296,8 +295,8 @@ def _columns(
     done = 0 if last is None else last.step
     best_energy = objective(best)
 
-    def report(stage: str) -> Step:
-        return Step(done, best, best_energy, best, best_energy, feasible, stage)
+    def report(stage: str, interrupted: bool = False) -> Step:
+        return Step(done, best, best_energy, best, best_energy, feasible, stage, interrupted)
 
     chosen = pool.add_plan(best) if feasible else None
     if problem.graph.centre is not None:
@@ -340,11 +339,20 @@ def _columns(
             best, best_energy, feasible = plan, energy, True
         elif polish:
             break  # the recombined districts did not help
+        if found.interrupted:
+            break
     if solution is None:
         yield report("MIP: no plan found in time; the annealer's best stands")
+    elif solution.interrupted:
+        yield report(f"MIP: {solution.objective:.4f} (stopped by Ctrl-C)", interrupted=True)
     else:
-        proof = "proved best" if solution.optimal else f"objective ≥ {solution.bound:.4f}"
-        yield report(f"MIP: {solution.objective:.4f} ({proof} over the pool)")
+        if solution.optimal:
+            proof = "proved best over the pool"
+        elif math.isfinite(solution.bound):
+            proof = f"no plan of the pool below {solution.bound:.4f}"
+        else:
+            proof = "not proved best over the pool"
+        yield report(f"MIP: {solution.objective:.4f} ({proof})")
 
 
 def _matched(plan: Plan, like: Plan) -> Plan:
