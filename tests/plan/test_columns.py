@@ -97,11 +97,17 @@ def test_split_cap_holds_even_against_compactness(method: str) -> None:
     assert _parts(best) == COLUMNS
 
 
-def test_split_cap_below_the_start_is_refused() -> None:
+@pytest.mark.parametrize("method", ["anneal", "columns"])
+def test_a_split_cap_below_the_start_is_reached(method: str) -> None:
+    """From the rows (every area split) to at most 0 areas split: the cap is priced like the
+    workload bound on the way, and only a plan within it is returned as best."""
     g = grid(3, 3, area_columns=True)
-    start = Plan.from_labels(g, ROWS, reference=ROWS)  # rows split all three areas
+    start = Plan.from_labels(g, ROWS, reference=ROWS)
+    options = Options(max_splits=0, steps=3000, seed=1, method=method, mip_seconds=5)
+    best = optimise(g, start, options)
+    assert _parts(best) == COLUMNS and score(best).splits == 0
     with pytest.raises(InvalidInput, match="max-splits"):
-        optimise(g, start, Options(max_splits=2, steps=10))
+        optimise(g, start, Options(max_splits=-1, steps=10))
 
 
 def test_columns_method_refuses_a_weight_on_moves_and_unknown_methods() -> None:

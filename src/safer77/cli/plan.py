@@ -67,7 +67,7 @@ def districts(
     ] = "anneal",
     max_splits: Annotated[
         int | None,
-        typer.Option(help="Split at most this many community areas (a hard constraint)."),
+        typer.Option(help="Split at most this many community areas (the best plan keeps to it)."),
     ] = None,
     mip_seconds: Annotated[
         float, typer.Option(help="Time limit of the MIP of --method columns.")

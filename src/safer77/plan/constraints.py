@@ -33,14 +33,16 @@ def within_deviation(bound_pct: float) -> Constraint:
     return check
 
 
-def max_splits(cap: int, tolerance: float, fixed: FloatArray | None = None) -> Constraint:
-    """At most ``cap`` community areas split; ``fixed[c]`` districts outside the plan (kept
-    ones) hold at least ``tolerance`` of area ``c`` as well."""
+def split_excess(
+    cap: int, tolerance: float, fixed: FloatArray | None = None
+) -> Callable[[Plan], float]:
+    """How many community areas beyond ``cap`` a plan splits (0 within it); ``fixed[c]``
+    districts outside the plan (kept ones) hold at least ``tolerance`` of area ``c`` too."""
 
-    def check(plan: Plan) -> bool:
+    def excess(plan: Plan) -> float:
         held = (plan.shares >= tolerance).sum(axis=0)
-        if fixed is not None:
+        if fixed is not None and len(fixed):
             held = held + fixed
-        return int((held >= 2).sum()) <= cap
+        return float(max(int((held >= 2).sum()) - cap, 0))
 
-    return check
+    return excess

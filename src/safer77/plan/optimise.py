@@ -15,13 +15,14 @@ import math
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from safer77.errors import InvalidInput
 from safer77.plan.columns import Pool, Problem, dive, grown, price, recombine
-from safer77.plan.constraints import Constraint, contiguous, deviation_excess, max_splits
+from safer77.plan.constraints import Constraint, contiguous, deviation_excess, split_excess
 from safer77.plan.graph import BeatGraph, FloatArray
 from safer77.plan.objectives import Objective, compactness, moves, splits, weighted
 from safer77.plan.partition import Plan
@@ -55,6 +56,7 @@ def anneal(
     cycle: int = 20_000,
     temperature: tuple[float, float] = (0.05, 1e-5),
     penalty: tuple[float, float] = (0.01, 1.0),
+    excess: Callable[[Plan], float] | None = None,
 ) -> Iterator[Step]:
     """Anneal from ``start`` for ``steps`` steps, yielding after each one.
 
@@ -72,27 +74,29 @@ def anneal(
         raise InvalidInput("proposals need positive weights")
     cum = np.cumsum(weights / weights.sum())
     plan = start
-    obj, excess = objective(plan), deviation_excess(plan, bound_pct)
+    if excess is None:
+        excess = partial(deviation_excess, bound_pct=bound_pct)
+    obj, over = objective(plan), excess(plan)
     # best: fewest points outside the bound first, then the objective
-    best, best_key = plan, (excess, obj)
+    best, best_key = plan, (over, obj)
     t_ratio = temperature[1] / temperature[0]
     p_ratio = penalty[1] / penalty[0]
     for step in range(1, steps + 1):
         pos = (step - 1) % cycle
         if pos == 0 and step > 1:
-            plan, (excess, obj) = best, best_key
+            plan, (over, obj) = best, best_key
         temp = temperature[0] * t_ratio ** (pos / cycle)
         price = penalty[0] * p_ratio ** (pos / cycle)
         kind = min(int(np.searchsorted(cum, rng.random(), side="right")), len(proposals) - 1)
         cand = proposals[kind][1](plan, rng)
         if cand is not plan and all(check(cand) for check in constraints):
-            c_obj, c_excess = objective(cand), deviation_excess(cand, bound_pct)
-            delta = (c_obj + price * c_excess) - (obj + price * excess)
+            c_obj, c_over = objective(cand), excess(cand)
+            delta = (c_obj + price * c_over) - (obj + price * over)
             if delta <= 0 or rng.random() < math.exp(-delta / temp):
-                plan, obj, excess = cand, c_obj, c_excess
-                if (excess, obj) < best_key:
-                    best, best_key = plan, (excess, obj)
-        yield Step(step, plan, obj + price * excess, best, best_key[1], best_key[0] == 0)
+                plan, obj, over = cand, c_obj, c_over
+                if (over, obj) < best_key:
+                    best, best_key = plan, (over, obj)
+        yield Step(step, plan, obj + price * over, best, best_key[1], best_key[0] == 0)
 
 
 @dataclass(frozen=True)
@@ -209,15 +213,15 @@ def districting(graph: BeatGraph, current: Plan | None, options: Options) -> Set
     rng = np.random.default_rng(options.seed)
     bound = bound_for(graph, k, options.bound_pct)
     start = start_plan(graph, current, k, rng)
-    constraints: tuple[Constraint, ...] = (contiguous, *options.extra_constraints)
+    excess: Callable[[Plan], float] = partial(deviation_excess, bound_pct=bound)
     if options.max_splits is not None:
-        cap = max_splits(options.max_splits, options.split_tolerance, fixed_touches)
-        if not cap(start):
-            raise InvalidInput(
-                f"the start plan splits more than {options.max_splits} community areas; "
-                "raise --max-splits"
-            )
-        constraints = (*constraints, cap)
+        if options.max_splits < 0:
+            raise InvalidInput("--max-splits must be zero or more")
+        over_cap = split_excess(options.max_splits, options.split_tolerance, fixed_touches)
+
+        def excess(plan: Plan) -> float:  # points off balance plus areas over the cap
+            return deviation_excess(plan, bound) + over_cap(plan)
+
     objective = weighted(
         (options.compactness, compactness),
         (options.splits, splits(options.split_tolerance, fixed_touches)),
@@ -232,7 +236,8 @@ def districting(graph: BeatGraph, current: Plan | None, options: Options) -> Set
         ],
         rng=rng,
         bound_pct=bound,
-        constraints=constraints,
+        constraints=(contiguous, *options.extra_constraints),
+        excess=excess,
         steps=options.steps,
         cycle=min(options.cycle, max(options.steps, 1)),
         temperature=options.temperature,
@@ -248,7 +253,7 @@ def districting(graph: BeatGraph, current: Plan | None, options: Options) -> Set
             tolerance=options.split_tolerance,
             fixed_touches=tuple(int(x) for x in fixed_touches),
         )
-        iterator = _columns(iterator, start, problem, objective, options, rng)
+        iterator = _columns(iterator, start, problem, objective, excess, options, rng)
     return Setup(full(start), bound, objective, iterator, full, kept)
 
 
@@ -270,6 +275,7 @@ def _columns(
     start: Plan,
     problem: Problem,
     objective: Objective,
+    excess: Callable[[Plan], float],
     options: Options,
     rng: np.random.Generator,
 ) -> Iterator[Step]:
@@ -291,7 +297,7 @@ def _columns(
         if past(0.3):
             break
     best = start if last is None else last.best
-    feasible = deviation_excess(best, problem.bound_pct) == 0
+    feasible = excess(best) == 0  # balanced and within the split cap
     done = 0 if last is None else last.step
     best_energy = objective(best)
 
