@@ -79,6 +79,22 @@ def portal_row(**overrides: str) -> dict[str, str]:
     return row
 
 
+def robbery_at(number: int, prefix: str, date: str, lat: float, lon: float) -> dict[str, str]:
+    """A robbery placed by latitude and longitude only (no State Plane point)."""
+    return portal_row(
+        id=str(number),
+        case_number=f"{prefix}{number}",
+        date=date,
+        primary_type="ROBBERY",
+        iucr="031A",
+        fbi_code="03",
+        latitude=str(lat),
+        longitude=str(lon),
+        x_coordinate="",
+        y_coordinate="",
+    )
+
+
 WriteCsv = Callable[..., Path]
 
 

@@ -17,7 +17,7 @@ from safer77.cli import app
 from safer77.schema import PORTAL_CSV_HEADER
 from safer77.sources.cpd_homicides import COLUMNS
 from safer77.warehouse import connect, load_incidents
-from tests.conftest import portal_row
+from tests.conftest import portal_row, robbery_at
 
 LAST = datetime(2019, 12, 31, 20, 0)
 SPREE = (41.8801, -87.7102)
@@ -68,20 +68,7 @@ def build(tmp_path: Path, planted: bool, seed: int = 3) -> tuple[Path, Path, set
             when = LAST - timedelta(days=int(rng.integers(0, 3)), hours=int(rng.integers(0, 12)))
             lat, lon = SPREE[0] + rng.normal(0, 0.001), SPREE[1] + rng.normal(0, 0.001)
             spree_ids.add(str(500_000 + j))
-        portal.append(
-            portal_row(
-                id=str(500_000 + j),
-                case_number=f"JB{500_000 + j}",
-                date=f"{when:%m/%d/%Y %I:%M:%S %p}",
-                primary_type="ROBBERY",
-                iucr="031A",
-                fbi_code="03",
-                latitude=str(lat),
-                longitude=str(lon),
-                x_coordinate="",
-                y_coordinate="",
-            )
-        )
+        portal.append(robbery_at(500_000 + j, "JB", f"{when:%m/%d/%Y %I:%M:%S %p}", lat, lon))
     crimes, clearance = tmp_path / "crimes.csv", tmp_path / "clearance.csv"
     with crimes.open("w", newline="") as fh:
         w = csv.writer(fh)

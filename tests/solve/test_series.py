@@ -17,7 +17,7 @@ from safer77.errors import InvalidInput
 from safer77.schema import PORTAL_CSV_HEADER
 from safer77.solve.series import scan
 from safer77.warehouse import connect, load_incidents
-from tests.conftest import portal_row
+from tests.conftest import robbery_at
 
 
 def background(seed: int, n: int = 4000) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -81,18 +81,7 @@ def test_series_command(tmp_path: Path) -> None:
         w = csv.writer(fh)
         w.writerow(PORTAL_CSV_HEADER)
         for i, when, lat, lon in rows:
-            r = portal_row(
-                id=str(10_000 + i),
-                case_number=f"JF{10_000 + i}",
-                date=f"{when:%m/%d/%Y} 08:00:00 PM",
-                primary_type="ROBBERY",
-                iucr="031A",
-                fbi_code="03",
-                latitude=str(lat),
-                longitude=str(lon),
-                x_coordinate="",
-                y_coordinate="",
-            )
+            r = robbery_at(10_000 + i, "JF", f"{when:%m/%d/%Y} 08:00:00 PM", lat, lon)
             w.writerow([r[h] for h in PORTAL_CSV_HEADER])
     db = tmp_path / "w.duckdb"
     con = connect(db)

@@ -20,6 +20,7 @@ import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import highspy
 import numpy as np
@@ -30,7 +31,7 @@ from safer77.errors import InvalidInput
 from safer77.plan.graph import BeatGraph, FloatArray
 from safer77.plan.partition import Plan
 from safer77.plan.proposals import bipartitions
-from safer77.plan.score import SPLIT_TOLERANCE
+from safer77.plan.score import SPLIT_TOLERANCE, held_splits, holds, pp_of
 
 EPS = 1e-9
 
@@ -51,8 +52,7 @@ class Problem:
     """What the plans of a pool answer to.
 
     ``k`` districts are drawn on ``graph``; ``fixed_touches[c]`` districts outside it (kept
-    ones) hold at least the tolerance of area ``c``, so they split areas too; ``extra`` of
-    them (with Polsby-Popper scores summing to ``fixed_pp``) may count in the mean.
+    ones) hold at least the tolerance of area ``c``, so they split areas too.
     The objective (lower is better) is the annealer's:
     ``compactness·(1 - mean Polsby-Popper) + splits·(share of areas split)``.
     """
@@ -65,8 +65,6 @@ class Problem:
     max_splits: int | None = None
     tolerance: float = SPLIT_TOLERANCE
     fixed_touches: tuple[int, ...] = ()
-    fixed_pp: float = 0.0
-    extra: int = 0
 
     @property
     def areas(self) -> int:
@@ -87,14 +85,15 @@ class Problem:
         return np.asarray(self.fixed_touches, dtype=np.float64)
 
     def value(self, pp: float) -> float:
-        """A column's gain in the objective (higher is better)."""
-        return self.compactness * pp / (self.k + self.extra)
+        """A column's gain in the objective (higher is better); the objective of a plan is
+        ``compactness`` less its columns' values plus the price of its splits, which is what
+        the LP and the MIP minimise on top of that constant."""
+        return self.compactness * pp / self.k
 
     def objective(self, pp_sum: float, splits: int) -> float:
         """The objective of a plan whose columns' scores sum to ``pp_sum``."""
-        mean_pp = (pp_sum + self.fixed_pp) / (self.k + self.extra)
         share = splits / self.areas if self.areas else 0.0
-        return self.compactness * (1 - mean_pp) + self.splits * share
+        return self.compactness * (1 - pp_sum / self.k) + self.splits * share
 
 
 class Region:
@@ -136,7 +135,7 @@ class Region:
         if add >= 0:
             area += self.g.area[add]
             per += self.g.perimeter[add] - 2 * self._shared(add)
-        return 4 * math.pi * area / per**2 if per > EPS else 0.0
+        return pp_of(area, per)
 
     def frontier(self) -> set[int]:
         adj = self.g.adjacency
@@ -162,7 +161,7 @@ class Region:
             beats=tuple(sorted(self.members)),
             workload=self.workload,
             pp=self.pp(),
-            touches=tuple(int(c) for c in np.flatnonzero(self.shares >= tolerance - EPS)),
+            touches=tuple(int(c) for c in np.flatnonzero(holds(self.shares, tolerance))),
         )
 
 
@@ -225,19 +224,28 @@ class Pool:
         for d in range(plan.k):
             if not plan.connected[d]:
                 return None
-            col = Region(plan.graph, plan.members(d).tolist()).column(tol)
+            col = Column(  # the plan keeps each district's sums already
+                beats=tuple(plan.members(d).tolist()),
+                workload=float(plan.workload[d]),
+                pp=pp_of(float(plan.area[d]), float(plan.perimeter[d])),
+                touches=tuple(int(c) for c in np.flatnonzero(holds(plan.shares[d], tol))),
+            )
             self.add(col)
             if col.beats not in self._index:
                 return None
             chosen.append(self._index[col.beats])
         return chosen
 
-    def splits(self, chosen: Iterable[int]) -> int:
-        """Community areas a plan of these columns splits (kept districts counted)."""
-        held = self.problem.fixed().copy()
+    def split_mask(self, chosen: Iterable[int]) -> np.ndarray[Any, Any]:
+        """Per area, whether a plan of these columns splits it (kept districts counted)."""
+        held = np.zeros(self.problem.areas)
         for j in chosen:
             held[list(self.columns[j].touches)] += 1
-        return int((held >= 2).sum())
+        return held_splits(held, self.problem.fixed())
+
+    def splits(self, chosen: Iterable[int]) -> int:
+        """Community areas a plan of these columns splits (kept districts counted)."""
+        return int(self.split_mask(chosen).sum())
 
     def within_cap(self, chosen: Iterable[int]) -> bool:
         cap = self.problem.max_splits
@@ -300,10 +308,7 @@ class Pool:
         hi[list(barred)] = 0
         # areas the chosen columns already split are split (the big-M rows alone would let
         # a fractional flag stand for them)
-        held = p.fixed().copy()
-        for j in chosen:
-            held[list(self.columns[j].touches)] += 1
-        lo[m:][held >= 2] = 1
+        lo[m:][self.split_mask(chosen)] = 1
         res = linprog(
             cost,
             A_ub=matrix[~eq] if (~eq).any() else None,
@@ -325,11 +330,7 @@ class Pool:
             area=ub_prices[: p.areas],
         )
         support = {j: float(res.x[j]) for j in range(m) if res.x[j] > 1e-6}
-        pp_sum = -float(cost[:m] @ res.x[:m]) * (p.k + p.extra) / max(p.compactness, EPS)
-        splits = float(res.x[m:].sum())
-        objective = p.compactness * (1 - (pp_sum + p.fixed_pp) / (p.k + p.extra))
-        objective += p.splits * splits / max(p.areas, 1)
-        return Relaxation(objective, duals, support)
+        return Relaxation(p.compactness + float(res.fun), duals, support)
 
     def solve(self, seconds: float, start: list[int] | None = None) -> Solution | None:
         """The MIP over the pool (HiGHS), from the plan ``start`` (column indices) if given;
@@ -361,10 +362,7 @@ class Pool:
         if start is not None:
             x0 = np.zeros(n_vars)
             x0[start] = 1
-            held = np.zeros(p.areas)
-            for j in start:
-                held[list(self.columns[j].touches)] += 1
-            x0[m:] = (held + p.fixed()) >= 2
+            x0[m:] = self.split_mask(start)
             sol = highspy.HighsSolution()
             sol.col_value = x0.tolist()
             sol.value_valid = True
@@ -379,13 +377,12 @@ class Pool:
         chosen = tuple(j for j in range(m) if x[j] > 0.5)
         pp_sum = sum(self.columns[j].pp for j in chosen)
         splits = self.splits(chosen)  # not the flags: unweighted ones may be set needlessly
-        constant = p.compactness * (1 - p.fixed_pp / (p.k + p.extra))
         return Solution(
             columns=chosen,
             optimal=status == highspy.HighsModelStatus.kOptimal,
             interrupted=status == highspy.HighsModelStatus.kInterrupt,
             objective=p.objective(pp_sum, splits),
-            bound=float(info.mip_dual_bound) + constant,
+            bound=p.compactness + float(info.mip_dual_bound),
         )
 
 
@@ -405,40 +402,35 @@ def dive(
     chosen: list[int] = []
     barred: set[int] = set()
     priced = False
-    while True:
-        if deadline is not None and time.perf_counter() > deadline:
-            return None
+    while deadline is None or time.perf_counter() <= deadline:
         relaxation = pool.relax(chosen, barred)
-        if relaxation is None:
+        whole = relaxation is not None and all(x > 1 - 1e-6 for x in relaxation.support.values())
+        if relaxation is not None and whole and len(relaxation.support) == pool.problem.k:
+            plan = sorted(relaxation.support)
+            if pool.within_cap(plan):
+                return plan
+            # whole columns, but more areas split than the cap (the LP's flags were
+            # fractions): treated as a dead end below, barring the free column touching
+            # most areas first
+            unchosen = [j for j in plan if j not in chosen]
+            if unchosen and backtracks > 0:
+                barred.add(max(unchosen, key=lambda j: (len(pool.columns[j].touches), -j)))
+                backtracks, priced = backtracks - 1, True
+                continue
+            relaxation = None
+        if relaxation is None:  # a dead end: undo the last choice
             if not chosen or backtracks <= 0:
                 return None
             barred.add(chosen.pop())
-            backtracks -= 1
-            priced = True
+            backtracks, priced = backtracks - 1, True
             continue
-        if all(x > 1 - 1e-6 for x in relaxation.support.values()):
-            plan = sorted(relaxation.support)
-            if len(plan) == pool.problem.k:
-                if pool.within_cap(plan):
-                    return plan
-                # whole columns but more areas split than the cap (the LP's flags were
-                # fractions): bar the free column touching most areas, or undo a choice
-                if backtracks <= 0:
-                    return None
-                backtracks -= 1
-                priced = True
-                unchosen = [j for j in plan if j not in chosen]
-                if unchosen:
-                    barred.add(max(unchosen, key=lambda j: (len(pool.columns[j].touches), -j)))
-                else:
-                    barred.add(chosen.pop())
-                continue
         if pricing and not priced and price(pool, relaxation, rng, starts=10):
             priced = True
             continue  # the LP again with the new columns, once per column chosen
         priced = False
         weight = {j: x for j, x in relaxation.support.items() if j not in chosen}
         chosen.append(max(weight, key=lambda j: (weight[j], -j)))
+    return None
 
 
 @contextmanager
@@ -547,7 +539,7 @@ def price(
     tol = p.tolerance
 
     def fitness(pp: float, shares: FloatArray, price_sum: float, w: float) -> float:
-        touch = (shares >= tol - EPS).astype(np.float64)
+        touch = holds(shares, tol).astype(np.float64)
         rc = p.value(pp) - price_sum - d.count - float(d.area @ touch)
         return rc - penalty * max(0.0, lo - w, w - hi) / p.mean
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from safer77.plan.graph import FloatArray
 from safer77.plan.partition import Plan
-from safer77.plan.score import deviations
+from safer77.plan.score import deviations, split_mask
 
 Constraint = Callable[[Plan], bool]
 
@@ -40,9 +40,6 @@ def split_excess(
     districts outside the plan (kept ones) hold at least ``tolerance`` of area ``c`` too."""
 
     def excess(plan: Plan) -> float:
-        held = (plan.shares >= tolerance).sum(axis=0)
-        if fixed is not None and len(fixed):
-            held = held + fixed
-        return float(max(int((held >= 2).sum()) - cap, 0))
+        return float(max(int(split_mask(plan, tolerance, fixed).sum()) - cap, 0))
 
     return excess

@@ -8,7 +8,7 @@ import numpy as np
 
 from safer77.plan.graph import FloatArray
 from safer77.plan.partition import Plan
-from safer77.plan.score import SPLIT_TOLERANCE, polsby_popper
+from safer77.plan.score import SPLIT_TOLERANCE, polsby_popper, split_mask
 
 Objective = Callable[[Plan], float]
 
@@ -23,10 +23,8 @@ def splits(tolerance: float = SPLIT_TOLERANCE, fixed: FloatArray | None = None) 
     the plan (kept ones) hold at least ``tolerance`` of area ``c`` as well."""
 
     def share(plan: Plan) -> float:
-        held = (plan.shares >= tolerance).sum(axis=0)
-        if fixed is not None and len(fixed):
-            held = held + fixed
-        return float((held >= 2).mean()) if len(held) else 0.0
+        mask = split_mask(plan, tolerance, fixed)
+        return float(mask.mean()) if len(mask) else 0.0
 
     return share
 

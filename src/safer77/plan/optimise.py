@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from functools import partial
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 from safer77.errors import InvalidInput
 from safer77.plan.columns import Pool, Problem, dive, grown, price, recombine
@@ -27,7 +26,7 @@ from safer77.plan.graph import BeatGraph, FloatArray
 from safer77.plan.objectives import Objective, compactness, moves, splits, weighted
 from safer77.plan.partition import Plan
 from safer77.plan.proposals import Proposal, flip, recom, tree_partition
-from safer77.plan.score import SPLIT_TOLERANCE, lower_bound
+from safer77.plan.score import SPLIT_TOLERANCE, holds, lower_bound, pairing
 
 
 @dataclass(frozen=True)
@@ -156,9 +155,7 @@ def start_plan(graph: BeatGraph, current: Plan | None, k: int, rng: np.random.Ge
     plan = tree_partition(graph, k, rng)
     if current is None:
         return plan
-    common = np.zeros((k, current.k), dtype=np.int64)
-    np.add.at(common, (plan.assignment, current.assignment), 1)
-    rows, cols = linear_sum_assignment(common, maximize=True)
+    _, rows, cols = pairing(plan, current)
     to_current = dict(zip(rows.tolist(), cols.tolist(), strict=True))
     spare = iter(range(max(current.names) + 1, max(current.names) + 1 + k))
     names = tuple(
@@ -266,7 +263,7 @@ def _kept_touches(graph: BeatGraph, current: Plan | None, options: Options) -> F
     if current is None:
         return np.zeros(graph.community.shape[1])
     kept = [d for d, name in enumerate(current.names) if name in options.keep]
-    held = (current.shares[kept] >= options.split_tolerance).sum(axis=0)
+    held = holds(current.shares[kept], options.split_tolerance).sum(axis=0)
     return np.asarray(held, dtype=np.float64)
 
 
@@ -364,9 +361,7 @@ def _columns(
 def _matched(plan: Plan, like: Plan) -> Plan:
     """``plan`` with its districts labelled as the districts of ``like`` they share most
     beats with (names and reference from ``like``)."""
-    common = np.zeros((plan.k, like.k), dtype=np.int64)
-    np.add.at(common, (plan.assignment, like.assignment), 1)
-    rows, cols = linear_sum_assignment(common, maximize=True)
+    _, rows, cols = pairing(plan, like)
     label = np.empty(plan.k, dtype=np.int64)
     label[rows] = cols
     return Plan.build(plan.graph, label[plan.assignment], like.names, like.reference)

@@ -33,6 +33,11 @@ def deviations(plan: Plan, kept: tuple[int, ...] = ()) -> FloatArray:
     return np.asarray((plan.workload - mean) / mean * 100, dtype=np.float64)
 
 
+def pp_of(area: float, perimeter: float) -> float:
+    """4πA/P² of one shape (0 for no perimeter)."""
+    return 4 * math.pi * area / perimeter**2 if perimeter > 0 else 0.0
+
+
 def polsby_popper(plan: Plan) -> FloatArray:
     """4πA/P² of each district: 1 for a disc, about 0.785 for a square."""
     p2 = plan.perimeter**2
@@ -41,9 +46,27 @@ def polsby_popper(plan: Plan) -> FloatArray:
     return out
 
 
-def split_mask(plan: Plan, tolerance: float = SPLIT_TOLERANCE) -> np.ndarray[Any, Any]:
-    """Per community area, whether two or more districts each hold ``tolerance`` of it."""
-    return np.asarray((plan.shares >= tolerance).sum(axis=0) >= 2)
+def split_mask(
+    plan: Plan, tolerance: float = SPLIT_TOLERANCE, fixed: FloatArray | None = None
+) -> np.ndarray[Any, Any]:
+    """Per community area, whether two or more districts each hold ``tolerance`` of it;
+    ``fixed[c]`` districts outside the plan (kept ones) hold that much of area ``c`` too."""
+    return held_splits(holds(plan.shares, tolerance).sum(axis=0), fixed)
+
+
+def holds(shares: Any, tolerance: float = SPLIT_TOLERANCE) -> np.ndarray[Any, Any]:
+    """Whether each share of an area (running sums drift by rounding) reaches the
+    tolerance."""
+    return np.asarray(np.asarray(shares) >= tolerance - 1e-9)
+
+
+def held_splits(held: Any, fixed: FloatArray | None = None) -> np.ndarray[Any, Any]:
+    """Per area, whether ``held`` (districts holding the tolerance of it) plus ``fixed``
+    reaches two."""
+    total = np.asarray(held, dtype=np.float64)
+    if fixed is not None and len(fixed):
+        total = total + fixed
+    return np.asarray(total >= 2)
 
 
 def split_areas(plan: Plan, tolerance: float = SPLIT_TOLERANCE) -> IntArray:
@@ -77,10 +100,18 @@ def lower_bound(workload: FloatArray, k: int) -> float:
 def moved(plan: Plan, current: Plan) -> int:
     """Beats whose district changes from ``current``, districts matched to keep the most beats
     in place (so renumbering alone moves nothing)."""
-    common = np.zeros((plan.k, current.k), dtype=np.int64)
-    np.add.at(common, (plan.assignment, current.assignment), 1)
-    rows, cols = linear_sum_assignment(common, maximize=True)
+    common, rows, cols = pairing(plan, current)
     return int(plan.graph.n - common[rows, cols].sum())
+
+
+def pairing(plan: Plan, other: Plan) -> tuple[IntArray, IntArray, IntArray]:
+    """The districts of two plans of the same beats paired one to one so that pairs share
+    the most beats: beats in common per (plan, other) district, and the pairs' rows and
+    columns in that table."""
+    common = np.zeros((plan.k, other.k), dtype=np.int64)
+    np.add.at(common, (plan.assignment, other.assignment), 1)
+    rows, cols = linear_sum_assignment(common, maximize=True)
+    return common, np.asarray(rows, np.int64), np.asarray(cols, np.int64)
 
 
 @dataclass(frozen=True)
