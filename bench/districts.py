@@ -13,6 +13,7 @@ show what a compactness-blind regionaliser gives). Not run in CI.
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -20,13 +21,19 @@ from typing import Any
 
 import numpy as np
 
+from safer77.plan.constraints import split_excess
 from safer77.plan.districts import Request, redraw
-from safer77.plan.graph import BeatGraph
+from safer77.plan.graph import BeatGraph, FloatArray
 from safer77.plan.objectives import compactness, moves, splits, weighted
-from safer77.plan.optimise import Options, bound_for, kept_apart
+from safer77.plan.optimise import Options, bound_for, kept_apart, kept_touches, split_cap
 from safer77.plan.partition import Plan
 from safer77.plan.score import Score, score
 from safer77.warehouse import connect, load_boundaries, load_incidents
+
+#: ../shared/data beside the checkout, or $SAFER77_SHARED_DATA
+SHARED = Path(
+    os.environ.get("SAFER77_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
+)
 
 
 def warehouse(shared: Path, folder: Path) -> Path:
@@ -54,10 +61,18 @@ def row(name: str, s: Score, seconds: float) -> dict[str, Any]:
 
 
 def gerrychain_recom(
-    graph: BeatGraph, current: Plan, bound: float, seconds: float, seed: int
+    graph: BeatGraph,
+    current: Plan,
+    bound: float,
+    seconds: float,
+    seed: int,
+    cap: int | None = None,
+    fixed: FloatArray | None = None,
 ) -> Plan:
     """GerryChain's ReCom chain from a balanced spanning-tree seed plan (its own
-    recursive_tree_part), the best plan seen by our objective kept (time includes the seed)."""
+    recursive_tree_part), the best plan seen by our objective kept (time includes the seed):
+    fewest points off balance plus areas over ``cap`` first, as ours (``fixed``: areas the
+    kept districts hold)."""
     import random
     from functools import partial
 
@@ -78,7 +93,11 @@ def gerrychain_recom(
     start = Partition(gg, seed_plan, updaters={"workload": updaters.Tally("workload")})
     proposal = partial(recom, pop_col="workload", pop_target=ideal, epsilon=bound / 100, rng=rng)
     o = Options()
-    objective = weighted((o.compactness, compactness), (o.splits, splits()), (o.moves, moves))
+    tol = o.split_tolerance
+    objective = weighted(
+        (o.compactness, compactness), (o.splits, splits(tol, fixed)), (o.moves, moves)
+    )
+    over_cap = split_excess(cap, tol, fixed) if cap is not None else lambda plan: 0.0
     best, best_key = current, (np.inf, np.inf)
     chain = MarkovChain(
         proposal, [constraints.contiguous], always_accept, start, total_steps=10**9, rng=rng
@@ -88,7 +107,7 @@ def gerrychain_recom(
         labels = np.array([part.assignment[i] for i in range(graph.n)], dtype=np.int64)
         plan = Plan.build(graph, labels, current.names, current.assignment)
         dev = np.abs(plan.workload / ideal - 1).max() * 100
-        key = (max(0.0, dev - bound), objective(plan))
+        key = (max(0.0, dev - bound) + over_cap(plan), objective(plan))
         if key < best_key:
             best, best_key = plan, key
         if time.perf_counter() - started > seconds:
@@ -121,7 +140,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=60.0)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--shared", type=Path, default=Path("../shared/data"))
+    ap.add_argument("--shared", type=Path, default=SHARED)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         db = warehouse(args.shared, Path(tmp))
@@ -146,7 +165,9 @@ def main() -> None:
     ]
     try:
         t = time.perf_counter()
-        gc = full(gerrychain_recom(sub, sub_current, bound, args.seconds, args.seed))
+        cap = split_cap(ours.current, Options())  # today's count, as ours by default
+        fixed = kept_touches(ours.graph, ours.current, Options())
+        gc = full(gerrychain_recom(sub, sub_current, bound, args.seconds, args.seed, cap, fixed))
         rows.append(
             row("gerrychain recom", score(gc, ours.current, kept=kept), time.perf_counter() - t)
         )

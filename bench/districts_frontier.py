@@ -1,5 +1,6 @@
 """The trade-off between compactness and community areas split on the real beats: the
-columns method at several weights on splits, each point a balanced plan (±5%).
+columns method at several weights on splits, with no cap on areas split, each point a
+balanced plan (±5%).
 
     python bench/districts_frontier.py [--seconds 180] [--weights 0,0.25,0.5,1,2]
                                        [--shared ../shared/data]
@@ -17,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from districts import warehouse
+from districts import SHARED, warehouse
 
 from safer77.plan.districts import Request, redraw
 from safer77.plan.optimise import Options
@@ -29,7 +30,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=180.0)
     ap.add_argument("--weights", default="0,0.25,0.5,1,2")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--shared", type=Path, default=Path("../shared/data"))
+    ap.add_argument("--shared", type=Path, default=SHARED)
     args = ap.parse_args()
     weights = [float(w) for w in args.weights.split(",")]
     with tempfile.TemporaryDirectory() as tmp:
@@ -38,7 +39,9 @@ def main() -> None:
               f"{'seconds':>7} | MIP")  # fmt: skip
         today = None
         for w in weights:
-            options = Options(steps=10**9, seed=args.seed, method="columns", splits=w)
+            options = Options(
+                steps=10**9, seed=args.seed, method="columns", splits=w, max_splits=None
+            )
             t = time.perf_counter()
             result = redraw(con, Request(options, "2022-01", "2022-11", seconds=args.seconds))
             s = result.proposed_score

@@ -80,6 +80,39 @@ def test_columns_method_with_a_split_cap(synth_db: Path) -> None:
     assert rows["Every district in one piece"]["proposed"] is True
 
 
+def test_the_split_cap_is_todays_count_unless_told(synth_db: Path) -> None:
+    """By default the cap is today's split count (in the JSON's run info, and the proposal
+    keeps to it); a cap the search cannot reach in a few steps is warned about."""
+    result = runner.invoke(
+        app, ["plan", "districts", "--db", str(synth_db), "--steps", "1500", "--format", "json"]
+    )
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout.strip().splitlines()[-1])
+    rows = {r["measure"]: r for r in doc["comparison"]}
+    today = rows["Community areas split"]["current"]
+    assert today > 0 and doc["run"]["max_splits"] == today
+    assert rows["Community areas split"]["proposed"] <= today
+    free = runner.invoke(
+        app,
+        ["plan", "districts", "--db", str(synth_db), "--steps", "10", "--max-splits", "none",
+         "--format", "json"],
+    )  # fmt: skip
+    assert json.loads(free.stdout.strip().splitlines()[-1])["run"]["max_splits"] is None
+    tight = runner.invoke(
+        app, ["plan", "districts", "--db", str(synth_db), "--steps", "10", "--max-splits", "0"]
+    )
+    assert tight.exit_code == 0, tight.stderr
+    assert "over the cap of 0" in tight.stdout + tight.stderr
+
+
+def test_a_bad_split_cap_is_one_clear_line(synth_db: Path) -> None:
+    result = runner.invoke(
+        app, ["plan", "districts", "--db", str(synth_db), "--max-splits", "few", "--steps", "10"]
+    )
+    assert result.exit_code == 2 and "'today' or 'none'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_an_unknown_method_is_one_clear_line(synth_db: Path) -> None:
     result = runner.invoke(
         app, ["plan", "districts", "--db", str(synth_db), "--method", "tabu", "--steps", "10"]

@@ -8,10 +8,21 @@ import math
 import numpy as np
 import pytest
 from grids import grid
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_optimise import ROWS, _pieces
 
 from safer77.errors import InvalidInput
-from safer77.plan.columns import Pool, Problem, Region, dive, grown, recombine
+from safer77.plan.columns import (
+    Pool,
+    Problem,
+    Region,
+    connected_groups,
+    dive,
+    grown,
+    recombine,
+    whole_areas,
+)
 from safer77.plan.objectives import compactness, splits, weighted
 from safer77.plan.optimise import Options, kept_apart, optimise
 from safer77.plan.partition import Plan
@@ -110,6 +121,31 @@ def test_a_split_cap_below_the_start_is_reached(method: str) -> None:
         optimise(g, start, Options(max_splits=-1, steps=10))
 
 
+def test_by_default_no_more_areas_split_than_today() -> None:
+    """36 equal beats in six one-column areas, 4 districts: the four quadrants are the most
+    compact plan but split all six areas. From strips of one and a half columns (2 areas
+    split), the default cap ("today") keeps the plan to 2 even with no weight on splits;
+    without a cap the quadrants come out."""
+    g = grid(6, 6, area_columns=True)
+    strips = [
+        1
+        if c == 0 or (c == 1 and r < 3)
+        else 2
+        if c in (1, 2)
+        else 3
+        if c == 3 or (c == 4 and r < 3)
+        else 4
+        for r in range(6)
+        for c in range(6)
+    ]
+    start = Plan.from_labels(g, strips, reference=strips)
+    assert score(start).splits == 2
+    capped = optimise(g, start, Options(splits=0, **FAST))  # type: ignore[arg-type]
+    assert score(capped).splits <= 2 and score(capped).contiguous
+    free = optimise(g, start, Options(splits=0, max_splits=None, **FAST))  # type: ignore[arg-type]
+    assert score(free).splits == 6 and score(free).pp_mean > score(capped).pp_mean
+
+
 def test_columns_method_refuses_a_weight_on_moves_and_unknown_methods() -> None:
     g = grid(3, 3)
     with pytest.raises(InvalidInput, match="moves"):
@@ -201,3 +237,86 @@ def test_the_mip_weighs_plans_as_the_annealer_does_with_a_kept_district() -> Non
     annealer = weighted((1.0, compactness), (1.0, splits(0.02, fixed)))
     assert solution.objective == pytest.approx(annealer(plan))
     assert solution.bound <= solution.objective + 1e-9
+
+
+@given(
+    n=st.integers(1, 8),
+    edges=st.sets(st.tuples(st.integers(0, 7), st.integers(0, 7)), max_size=16),
+    load=st.lists(st.integers(0, 5), min_size=8, max_size=8),
+    lo=st.integers(0, 8),
+    width=st.integers(0, 8),
+)
+@settings(max_examples=150, deadline=None)
+def test_connected_groups_are_every_connected_set_in_the_window_once(
+    n: int, edges: set[tuple[int, int]], load: list[int], lo: int, width: int
+) -> None:
+    """Against brute force over every subset of a small random graph."""
+    near: list[set[int]] = [set() for _ in range(n)]
+    for a, b in edges:
+        if a < n and b < n and a != b:
+            near[a].add(b)
+            near[b].add(a)
+    w = np.array(load[:n], dtype=np.float64)
+    hi = lo + width
+    found = list(connected_groups(near, w, lo, hi, limit=10**6))
+    assert len(found) == len(set(found))  # each once
+
+    def one_piece(nodes: set[int]) -> bool:
+        start = min(nodes)
+        seen, stack = {start}, [start]
+        while stack:
+            for j in near[stack.pop()]:
+                if j in nodes and j not in seen:
+                    seen.add(j)
+                    stack.append(j)
+        return seen == nodes
+
+    expected = set()
+    for mask in range(1, 2**n):
+        nodes = {i for i in range(n) if mask >> i & 1}
+        if lo <= w[list(nodes)].sum() <= hi and one_piece(nodes):
+            expected.add(tuple(sorted(nodes)))
+    assert set(found) == expected
+
+
+def test_main_area_is_the_area_covering_most_of_a_beat() -> None:
+    g = grid(3, 3, area_columns=True)
+    assert g.main_area().tolist() == [0, 1, 2] * 3  # beats row by row, areas are columns
+    assert grid(2, 2).main_area().tolist() == [-1] * 4  # no areas given
+
+
+def test_whole_area_districts_keep_areas_whole() -> None:
+    """A 4x4 grid, one community area per column, every beat the same workload: for four
+    districts the columns themselves are whole-area districts, for two districts the three
+    pairs of neighbouring columns; the MIP over these alone splits nothing."""
+    g = grid(4, 4, area_columns=True)
+    column = [frozenset(range(c, 16, 4)) for c in range(4)]
+    for k, wanted in (
+        (4, set(column)),
+        (2, {column[c] | column[c + 1] for c in range(3)}),
+    ):
+        pool = Pool(Problem(g, k, 5.0))
+        assert whole_areas(pool) == len(pool) > 0
+        beats = {frozenset(c.beats) for c in pool.columns}
+        assert wanted <= beats
+        lo, hi = pool.problem.window
+        assert all(lo <= c.workload <= hi for c in pool.columns)
+        assert all(Region(g, c.beats).connected() for c in pool.columns)
+        solution = pool.solve(5.0)
+        assert solution is not None and solution.optimal
+        assert pool.splits(solution.columns) == 0
+
+
+def test_whole_area_districts_are_trimmed_into_the_window() -> None:
+    """A 3x3 grid, one area per column, workloads 2, 1 and 0 by column, three districts
+    (mean 3): area A alone (6) is over the window, so only trimming it a beat at a time (and
+    growing it back when a step overshoots) makes a district holding A's beats."""
+    g = grid(3, 3, workload=[2.0, 1.0, 0.0] * 3, area_columns=True)
+    pool = Pool(Problem(g, 3, 5.0))
+    assert whole_areas(pool, reach=(0.5, 2.5)) == len(pool)
+    lo, hi = pool.problem.window
+    for col in pool.columns:
+        assert lo <= col.workload <= hi and Region(g, col.beats).connected()
+    beats = {frozenset(c.beats) for c in pool.columns}
+    assert {frozenset({1, 4, 7}), frozenset({1, 2, 4, 5, 7, 8})} <= beats  # B, and B with C
+    assert any(set(c.beats) & {0, 3, 6} for c in pool.columns)  # from A, trimmed

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -49,7 +49,7 @@ def districts(
         typer.Option(help="Max workload deviation, % [5, or the lower bound + 1 if higher]."),
     ] = None,
     compactness: Annotated[float, typer.Option(help="Weight of compactness.")] = 1.0,
-    splits: Annotated[float, typer.Option(help="Weight of community areas split.")] = 1.0,
+    splits: Annotated[float, typer.Option(help="Weight of community areas split.")] = 0.25,
     moves: Annotated[float, typer.Option(help="Weight of beats moved.")] = 0.0,
     steps: Annotated[int, typer.Option(help="Optimiser steps (the plan depends on them).")] = (
         200_000
@@ -66,9 +66,12 @@ def districts(
         ),
     ] = "anneal",
     max_splits: Annotated[
-        int | None,
-        typer.Option(help="Split at most this many community areas (the best plan keeps to it)."),
-    ] = None,
+        str,
+        typer.Option(
+            help="Split at most this many community areas: a number, 'today' (no more than "
+            "today's map splits) or 'none' (the best plan keeps to it) [today]."
+        ),
+    ] = "today",
     mip_seconds: Annotated[
         float, typer.Option(help="Time limit of the MIP of --method columns.")
     ] = 60.0,
@@ -102,7 +105,7 @@ def districts(
             steps=steps,
             seed=seed,
             method=method,
-            max_splits=max_splits,
+            max_splits=_split_cap(max_splits),
             mip_seconds=mip_seconds,
         ),
         start=start,
@@ -158,6 +161,26 @@ def districts(
                 f"[yellow]warning:[/yellow] no plan within ±{result.bound_pct:.1f}% was found "
                 "yet; try more --steps or a looser --bound"
             )
+        cap = result.max_splits
+        if cap is not None and result.proposed_score.splits > cap:
+            console.print(
+                f"[yellow]warning:[/yellow] the plan splits {result.proposed_score.splits} "
+                f"community areas, over the cap of {cap}; try more --steps or --max-splits none"
+            )
+
+
+def _split_cap(text: str) -> int | Literal["today"] | None:
+    word = text.strip().lower()
+    if word == "today":
+        return "today"
+    if word == "none":
+        return None
+    try:
+        return int(word)
+    except ValueError:
+        raise typer.BadParameter(
+            f"--max-splits takes a number, 'today' or 'none'; got {text!r}"
+        ) from None
 
 
 def _district_numbers(text: str) -> tuple[int, ...]:

@@ -3,8 +3,9 @@
 A plan is a choice of ``k`` districts covering every beat once. Each candidate district (a
 *column*) is contiguous and balanced (its workload within the bound of the mean) on its own,
 so any cover made of columns is a feasible plan, and its mean Polsby-Popper score is the mean
-of its columns'. The pool starts with the districts of balanced plans the annealer stood on
-and with compact "discs" grown around every beat; then, round by round, the LP relaxation over
+of its columns'. The pool starts with the districts of balanced plans the annealer stood on,
+with compact "discs" grown around every beat and with districts of whole community areas
+(trimmed into the bound); then, round by round, the LP relaxation over
 the pool prices the beats, the district count and the community areas, and a local search
 grows columns the LP wants (positive reduced cost). Last, the MIP over the pool, with a binary
 flag per community area split (optionally capped), picks the plan, starting from the
@@ -144,17 +145,10 @@ class Region:
     def removable(self, b: int) -> bool:
         """Whether the others stay one piece (and some remain) without ``b``."""
         rest = self.members - {b}
-        if not rest:
-            return False
-        adj = self.g.adjacency
-        start = next(iter(rest))
-        seen, stack = {start}, [start]
-        while stack:
-            for j, _ in adj[stack.pop()]:
-                if j in rest and j not in seen:
-                    seen.add(j)
-                    stack.append(j)
-        return len(seen) == len(rest)
+        return bool(rest) and _one_piece(self.g, rest)
+
+    def connected(self) -> bool:
+        return bool(self.members) and _one_piece(self.g, self.members)
 
     def column(self, tolerance: float) -> Column:
         return Column(
@@ -163,6 +157,18 @@ class Region:
             pp=self.pp(),
             touches=tuple(int(c) for c in np.flatnonzero(holds(self.shares, tolerance))),
         )
+
+
+def _one_piece(g: BeatGraph, beats: set[int]) -> bool:
+    adj = g.adjacency
+    start = next(iter(beats))
+    seen, stack = {start}, [start]
+    while stack:
+        for j, _ in adj[stack.pop()]:
+            if j in beats and j not in seen:
+                seen.add(j)
+                stack.append(j)
+    return len(seen) == len(beats)
 
 
 @dataclass(frozen=True)
@@ -473,6 +479,98 @@ def grown(
                     if lo <= region.workload <= hi:
                         added += pool.add(region.column(p.tolerance))
     return added
+
+
+def whole_areas(
+    pool: Pool,
+    *,
+    reach: tuple[float, float] = (0.55, 1.6),
+    limit: int = 100_000,
+    deadline: float | None = None,
+) -> int:
+    """Districts drawn from whole community areas: every connected group of areas (a beat
+    counts in the area covering most of it) whose workload is within ``reach`` times the
+    mean, brought into the window a beat at a time, each time by the move that leaves it
+    most compact. Such districts split areas only at their edges, where the balance asks for
+    it. At most ``limit`` groups, until ``deadline`` (``time.perf_counter()``). How many
+    columns were new."""
+    p = pool.problem
+    g = p.graph
+    main = g.main_area()
+    units = [np.flatnonzero(main == c) for c in range(p.areas)]
+    load = np.array([float(g.workload[u].sum()) for u in units])
+    near: list[set[int]] = [set() for _ in range(p.areas)]
+    for a, b in main[g.edges].tolist():
+        if a != b and a >= 0 and b >= 0:
+            near[a].add(b)
+            near[b].add(a)
+    lo, hi = reach[0] * p.mean, reach[1] * p.mean
+    added = 0
+    for group in connected_groups(near, load, lo, hi, limit):
+        if deadline is not None and time.perf_counter() > deadline:
+            break
+        region = Region(g, sorted(b for c in group for b in units[c].tolist()))
+        if region.connected():
+            added += _into_window(pool, region)
+    return added
+
+
+def connected_groups(
+    near: list[set[int]], load: FloatArray, lo: float, hi: float, limit: int
+) -> Iterator[tuple[int, ...]]:
+    """Every connected set of nodes (``near``: neighbours of each) whose ``load`` sums to
+    between ``lo`` and ``hi``, each once (Wernicke's ESU enumeration, pruned at ``hi`` since
+    loads are not negative), at most ``limit`` of them."""
+    count = 0
+
+    def extend(
+        group: list[int], ext: list[int], root: int, total: float
+    ) -> Iterator[tuple[int, ...]]:
+        nonlocal count
+        if lo <= total <= hi:
+            count += 1
+            yield tuple(sorted(group))
+        ext = list(ext)
+        while ext and count < limit:
+            v = ext.pop()
+            if total + load[v] > hi:
+                continue
+            reach = set(group).union(*(near[x] for x in group))
+            fresh = [u for u in sorted(near[v]) if u > root and u not in reach and u not in ext]
+            yield from extend([*group, v], ext + fresh, root, total + load[v])
+
+    for root in range(len(near)):
+        if count >= limit:
+            return
+        if load[root] <= hi:
+            yield from extend([root], sorted(u for u in near[root] if u > root), root, load[root])
+
+
+def _into_window(pool: Pool, region: Region, steps: int = 60) -> int:
+    """Move ``region`` into the pool's workload window a beat at a time (add the frontier
+    beat, or drop the member, that leaves it most compact, without overshooting where it
+    can); whether the balanced region was new to the pool."""
+    p = pool.problem
+    g = p.graph
+    lo, hi = p.window
+    for _ in range(steps):
+        if lo <= region.workload <= hi:
+            return int(pool.add(region.column(p.tolerance)))
+        if region.workload < lo:
+            options = sorted(region.frontier())
+            fits = [b for b in options if region.workload + g.workload[b] <= hi]
+            if not options:
+                return 0
+            b = max(fits or options, key=lambda b: (region.pp(add=b), -b))
+            region.add(b)
+        else:
+            ranked = sorted(region.members, key=lambda b: (-region.pp(remove=b), b))
+            fits = [b for b in ranked if region.workload - g.workload[b] >= lo]
+            drop = next((b for b in fits + ranked if region.removable(b)), None)
+            if drop is None:
+                return 0
+            region.remove(drop)
+    return 0
 
 
 def _shapes(v: FloatArray) -> Iterator[FloatArray]:

@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 
 from safer77.plan.graph import BeatGraph
-from safer77.plan.optimise import Options, Step, districting
+from safer77.plan.optimise import Options, Step, districting, split_cap
 from safer77.plan.partition import Plan
 from safer77.plan.score import Score, score
 from safer77.plan.workload import Workload, beat_map, beat_workload, read_severity
@@ -43,6 +43,7 @@ class Redraw:
     stopped_early: bool
     method: str = "anneal"
     outcome: str = ""  # what the last stage said (the MIP of the columns method)
+    max_splits: int | None = None  # the cap on community areas split, None for none
 
 
 def redraw(
@@ -98,4 +99,5 @@ def redraw(
         stopped_early=early,
         method=options.method,
         outcome=outcome,
+        max_splits=split_cap(current, request.options),
     )

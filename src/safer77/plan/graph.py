@@ -31,7 +31,7 @@ class BeatGraph:
     ``edges`` holds each adjacent pair once (``i < j``, indices into ``keys``) with the length
     of boundary they share in ``shared``; an edge added to join an island to the mainland has
     length 0 and is listed in ``links``. ``community[b, c]`` is the share of community area
-    ``c``'s area that lies in beat ``b``.
+    ``c``'s area that lies in beat ``b``; ``community_size[c]`` is that area's own area.
     """
 
     keys: IntArray
@@ -44,6 +44,14 @@ class BeatGraph:
     community: FloatArray  # (n beats, n areas)
     links: tuple[tuple[int, int], ...] = ()  # beat keys joined across water or gaps
     centre: FloatArray | None = None  # (n, 2) centroid of each beat, when drawn from polygons
+    community_size: FloatArray | None = None  # (n areas,) when drawn from polygons
+
+    def main_area(self) -> IntArray:
+        """Per beat, the community area (index) covering most of it; -1 where none does."""
+        if self.community_size is None or not self.community.shape[1]:
+            return np.full(self.n, -1, dtype=np.int64)
+        overlap = self.community * self.community_size[None, :]
+        return np.where(overlap.max(axis=1) > 0, overlap.argmax(axis=1), -1).astype(np.int64)
 
     @property
     def n(self) -> int:
@@ -202,8 +210,9 @@ def from_polygons(
     if areas is None:
         area_keys = np.zeros(0, dtype=np.int64)
         community = np.zeros((len(ks), 0))
+        sizes = np.zeros(0)
     else:
-        area_keys, community = overlap_shares(list(geoms), areas[0], areas[1])
+        area_keys, community, sizes = overlap_shares(list(geoms), areas[0], areas[1])
     graph = BeatGraph(
         keys=ks,
         edges=edges,
@@ -215,22 +224,24 @@ def from_polygons(
         community=community,
         links=tuple(links),
         centre=np.asarray(shapely.get_coordinates(shapely.centroid(geoms)), dtype=np.float64),
+        community_size=sizes,
     )
     return graph.with_workload(w)
 
 
 def overlap_shares(
     beats: Sequence[BaseGeometry], keys: Sequence[int], polygons: Sequence[BaseGeometry]
-) -> tuple[IntArray, FloatArray]:
-    """Area numbers (sorted) and the (beats x areas) share of each area's area in each beat."""
+) -> tuple[IntArray, FloatArray, FloatArray]:
+    """Area numbers (sorted), the (beats x areas) share of each area's area in each beat, and
+    each area's area."""
     order = np.argsort(np.asarray(keys, dtype=np.int64), kind="stable")
     ak = np.asarray(keys, dtype=np.int64)[order]
     ageoms = np.asarray(polygons, dtype=object)[order]
     shares = np.zeros((len(beats), len(ak)))
+    total = np.asarray(shapely.area(ageoms), dtype=np.float64)
     tree = shapely.STRtree(np.asarray(beats, dtype=object))
     a_idx, b_idx = tree.query(ageoms, predicate="intersects")
     if len(a_idx):
         inter = shapely.area(shapely.intersection(np.asarray(beats, object)[b_idx], ageoms[a_idx]))
-        total = shapely.area(ageoms)
-        np.add.at(shares, (b_idx, a_idx), np.asarray(inter) / np.asarray(total)[a_idx])
-    return ak, shares
+        np.add.at(shares, (b_idx, a_idx), np.asarray(inter) / total[a_idx])
+    return ak, shares, total

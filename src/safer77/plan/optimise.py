@@ -16,17 +16,18 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
+from typing import Literal
 
 import numpy as np
 
 from safer77.errors import InvalidInput
-from safer77.plan.columns import Pool, Problem, dive, grown, price, recombine
+from safer77.plan.columns import Pool, Problem, dive, grown, price, recombine, whole_areas
 from safer77.plan.constraints import Constraint, contiguous, deviation_excess, split_excess
 from safer77.plan.graph import BeatGraph, FloatArray
 from safer77.plan.objectives import Objective, compactness, moves, splits, weighted
 from safer77.plan.partition import Plan
 from safer77.plan.proposals import Proposal, flip, recom, tree_partition
-from safer77.plan.score import SPLIT_TOLERANCE, holds, lower_bound, pairing
+from safer77.plan.score import SPLIT_TOLERANCE, holds, lower_bound, pairing, split_mask
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,7 @@ class Options:
     keep: tuple[int, ...] = (31,)
     bound_pct: float | None = None  # default: 5, or the lower bound + 1 if that is higher
     compactness: float = 1.0
-    splits: float = 1.0
+    splits: float = 0.25
     moves: float = 0.0  # beats moved cost splits and compactness on the real map
     split_tolerance: float = SPLIT_TOLERANCE
     steps: int = 200_000
@@ -116,7 +117,9 @@ class Options:
     temperature: tuple[float, float] = (0.01, 1e-5)
     seed: int = 0
     extra_constraints: tuple[Constraint, ...] = field(default=())
-    max_splits: int | None = None  # hard cap on community areas split (kept districts count)
+    # cap on community areas split (kept districts count): a number, None for no cap, or
+    # "today": no more than the current plan splits (no cap without a current plan)
+    max_splits: int | Literal["today"] | None = "today"
     # "anneal", or "columns": anneal, then a MIP over a pool of balanced districts
     method: str = "anneal"
     rounds: int = 30  # pricing rounds of the column search
@@ -200,7 +203,8 @@ def districting(graph: BeatGraph, current: Plan | None, options: Options) -> Set
     if options.method == "columns" and options.moves:
         raise InvalidInput("the columns method does not weigh beats moved; use --moves 0")
     k = options.districts or (current.k if current is not None else 0)
-    fixed_touches = _kept_touches(graph, current, options)
+    fixed_touches = kept_touches(graph, current, options)
+    cap = split_cap(current, options)
     graph, current, kept, full = kept_apart(graph, current, options.keep)
     k -= len(kept)
     if k < 1:
@@ -211,10 +215,8 @@ def districting(graph: BeatGraph, current: Plan | None, options: Options) -> Set
     bound = bound_for(graph, k, options.bound_pct)
     start = start_plan(graph, current, k, rng)
     excess: Callable[[Plan], float] = partial(deviation_excess, bound_pct=bound)
-    if options.max_splits is not None:
-        if options.max_splits < 0:
-            raise InvalidInput("--max-splits must be zero or more")
-        over_cap = split_excess(options.max_splits, options.split_tolerance, fixed_touches)
+    if cap is not None:
+        over_cap = split_excess(cap, options.split_tolerance, fixed_touches)
 
         def excess(plan: Plan) -> float:  # points off balance plus areas over the cap
             return deviation_excess(plan, bound) + over_cap(plan)
@@ -246,7 +248,7 @@ def districting(graph: BeatGraph, current: Plan | None, options: Options) -> Set
             bound,
             compactness=options.compactness,
             splits=options.splits,
-            max_splits=options.max_splits,
+            max_splits=cap,
             tolerance=options.split_tolerance,
             fixed_touches=tuple(int(x) for x in fixed_touches),
         )
@@ -257,7 +259,20 @@ def districting(graph: BeatGraph, current: Plan | None, options: Options) -> Set
 METHODS = ("anneal", "columns")
 
 
-def _kept_touches(graph: BeatGraph, current: Plan | None, options: Options) -> FloatArray:
+def split_cap(current: Plan | None, options: Options) -> int | None:
+    """The cap on community areas split that ``options.max_splits`` asks for: "today" is
+    as many as ``current`` splits (kept districts included)."""
+    cap = options.max_splits
+    if cap == "today":
+        if current is None:
+            return None
+        return int(split_mask(current, options.split_tolerance).sum())
+    if cap is not None and cap < 0:
+        raise InvalidInput("--max-splits must be zero or more")
+    return cap
+
+
+def kept_touches(graph: BeatGraph, current: Plan | None, options: Options) -> FloatArray:
     """Per community area, how many kept districts hold at least the split tolerance of
     it (they count towards --max-splits)."""
     if current is None:
@@ -304,6 +319,7 @@ def _columns(
     chosen = pool.add_plan(best) if feasible else None
     if problem.graph.centre is not None:
         grown(pool, problem.graph.centre)
+    whole_areas(pool, deadline=None if budget is None else began + 0.45 * budget)
     yield report(f"{len(pool):,} districts in the pool")
     for r in range(1, options.rounds + 1):
         if past(0.6):

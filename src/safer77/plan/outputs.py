@@ -53,6 +53,7 @@ def run_info(result: Redraw) -> dict[str, Any]:
         "unplaced": w.unplaced,
         "severity": w.severity,
         "bound_pct": round(result.bound_pct, 2),
+        "max_splits": result.max_splits,
         "method": result.method,
         "outcome": result.outcome,
         "steps": result.steps,

@@ -1,0 +1,130 @@
+"""How compact can a balanced plan of the real beats be? A bound by LP over a pool of
+balanced districts, priced until the local search finds no district the LP still wants.
+
+    python bench/districts_bound.py [--rounds 60] [--starts 600] [--mip-seconds 300]
+                                    [--shared ../shared/data]
+
+Issue 6 asks for a balanced plan (±5%) more compact than today's map (mean Polsby-Popper
+0.501, district 31 included). This script weighs compactness alone (no weight on areas
+split, no cap), so whatever it finds bounds every trade-off with splits too:
+
+1. the pool of the columns method: discs and boxes grown around every beat, and districts
+   of whole community areas brought into the window;
+2. rounds of pricing: the LP relaxation over the pool ("choose k districts covering every
+   beat once", fractions allowed) prices every beat; a local search from the LP's districts
+   and from ``--starts`` random beats grows districts with a positive reduced cost, until a
+   round finds none. The LP value then bounds the mean Polsby-Popper of every plan, whole
+   or fractional, made of districts the search can reach. The search is a heuristic, so
+   this is evidence, not a proof: a district it cannot reach could still raise the bound;
+3. the MIP: the best whole plan of the pool, within ``--mip-seconds``.
+
+The bound on the 22 balanced districts becomes a bound on the 23 with the kept district's
+score added. Not run in CI (about 10 minutes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from collections import deque
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+from districts import SHARED, warehouse
+
+from safer77.plan.columns import Pool, Problem, grown, price, whole_areas
+from safer77.plan.optimise import Options, bound_for, districting, kept_apart, kept_touches
+from safer77.plan.partition import Plan
+from safer77.plan.score import polsby_popper, score
+from safer77.plan.workload import beat_map, beat_workload, read_severity
+from safer77.warehouse import connect
+
+KEEP = (31,)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rounds", type=int, default=60)
+    ap.add_argument("--starts", type=int, default=600, help="random beats pricing starts from")
+    ap.add_argument("--mip-seconds", type=float, default=300.0)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--shared", type=Path, default=SHARED)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        con = connect(warehouse(args.shared, Path(tmp)), read_only=True)
+        graph, current = beat_map(con)
+        load = beat_workload(
+            con, graph, start="2022-01", end="2022-11", severity=read_severity(None)
+        )
+        con.close()
+    graph = graph.with_workload(load.values)
+    current = Plan.from_labels(graph, graph.keys // 100, reference=graph.keys // 100)
+    today = score(current, current, kept=KEEP)
+    kept_pp = polsby_popper(current)[[current.names.index(d) for d in KEEP]]
+    sub, _, kept, full = kept_apart(graph, current, KEEP)
+    k = current.k - len(kept)
+    problem = Problem(sub, k, bound_for(sub, k, None), compactness=1.0, splits=0.0)
+    rng = np.random.default_rng(args.seed)
+
+    def with_kept(mean_balanced: float) -> float:
+        return (mean_balanced * k + float(kept_pp.sum())) / (k + len(kept))
+
+    began = time.perf_counter()
+    pool = Pool(problem)
+    assert sub.centre is not None
+    grown(pool, sub.centre)
+    whole_areas(pool)
+    print(f"pool: {len(pool):,} balanced districts ({time.perf_counter() - began:.0f} s)")
+    bound = None
+    for r in range(1, args.rounds + 1):
+        relaxation = pool.relax()
+        if relaxation is None:
+            raise SystemExit("the LP over the pool has no plan")
+        bound = 1 - relaxation.objective
+        added = price(pool, relaxation, rng, starts=args.starts, steps=200)
+        print(
+            f"round {r:>2}: LP bound on mean PP {bound:.4f} ({k} districts), "
+            f"{with_kept(bound):.4f} (with {', '.join(map(str, kept))}); "
+            f"{added} new districts ({time.perf_counter() - began:.0f} s)",
+            flush=True,
+        )
+        if not added:
+            break
+    assert bound is not None
+    solution = pool.solve(args.mip_seconds)
+    print()
+    print(f"{'':<44} | {'mean PP':>7} | {'splits':>6} | {'max dev %':>9}")
+    print(f"{'today':<44} | {today.pp_mean:>7.4f} | {today.splits:>6} | "
+          f"{today.max_deviation_pct:>9.2f}")  # fmt: skip
+    print(f"{'LP bound over the priced pool':<44} | {with_kept(bound):>7.4f} |        |")
+    if solution is not None:
+        plan = full(pool.plan(solution.columns, tuple(range(k))))
+        s = score(plan, current, kept=KEEP)
+        what = "proved best" if solution.optimal else "best found"
+        print(f"{'MIP over the pool (' + what + ')':<44} | {s.pp_mean:>7.4f} | {s.splits:>6} | "
+              f"{s.max_deviation_pct:>9.2f}")  # fmt: skip
+    # the same pool, plans capped at today's split count (district 31 counts)
+    touches = kept_touches(graph, current, Options(keep=KEEP))
+    capped = Pool(replace(problem, max_splits=today.splits, fixed_touches=tuple(map(int, touches))))
+    for col in pool.columns:
+        capped.add(col)
+    # a start within the cap: annealing with a price on splits (as `--max-splits` does)
+    setup = districting(
+        graph, current, Options(keep=KEEP, splits=0.25, max_splits=today.splits, seed=args.seed)
+    )
+    last = deque(setup.steps, maxlen=1)[0]
+    start = capped.add_plan(last.best) if last.feasible else None
+    solution = capped.solve(args.mip_seconds, start)
+    if solution is not None:
+        plan = full(capped.plan(solution.columns, tuple(range(k))))
+        s = score(plan, current, kept=KEEP)
+        print(f"{'MIP, at most ' + str(today.splits) + ' areas split':<44} | {s.pp_mean:>7.4f} | "
+              f"{s.splits:>6} | {s.max_deviation_pct:>9.2f}")  # fmt: skip
+        print(f"{'  its bound over the pool':<44} | {with_kept(1 - solution.bound):>7.4f} |")
+    print(f"\npool: {len(pool):,} districts; {time.perf_counter() - began:.0f} s in all")
+
+
+if __name__ == "__main__":
+    main()
