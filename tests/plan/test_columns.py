@@ -24,7 +24,7 @@ from safer77.plan.columns import (
     whole_areas,
 )
 from safer77.plan.objectives import compactness, splits, weighted
-from safer77.plan.optimise import Options, kept_apart, optimise
+from safer77.plan.optimise import Options, kept_apart, optimise, split_cap
 from safer77.plan.partition import Plan
 from safer77.plan.score import score
 
@@ -63,7 +63,7 @@ def test_mip_objective_is_the_plans_score_and_the_lp_bounds_it() -> None:
     """The MIP's objective, recomputed from the plan's own scores, and the LP value over the
     same pool is no worse (a relaxation)."""
     g = grid(4, 4, workload=[float(1 + (i * 5) % 3) for i in range(16)], area_columns=True)
-    problem = Problem(g, 4, 10.0)
+    problem = Problem(g, 4, 10.0, splits=1.0)
     pool = Pool(problem)
     assert g.centre is not None
     grown(pool, g.centre)
@@ -117,7 +117,7 @@ def test_a_split_cap_below_the_start_is_reached(method: str) -> None:
     options = Options(max_splits=0, steps=3000, seed=1, method=method, mip_seconds=5)
     best = optimise(g, start, options)
     assert _parts(best) == COLUMNS and score(best).splits == 0
-    with pytest.raises(InvalidInput, match="max-splits"):
+    with pytest.raises(InvalidInput, match="areas split"):
         optimise(g, start, Options(max_splits=-1, steps=10))
 
 
@@ -144,6 +144,33 @@ def test_by_default_no_more_areas_split_than_today() -> None:
     assert score(capped).splits <= 2 and score(capped).contiguous
     free = optimise(g, start, Options(splits=0, max_splits=None, **FAST))  # type: ignore[arg-type]
     assert score(free).splits == 6 and score(free).pp_mean > score(capped).pp_mean
+
+
+def test_balance_comes_before_the_split_cap() -> None:
+    """A 3x3 grid, areas are columns weighing 3.1, 3 and 2.9, bound 2%: no plan is both
+    within the bound and splits no area (area A alone is 3.3% over). From the columns, 1.3
+    points off balance, every balanced plan is at least 2 areas over a cap of 0: the plan
+    returned is balanced all the same."""
+    g = grid(3, 3, workload=[3.1 / 3, 1.0, 2.9 / 3] * 3, area_columns=True)
+    start = Plan.from_labels(g, [1, 2, 3] * 3, reference=[1, 2, 3] * 3)
+    options = Options(bound_pct=2.0, max_splits=0, splits=0, steps=3000, seed=0)
+    best = optimise(g, start, options)
+    assert score(best).max_deviation_pct <= 2.0 + 1e-9
+    assert score(best).splits > 0
+
+
+def test_todays_cap_needs_todays_map_and_district_count() -> None:
+    """'today' is the current plan's split count at its own number of districts; with no
+    current plan or another count there is no cap (more districts may have to split more)."""
+    g = grid(3, 3, area_columns=True)
+    rows = Plan.from_labels(g, ROWS, reference=ROWS)
+    assert split_cap(rows, Options()) == score(rows).splits == 3
+    assert split_cap(rows, Options(districts=3)) == 3
+    assert split_cap(rows, Options(districts=4)) is None
+    assert split_cap(None, Options()) is None
+    assert split_cap(rows, Options(max_splits=None)) is None
+    with pytest.raises(InvalidInput, match="zero or more"):
+        split_cap(rows, Options(max_splits=-1))
 
 
 def test_columns_method_refuses_a_weight_on_moves_and_unknown_methods() -> None:
@@ -228,7 +255,7 @@ def test_the_mip_weighs_plans_as_the_annealer_does_with_a_kept_district() -> Non
     current = Plan.from_labels(g, [1] * 4 + [2] * 4 + [3] * 4)
     sub, _, _, _ = kept_apart(g, current, (3,))
     fixed = np.ones(4)  # row 3 holds a third of each column
-    pool = Pool(Problem(sub, 2, 5.0, fixed_touches=(1, 1, 1, 1)))
+    pool = Pool(Problem(sub, 2, 5.0, splits=1.0, fixed_touches=(1, 1, 1, 1)))
     assert sub.centre is not None
     grown(pool, sub.centre)
     solution = pool.solve(5.0)
@@ -320,3 +347,5 @@ def test_whole_area_districts_are_trimmed_into_the_window() -> None:
     beats = {frozenset(c.beats) for c in pool.columns}
     assert {frozenset({1, 4, 7}), frozenset({1, 2, 4, 5, 7, 8})} <= beats  # B, and B with C
     assert any(set(c.beats) & {0, 3, 6} for c in pool.columns)  # from A, trimmed
+    idle = grid(3, 3, workload=[0.0] * 9, area_columns=True)  # no workload: no window
+    assert whole_areas(Pool(Problem(idle, 3, 5.0))) == 0

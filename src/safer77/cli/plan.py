@@ -68,8 +68,8 @@ def districts(
     max_splits: Annotated[
         str,
         typer.Option(
-            help="Split at most this many community areas: a number, 'today' (no more than "
-            "today's map splits) or 'none' (the best plan keeps to it) [today]."
+            help="Cap on community areas split, which the best plan keeps to: a number, "
+            "'today' (no more than today's map splits) or 'none' [today]."
         ),
     ] = "today",
     mip_seconds: Annotated[
@@ -131,7 +131,9 @@ def districts(
             if step.stage:
                 bar.update(task, best=step.stage)
             elif step.step % 500 == 0:
-                label = f"{step.best_energy:.4f}" + ("" if step.feasible else " (unbalanced)")
+                label = f"{step.best_energy:.4f}" + (
+                    "" if step.feasible else " (not yet within the bound and the cap)"
+                )
                 bar.update(task, completed=step.step, best=label)
 
         result = redraw(con, request, on_step=tick)

@@ -62,7 +62,7 @@ class Problem:
     k: int
     bound_pct: float
     compactness: float = 1.0
-    splits: float = 1.0
+    splits: float = 0.25
     max_splits: int | None = None
     tolerance: float = SPLIT_TOLERANCE
     fixed_touches: tuple[int, ...] = ()
@@ -496,6 +496,8 @@ def whole_areas(
     columns were new."""
     p = pool.problem
     g = p.graph
+    if p.mean <= 0:  # no workload: every group would do
+        return 0
     main = g.main_area()
     units = [np.flatnonzero(main == c) for c in range(p.areas)]
     load = np.array([float(g.workload[u].sum()) for u in units])
@@ -531,12 +533,12 @@ def connected_groups(
             count += 1
             yield tuple(sorted(group))
         ext = list(ext)
+        reach = set(group).union(*(near[x] for x in group))  # holds ext too
         while ext and count < limit:
             v = ext.pop()
             if total + load[v] > hi:
                 continue
-            reach = set(group).union(*(near[x] for x in group))
-            fresh = [u for u in sorted(near[v]) if u > root and u not in reach and u not in ext]
+            fresh = [u for u in sorted(near[v]) if u > root and u not in reach]
             yield from extend([*group, v], ext + fresh, root, total + load[v])
 
     for root in range(len(near)):

@@ -39,7 +39,7 @@ class Step:
     energy: float
     best: Plan
     best_energy: float
-    feasible: bool  # the best plan meets the workload bound
+    feasible: bool  # the best plan meets the workload bound (and the split cap, if any)
     stage: str = ""  # what the search is doing, when it is not annealing
     interrupted: bool = False  # the search was stopped by Ctrl-C (the MIP of "columns")
 
@@ -77,14 +77,19 @@ def anneal(
     if excess is None:
         excess = partial(deviation_excess, bound_pct=bound_pct)
     obj, over = objective(plan), excess(plan)
-    # best: fewest points outside the bound first, then the objective
-    best, best_key = plan, (over, obj)
+
+    def rank(plan: Plan, over: float, obj: float) -> tuple[float, float, float]:
+        # best: fewest points outside the workload bound first, then the least excess in
+        # all (areas over a split cap), then the objective
+        return (deviation_excess(plan, bound_pct), over, obj)
+
+    best, best_key = plan, rank(plan, over, obj)
     t_ratio = temperature[1] / temperature[0]
     p_ratio = penalty[1] / penalty[0]
     for step in range(1, steps + 1):
         pos = (step - 1) % cycle
         if pos == 0 and step > 1:
-            plan, (over, obj) = best, best_key
+            plan, (_, over, obj) = best, best_key
         temp = temperature[0] * t_ratio ** (pos / cycle)
         price = penalty[0] * p_ratio ** (pos / cycle)
         kind = min(int(np.searchsorted(cum, rng.random(), side="right")), len(proposals) - 1)
@@ -94,9 +99,10 @@ def anneal(
             delta = (c_obj + price * c_over) - (obj + price * over)
             if delta <= 0 or rng.random() < math.exp(-delta / temp):
                 plan, obj, over = cand, c_obj, c_over
-                if (over, obj) < best_key:
-                    best, best_key = plan, (over, obj)
-        yield Step(step, plan, obj + price * over, best, best_key[1], best_key[0] == 0)
+                key = rank(plan, over, obj)
+                if key < best_key:
+                    best, best_key = plan, key
+        yield Step(step, plan, obj + price * over, best, best_key[2], best_key[1] == 0)
 
 
 @dataclass(frozen=True)
@@ -261,14 +267,16 @@ METHODS = ("anneal", "columns")
 
 def split_cap(current: Plan | None, options: Options) -> int | None:
     """The cap on community areas split that ``options.max_splits`` asks for: "today" is
-    as many as ``current`` splits (kept districts included)."""
+    as many as ``current`` splits (kept districts included), and no cap when there is no
+    current plan or another number of districts is asked for (more districts may have to
+    split more areas)."""
     cap = options.max_splits
     if cap == "today":
-        if current is None:
+        if current is None or (options.districts and options.districts != current.k):
             return None
         return int(split_mask(current, options.split_tolerance).sum())
-    if cap is not None and cap < 0:
-        raise InvalidInput("--max-splits must be zero or more")
+    if cap is not None and (not isinstance(cap, int) or cap < 0):
+        raise InvalidInput(f"the cap on areas split must be a number, zero or more; got {cap!r}")
     return cap
 
 
@@ -319,7 +327,13 @@ def _columns(
     chosen = pool.add_plan(best) if feasible else None
     if problem.graph.centre is not None:
         grown(pool, problem.graph.centre)
-    whole_areas(pool, deadline=None if budget is None else began + 0.45 * budget)
+    # the whole-area districts are many when districts are few: time-boxed either way
+    whole_areas(
+        pool,
+        deadline=began + 0.45 * budget
+        if budget is not None
+        else time.perf_counter() + options.mip_seconds / 2,
+    )
     yield report(f"{len(pool):,} districts in the pool")
     for r in range(1, options.rounds + 1):
         if past(0.6):

@@ -54,6 +54,8 @@ def run_info(result: Redraw) -> dict[str, Any]:
         "severity": w.severity,
         "bound_pct": round(result.bound_pct, 2),
         "max_splits": result.max_splits,
+        "within_cap": result.max_splits is None
+        or result.proposed_score.splits <= result.max_splits,
         "method": result.method,
         "outcome": result.outcome,
         "steps": result.steps,
