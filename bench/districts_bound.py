@@ -25,6 +25,7 @@ score added. Not run in CI (about 10 minutes).
 from __future__ import annotations
 
 import argparse
+import math
 import tempfile
 import time
 from collections import deque
@@ -122,7 +123,8 @@ def main() -> None:
         s = score(plan, current, kept=KEEP)
         print(f"{'MIP, at most ' + str(today.splits) + ' areas split':<44} | {s.pp_mean:>7.4f} | "
               f"{s.splits:>6} | {s.max_deviation_pct:>9.2f}")  # fmt: skip
-        print(f"{'  its bound over the pool':<44} | {with_kept(1 - solution.bound):>7.4f} |")
+        if math.isfinite(solution.bound):  # HiGHS may stop before it has one
+            print(f"{'  its bound over the pool':<44} | {with_kept(1 - solution.bound):>7.4f} |")
     print(f"\npool: {len(pool):,} districts; {time.perf_counter() - began:.0f} s in all")
 
 

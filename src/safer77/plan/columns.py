@@ -551,27 +551,30 @@ def connected_groups(
 def _into_window(pool: Pool, region: Region, steps: int = 60) -> int:
     """Move ``region`` into the pool's workload window a beat at a time (add the frontier
     beat, or drop the member, that leaves it most compact, without overshooting where it
-    can); whether the balanced region was new to the pool."""
+    can, and never undoing the move before); whether the balanced region was new to the
+    pool."""
     p = pool.problem
     g = p.graph
     lo, hi = p.window
+    last = -1
     for _ in range(steps):
         if lo <= region.workload <= hi:
             return int(pool.add(region.column(p.tolerance)))
         if region.workload < lo:
-            options = sorted(region.frontier())
+            options = sorted(region.frontier() - {last})
             fits = [b for b in options if region.workload + g.workload[b] <= hi]
             if not options:
                 return 0
-            b = max(fits or options, key=lambda b: (region.pp(add=b), -b))
-            region.add(b)
+            last = max(fits or options, key=lambda b: (region.pp(add=b), -b))
+            region.add(last)
         else:
-            ranked = sorted(region.members, key=lambda b: (-region.pp(remove=b), b))
+            ranked = sorted(region.members - {last}, key=lambda b: (-region.pp(remove=b), b))
             fits = [b for b in ranked if region.workload - g.workload[b] >= lo]
             drop = next((b for b in fits + ranked if region.removable(b)), None)
             if drop is None:
                 return 0
             region.remove(drop)
+            last = drop
     return 0
 
 
