@@ -68,8 +68,8 @@ def districts(
     max_splits: Annotated[
         str,
         typer.Option(
-            help="Cap on community areas split, which the best plan keeps to: a number, "
-            "'today' (no more than today's map splits) or 'none' [today]."
+            help="Cap on community areas split (a warning says when no plan within it was "
+            "found): a number, 'today' (no more than today's map splits) or 'none' [today]."
         ),
     ] = "today",
     mip_seconds: Annotated[
