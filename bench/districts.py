@@ -70,9 +70,9 @@ def gerrychain_recom(
     fixed: FloatArray | None = None,
 ) -> Plan:
     """GerryChain's ReCom chain from a balanced spanning-tree seed plan (its own
-    recursive_tree_part), the best plan seen by our objective kept (time includes the seed):
-    fewest points off balance plus areas over ``cap`` first, as ours (``fixed``: areas the
-    kept districts hold)."""
+    recursive_tree_part), the best plan seen kept as ours is (time includes the seed): fewest
+    points off balance, then fewest areas over ``cap``, then our objective (``fixed``: areas
+    the kept districts hold)."""
     import random
     from functools import partial
 
@@ -98,7 +98,7 @@ def gerrychain_recom(
         (o.compactness, compactness), (o.splits, splits(tol, fixed)), (o.moves, moves)
     )
     over_cap = split_excess(cap, tol, fixed) if cap is not None else lambda plan: 0.0
-    best, best_key = current, (np.inf, np.inf)
+    best, best_key = current, (np.inf, np.inf, np.inf)
     chain = MarkovChain(
         proposal, [constraints.contiguous], always_accept, start, total_steps=10**9, rng=rng
     )
@@ -107,7 +107,7 @@ def gerrychain_recom(
         labels = np.array([part.assignment[i] for i in range(graph.n)], dtype=np.int64)
         plan = Plan.build(graph, labels, current.names, current.assignment)
         dev = np.abs(plan.workload / ideal - 1).max() * 100
-        key = (max(0.0, dev - bound) + over_cap(plan), objective(plan))
+        key = (max(0.0, dev - bound), over_cap(plan), objective(plan))
         if key < best_key:
             best, best_key = plan, key
         if time.perf_counter() - started > seconds:

@@ -36,10 +36,9 @@ import numpy as np
 from districts import SHARED, warehouse
 
 from safer77.plan.columns import Pool, Problem, grown, price, whole_areas
+from safer77.plan.districts import Request, todays_map
 from safer77.plan.optimise import Options, bound_for, districting, kept_apart, kept_touches
-from safer77.plan.partition import Plan
 from safer77.plan.score import polsby_popper, score
-from safer77.plan.workload import beat_map, beat_workload, read_severity
 from safer77.warehouse import connect
 
 KEEP = (31,)
@@ -55,13 +54,8 @@ def main() -> None:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         con = connect(warehouse(args.shared, Path(tmp)), read_only=True)
-        graph, current = beat_map(con)
-        load = beat_workload(
-            con, graph, start="2022-01", end="2022-11", severity=read_severity(None)
-        )
+        graph, _, current = todays_map(con, Request(Options(keep=KEEP), "2022-01", "2022-11"))
         con.close()
-    graph = graph.with_workload(load.values)
-    current = Plan.from_labels(graph, graph.keys // 100, reference=graph.keys // 100)
     today = score(current, current, kept=KEEP)
     kept_pp = polsby_popper(current)[[current.names.index(d) for d in KEEP]]
     sub, _, kept, full = kept_apart(graph, current, KEEP)

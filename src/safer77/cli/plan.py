@@ -163,11 +163,11 @@ def districts(
                 f"[yellow]warning:[/yellow] no plan within ±{result.bound_pct:.1f}% was found "
                 "yet; try more --steps or a looser --bound"
             )
-        cap = result.max_splits
-        if cap is not None and result.proposed_score.splits > cap:
+        if not info["within_cap"]:
             console.print(
                 f"[yellow]warning:[/yellow] the plan splits {result.proposed_score.splits} "
-                f"community areas, over the cap of {cap}; try more --steps or --max-splits none"
+                f"community areas, over the cap of {info['max_splits']}; try more --steps or "
+                "--max-splits none"
             )
 
 

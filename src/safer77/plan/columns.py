@@ -47,6 +47,24 @@ class Column:
     pp: float
     touches: tuple[int, ...]
 
+    @classmethod
+    def of(
+        cls,
+        beats: Iterable[int],
+        workload: float,
+        area: float,
+        perimeter: float,
+        shares: FloatArray,
+        tolerance: float,
+    ) -> Column:
+        """The column of these beats from their sums (area shares per community area)."""
+        return cls(
+            beats=tuple(sorted(int(b) for b in beats)),
+            workload=float(workload),
+            pp=pp_of(float(area), float(perimeter)),
+            touches=tuple(int(c) for c in np.flatnonzero(holds(shares, tolerance))),
+        )
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -151,11 +169,8 @@ class Region:
         return bool(self.members) and _one_piece(self.g, self.members)
 
     def column(self, tolerance: float) -> Column:
-        return Column(
-            beats=tuple(sorted(self.members)),
-            workload=self.workload,
-            pp=self.pp(),
-            touches=tuple(int(c) for c in np.flatnonzero(holds(self.shares, tolerance))),
+        return Column.of(
+            self.members, self.workload, self.area, self.perimeter, self.shares, tolerance
         )
 
 
@@ -230,11 +245,13 @@ class Pool:
         for d in range(plan.k):
             if not plan.connected[d]:
                 return None
-            col = Column(  # the plan keeps each district's sums already
-                beats=tuple(plan.members(d).tolist()),
-                workload=float(plan.workload[d]),
-                pp=pp_of(float(plan.area[d]), float(plan.perimeter[d])),
-                touches=tuple(int(c) for c in np.flatnonzero(holds(plan.shares[d], tol))),
+            col = Column.of(  # the plan keeps each district's sums already
+                plan.members(d).tolist(),
+                plan.workload[d],
+                plan.area[d],
+                plan.perimeter[d],
+                plan.shares[d],
+                tol,
             )
             self.add(col)
             if col.beats not in self._index:

@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 
 from safer77.plan.graph import BeatGraph
-from safer77.plan.optimise import Options, Step, districting, split_cap
+from safer77.plan.optimise import Options, Step, districting
 from safer77.plan.partition import Plan
 from safer77.plan.score import Score, score
 from safer77.plan.workload import Workload, beat_map, beat_workload, read_severity
@@ -46,6 +46,19 @@ class Redraw:
     max_splits: int | None = None  # the cap on community areas split, None for none
 
 
+def todays_map(
+    con: duckdb.DuckDBPyConnection, request: Request
+) -> tuple[BeatGraph, Workload, Plan]:
+    """The warehouse's beat graph with the request's workload per beat, and today's plan
+    (district = beat number // 100)."""
+    severity = read_severity(request.severity)
+    graph, _ = beat_map(con, tolerance=request.tolerance)
+    load = beat_workload(con, graph, start=request.start, end=request.end, severity=severity)
+    graph = graph.with_workload(load.values)
+    labels = graph.keys // 100
+    return graph, load, Plan.from_labels(graph, labels, reference=labels)
+
+
 def redraw(
     con: duckdb.DuckDBPyConnection,
     request: Request,
@@ -53,12 +66,7 @@ def redraw(
 ) -> Redraw:
     """Redraw the districts; ``on_step`` sees every step (a progress bar). Stops at
     ``request.seconds`` or on Ctrl-C with the best plan found so far."""
-    severity = read_severity(request.severity)
-    graph, _ = beat_map(con, tolerance=request.tolerance)
-    load = beat_workload(con, graph, start=request.start, end=request.end, severity=severity)
-    graph = graph.with_workload(load.values)
-    labels = graph.keys // 100
-    current = Plan.from_labels(graph, labels, reference=labels)
+    graph, load, current = todays_map(con, request)
     options = request.options
     columns = options.method == "columns"
     if columns and request.seconds is not None:
@@ -99,5 +107,5 @@ def redraw(
         stopped_early=early,
         method=options.method,
         outcome=outcome,
-        max_splits=split_cap(current, request.options),
+        max_splits=setup.max_splits,
     )

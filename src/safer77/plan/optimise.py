@@ -15,7 +15,6 @@ import math
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Literal
 
 import numpy as np
@@ -56,7 +55,7 @@ def anneal(
     cycle: int = 20_000,
     temperature: tuple[float, float] = (0.05, 1e-5),
     penalty: tuple[float, float] = (0.01, 1.0),
-    excess: Callable[[Plan], float] | None = None,
+    over_cap: Callable[[Plan], float] | None = None,
 ) -> Iterator[Step]:
     """Anneal from ``start`` for ``steps`` steps, yielding after each one.
 
@@ -64,7 +63,9 @@ def anneal(
     proportion to its weight. A proposed plan that breaks one of ``constraints`` is never
     accepted; ``start`` must satisfy them. ``temperature`` and ``penalty`` (objective units
     per percentage point outside the bound) go geometrically from their first to their second
-    value over each cycle.
+    value over each cycle. ``over_cap`` (units over a cap, e.g. areas split beyond
+    ``--max-splits``) is priced like points off balance; the best plan is the one with the
+    fewest points off balance, then the least over the cap, then the lowest objective.
     """
     for check in constraints:
         if not check(start):
@@ -73,36 +74,34 @@ def anneal(
     if not len(weights) or (weights < 0).any() or weights.sum() <= 0:
         raise InvalidInput("proposals need positive weights")
     cum = np.cumsum(weights / weights.sum())
+
+    def rank(plan: Plan) -> tuple[float, float, float]:
+        off = deviation_excess(plan, bound_pct)
+        return (off, 0.0 if over_cap is None else over_cap(plan), objective(plan))
+
     plan = start
-    if excess is None:
-        excess = partial(deviation_excess, bound_pct=bound_pct)
-    obj, over = objective(plan), excess(plan)
-
-    def rank(plan: Plan, over: float, obj: float) -> tuple[float, float, float]:
-        # best: fewest points outside the workload bound first, then the least excess in
-        # all (areas over a split cap), then the objective
-        return (deviation_excess(plan, bound_pct), over, obj)
-
-    best, best_key = plan, rank(plan, over, obj)
+    off, cap, obj = rank(plan)
+    best, best_key = plan, (off, cap, obj)
     t_ratio = temperature[1] / temperature[0]
     p_ratio = penalty[1] / penalty[0]
     for step in range(1, steps + 1):
         pos = (step - 1) % cycle
         if pos == 0 and step > 1:
-            plan, (_, over, obj) = best, best_key
+            plan, (off, cap, obj) = best, best_key
         temp = temperature[0] * t_ratio ** (pos / cycle)
         price = penalty[0] * p_ratio ** (pos / cycle)
         kind = min(int(np.searchsorted(cum, rng.random(), side="right")), len(proposals) - 1)
         cand = proposals[kind][1](plan, rng)
         if cand is not plan and all(check(cand) for check in constraints):
-            c_obj, c_over = objective(cand), excess(cand)
-            delta = (c_obj + price * c_over) - (obj + price * over)
+            key = rank(cand)
+            c_off, c_cap, c_obj = key
+            delta = (c_obj + price * (c_off + c_cap)) - (obj + price * (off + cap))
             if delta <= 0 or rng.random() < math.exp(-delta / temp):
-                plan, obj, over = cand, c_obj, c_over
-                key = rank(plan, over, obj)
+                plan, off, cap, obj = cand, c_off, c_cap, c_obj
                 if key < best_key:
                     best, best_key = plan, key
-        yield Step(step, plan, obj + price * over, best, best_key[2], best_key[1] == 0)
+        feasible = best_key[0] == best_key[1] == 0
+        yield Step(step, plan, obj + price * (off + cap), best, best_key[2], feasible)
 
 
 @dataclass(frozen=True)
@@ -145,6 +144,7 @@ class Setup:
     steps: Iterator[Step]
     full: Callable[[Plan], Plan]
     kept: tuple[int, ...] = ()
+    max_splits: int | None = None  # the cap on areas split (kept districts count), if any
 
 
 def bound_for(graph: BeatGraph, k: int, requested: float | None) -> float:
@@ -220,12 +220,10 @@ def districting(graph: BeatGraph, current: Plan | None, options: Options) -> Set
     rng = np.random.default_rng(options.seed)
     bound = bound_for(graph, k, options.bound_pct)
     start = start_plan(graph, current, k, rng)
-    excess: Callable[[Plan], float] = partial(deviation_excess, bound_pct=bound)
-    if cap is not None:
-        over_cap = split_excess(cap, options.split_tolerance, fixed_touches)
+    over_cap = None if cap is None else split_excess(cap, options.split_tolerance, fixed_touches)
 
-        def excess(plan: Plan) -> float:  # points off balance plus areas over the cap
-            return deviation_excess(plan, bound) + over_cap(plan)
+    def excess(plan: Plan) -> float:  # points off balance plus areas over the cap
+        return deviation_excess(plan, bound) + (0.0 if over_cap is None else over_cap(plan))
 
     objective = weighted(
         (options.compactness, compactness),
@@ -242,7 +240,7 @@ def districting(graph: BeatGraph, current: Plan | None, options: Options) -> Set
         rng=rng,
         bound_pct=bound,
         constraints=(contiguous, *options.extra_constraints),
-        excess=excess,
+        over_cap=over_cap,
         steps=options.steps,
         cycle=min(options.cycle, max(options.steps, 1)),
         temperature=options.temperature,
@@ -259,7 +257,7 @@ def districting(graph: BeatGraph, current: Plan | None, options: Options) -> Set
             fixed_touches=tuple(int(x) for x in fixed_touches),
         )
         iterator = _columns(iterator, start, problem, objective, excess, options, rng)
-    return Setup(full(start), bound, objective, iterator, full, kept)
+    return Setup(full(start), bound, objective, iterator, full, kept, cap)
 
 
 METHODS = ("anneal", "columns")
