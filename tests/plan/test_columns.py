@@ -97,6 +97,22 @@ def test_region_sums_match_a_plan_of_the_same_beats() -> None:
     assert list(col.touches) == held.tolist()
 
 
+@settings(max_examples=60, deadline=None)
+@given(st.sets(st.integers(0, 15), min_size=2, max_size=12), st.integers(0, 15), st.data())
+def test_a_swap_scores_as_the_region_it_makes(
+    beats: set[int], add_seed: int, data: st.DataObject
+) -> None:
+    """Region.pp_swap (a beat in, another out) against the region built from scratch, on a
+    4x4 grid (neighbouring and distant pairs alike)."""
+    g = grid(4, 4)
+    region = Region(g, sorted(beats))
+    outside = sorted(region.frontier())
+    a = outside[add_seed % len(outside)]
+    b = data.draw(st.sampled_from(sorted(beats)))
+    expected = Region(g, sorted((beats | {a}) - {b})).pp()
+    assert region.pp_swap(a, b) == pytest.approx(expected)
+
+
 @pytest.mark.parametrize("method", ["anneal", "columns"])
 def test_split_cap_holds_even_against_compactness(method: str) -> None:
     """3 districts of 3 equal beats on a 3x3 grid whose areas are its columns: rows and

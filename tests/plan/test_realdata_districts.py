@@ -51,9 +51,9 @@ def test_proposal_splits_no_more_areas(real: Redraw) -> None:
 
 
 @pytest.mark.xfail(
-    reason="balanced plans found so far are less compact than today's map (mean Polsby-Popper "
-    "0.445 vs 0.501 with 31 in both; an LP bound over 10,717 priced balanced districts is "
-    "0.4996; issue 6: see docs/plan.md)",
+    reason="the default plan (at most today's 34 areas split) is less compact than today's map "
+    "(mean Polsby-Popper 0.445 vs 0.501, 31 in both); the one balanced plan found more compact "
+    "than today's (0.503) splits 43 areas; issue 6: see docs/plan.md",
     strict=False,
 )
 def test_proposal_is_more_compact(real: Redraw) -> None:

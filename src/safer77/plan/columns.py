@@ -156,6 +156,14 @@ class Region:
             per += self.g.perimeter[add] - 2 * self._shared(add)
         return pp_of(area, per)
 
+    def pp_swap(self, add: int, remove: int) -> float:
+        """Polsby-Popper after adding ``add`` (outside) and removing ``remove`` (inside)."""
+        g = self.g
+        touching = sum(s for j, s in g.adjacency[add] if j == remove)
+        per = self.perimeter + g.perimeter[add] - 2 * self._shared(add)
+        per -= g.perimeter[remove] - 2 * (self._shared(remove, without=remove) + touching)
+        return pp_of(self.area + g.area[add] - g.area[remove], per)
+
     def frontier(self) -> set[int]:
         adj = self.g.adjacency
         return {j for b in self.members for j, _ in adj[b] if j not in self.members}
@@ -649,8 +657,9 @@ def price(
     random beats; how many new columns it added.
 
     It climbs the reduced cost less ``penalty`` per mean workload outside the window (so it
-    may step just outside to trade a beat), adding or removing one beat at a time, and keeps
-    every balanced region it passes with a positive reduced cost.
+    may step just outside to trade a beat), adding or removing one beat at a time, or, where
+    neither helps, swapping a beat in for one out; it keeps every balanced region it passes
+    with a positive reduced cost.
     """
     p = pool.problem
     g = p.graph
@@ -691,8 +700,29 @@ def price(
                 if f > best and region.removable(b):
                     best, move = f, -(b + 1)
             if move == 0:
-                break
-            if move > 0:
+                # no single beat helps: the best swap of a beat in for one out that keeps
+                # the district in one piece (a step along the window, not out of it)
+                swaps = []
+                for a in sorted(region.frontier()):
+                    for b in sorted(region.members):
+                        f = fitness(
+                            region.pp_swap(a, b),
+                            region.shares + g.community[a] - g.community[b],
+                            total + d.beat[a] - d.beat[b],
+                            region.workload + g.workload[a] - g.workload[b],
+                        )
+                        if f > best:
+                            swaps.append((f, a, b))
+                for f, a, b in sorted(swaps, reverse=True):
+                    if _one_piece(g, (region.members | {a}) - {b}):
+                        region.add(a)
+                        region.remove(b)
+                        total += d.beat[a] - d.beat[b]
+                        best = f
+                        break
+                else:
+                    break
+            elif move > 0:
                 region.add(move - 1)
                 total += d.beat[move - 1]
             else:
