@@ -102,7 +102,7 @@ def test_region_sums_match_a_plan_of_the_same_beats() -> None:
 def test_a_swap_scores_as_the_region_it_makes(
     beats: set[int], add_seed: int, data: st.DataObject
 ) -> None:
-    """Region.pp_swap (a beat in, another out) against the region built from scratch, on a
+    """Region.pp with a beat in and another out (a swap) against the region built from scratch, on a
     4x4 grid (neighbouring and distant pairs alike)."""
     g = grid(4, 4)
     region = Region(g, sorted(beats))
@@ -110,7 +110,7 @@ def test_a_swap_scores_as_the_region_it_makes(
     a = outside[add_seed % len(outside)]
     b = data.draw(st.sampled_from(sorted(beats)))
     expected = Region(g, sorted((beats | {a}) - {b})).pp()
-    assert region.pp_swap(a, b) == pytest.approx(expected)
+    assert region.pp(add=a, remove=b) == pytest.approx(expected)
 
 
 @pytest.mark.parametrize("method", ["anneal", "columns"])

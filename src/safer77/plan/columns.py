@@ -146,23 +146,15 @@ class Region:
         self.shares -= self.g.community[b]
 
     def pp(self, add: int = -1, remove: int = -1) -> float:
-        """Polsby-Popper now, or after adding ``add`` or removing ``remove``."""
+        """Polsby-Popper now, or after adding ``add``, removing ``remove``, or both (a swap)."""
         area, per = self.area, self.perimeter
         if remove >= 0:
             area -= self.g.area[remove]
             per -= self.g.perimeter[remove] - 2 * self._shared(remove, without=remove)
         if add >= 0:
             area += self.g.area[add]
-            per += self.g.perimeter[add] - 2 * self._shared(add)
+            per += self.g.perimeter[add] - 2 * self._shared(add, without=remove)
         return pp_of(area, per)
-
-    def pp_swap(self, add: int, remove: int) -> float:
-        """Polsby-Popper after adding ``add`` (outside) and removing ``remove`` (inside)."""
-        g = self.g
-        touching = sum(s for j, s in g.adjacency[add] if j == remove)
-        per = self.perimeter + g.perimeter[add] - 2 * self._shared(add)
-        per -= g.perimeter[remove] - 2 * (self._shared(remove, without=remove) + touching)
-        return pp_of(self.area + g.area[add] - g.area[remove], per)
 
     def frontier(self) -> set[int]:
         adj = self.g.adjacency
@@ -706,7 +698,7 @@ def price(
                 for a in sorted(region.frontier()):
                     for b in sorted(region.members):
                         f = fitness(
-                            region.pp_swap(a, b),
+                            region.pp(add=a, remove=b),
                             region.shares + g.community[a] - g.community[b],
                             total + d.beat[a] - d.beat[b],
                             region.workload + g.workload[a] - g.workload[b],

@@ -326,12 +326,10 @@ def _columns(
     if problem.graph.centre is not None:
         grown(pool, problem.graph.centre)
     # the whole-area districts are many when districts are few: time-boxed either way
-    whole_areas(
-        pool,
-        deadline=began + 0.45 * budget
-        if budget is not None
-        else time.perf_counter() + options.mip_seconds / 2,
-    )
+    if budget is not None:
+        whole_areas(pool, deadline=began + 0.45 * budget)
+    else:
+        whole_areas(pool, deadline=time.perf_counter() + options.mip_seconds / 2)
     yield report(f"{len(pool):,} districts in the pool")
     for r in range(1, options.rounds + 1):
         if past(0.6):
