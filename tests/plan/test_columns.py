@@ -26,6 +26,7 @@ from safer77.plan.columns import (
 from safer77.plan.objectives import compactness, splits, weighted
 from safer77.plan.optimise import Options, kept_apart, optimise, split_cap
 from safer77.plan.partition import Plan
+from safer77.plan.proposals import tree_partition
 from safer77.plan.score import score
 
 COLUMNS = {frozenset({11, 21, 31}), frozenset({12, 22, 32}), frozenset({13, 23, 33})}
@@ -111,6 +112,34 @@ def test_a_swap_scores_as_the_region_it_makes(
     b = data.draw(st.sampled_from(sorted(beats)))
     expected = Region(g, sorted((beats | {a}) - {b})).pp()
     assert region.pp(add=a, remove=b) == pytest.approx(expected)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 10**6), st.sampled_from([(), (1, 0, 0, 0), (0, 2, 0, 1)]))
+def test_every_plan_of_the_pool_meets_the_whole_area_rows(
+    seed: int, fixed: tuple[int, ...]
+) -> None:
+    """The rows that tighten the split flags cut off no plan: a random balanced plan of a
+    4x4 grid (areas are its columns), with its split flags as counted, meets every row of
+    the LP, kept districts holding some areas or not; and an area the plan keeps whole is
+    held whole by one of its columns."""
+    g = grid(4, 4, area_columns=True)
+    plan = tree_partition(g, 4, np.random.default_rng(seed), bound_pct=5.0)
+    pool = Pool(Problem(g, 4, 5.0, max_splits=4, fixed_touches=fixed))
+    chosen = pool.add_plan(plan)
+    assert chosen is not None
+    matrix, lower, upper, _, m = pool._rows()
+    z = np.zeros(matrix.shape[1])
+    z[chosen] = 1
+    split = pool.split_mask(chosen)
+    z[m:] = split
+    if split.sum() > 4:  # over the cap: only the cap row may fail
+        upper[-1] = np.inf
+    lhs = matrix @ z
+    assert (lhs >= lower - 1e-9).all() and (lhs <= upper + 1e-9).all()
+    held_whole = {c for j in chosen for c in pool.whole.of(pool.columns[j].beats)}
+    for c in np.flatnonzero(~split & pool.whole.eligible):
+        assert c in held_whole
 
 
 @pytest.mark.parametrize("method", ["anneal", "columns"])

@@ -188,11 +188,13 @@ def _one_piece(g: BeatGraph, beats: set[int]) -> bool:
 
 @dataclass(frozen=True)
 class Duals:
-    """LP prices: per beat, for the district count, and per community area (≥ 0)."""
+    """LP prices: per beat, for the district count, per community area held (≥ 0), and per
+    community area held whole (≥ 0, a gain for the districts that hold all of it)."""
 
     beat: FloatArray
     count: float
     area: FloatArray
+    whole: FloatArray
 
 
 @dataclass(frozen=True)
@@ -217,6 +219,26 @@ class Solution:
     interrupted: bool = False  # stopped by Ctrl-C
 
 
+class Wholes:
+    """Which community areas a set of beats holds whole: every beat holding the split
+    tolerance of the area (so no other district can hold that much of it). Areas no beat
+    holds that much of, and areas a kept district holds, are never whole here."""
+
+    def __init__(self, problem: Problem) -> None:
+        g = problem.graph
+        self.holds = holds(g.community, problem.tolerance).astype(np.float64)  # (beats, areas)
+        self.need = self.holds.sum(axis=0)
+        self.eligible = (self.need > 0) & (problem.fixed() == 0)
+
+    def mask(self, held: FloatArray) -> np.ndarray[Any, Any]:
+        """Per area, whether beats whose ``holds`` rows sum to ``held`` hold it whole."""
+        return np.asarray(self.eligible & (held >= self.need - 0.5))
+
+    def of(self, beats: Iterable[int]) -> list[int]:
+        """The areas these beats hold whole (indices)."""
+        return np.flatnonzero(self.mask(self.holds[list(beats)].sum(axis=0))).tolist()
+
+
 class Pool:
     """The columns found so far, each once; only balanced ones are kept."""
 
@@ -224,6 +246,7 @@ class Pool:
         self.problem = problem
         self.columns: list[Column] = []
         self._index: dict[tuple[int, ...], int] = {}
+        self.whole = Wholes(problem)
 
     def __len__(self) -> int:
         return len(self.columns)
@@ -285,20 +308,33 @@ class Pool:
 
     def _rows(self) -> tuple[csr_array, FloatArray, FloatArray, FloatArray, int]:
         """Constraint rows over z = (columns, split flags): cover (=1), count (=k), one row
-        per area (≤), the cap (≤) if any; their lower and upper sides; and the costs."""
+        per area (≤), one per area that can be held whole, the cap (≤) if any; their
+        lower and upper sides; and the costs.
+
+        The big-M rows (an area's flag is set when two columns hold it) alone are weak in
+        fractions. The whole-area rows tighten them: an area is whole only if one district
+        holds every beat holding the split tolerance of it, so its flag is 1 unless such a
+        column is chosen (``flag + Σ columns holding it whole ≥ 1``)."""
         p = self.problem
         m, n_areas = len(self.columns), p.areas
         rows: list[int] = []
         cols: list[int] = []
         trows: list[int] = []
         tcols: list[int] = []
+        wrows: list[int] = []
+        wcols: list[int] = []
         for j, c in enumerate(self.columns):
             rows += c.beats
             cols += [j] * len(c.beats)
             trows += c.touches
             tcols += [j] * len(c.touches)
+            held = self.whole.of(c.beats)
+            wrows += held
+            wcols += [j] * len(held)
         cover = csr_array((np.ones(len(rows)), (rows, cols)), shape=(p.graph.n, m))
         touch = csr_array((np.ones(len(trows)), (trows, tcols)), shape=(n_areas, m))
+        whole = csr_array((np.ones(len(wrows)), (wrows, wcols)), shape=(n_areas, m))
+        can = np.flatnonzero(self.whole.eligible)
         # at most as many districts as an area has beats can hold part of it: the big-M
         reach = (p.graph.community > EPS).sum(axis=0) + p.fixed() - 1
         flags = diags_array(np.maximum(reach, 1), format="csr")
@@ -306,9 +342,20 @@ class Pool:
             hstack([cover, csr_array((p.graph.n, n_areas))]),
             csr_array(np.concatenate([np.ones(m), np.zeros(n_areas)])[None, :]),
             hstack([touch, -flags]),
+            -hstack([whole[can], csr_array(np.eye(n_areas)[can])]),  # as ≤ rows
         ]
-        lower: list[FloatArray] = [np.ones(p.graph.n), np.array([p.k]), np.full(n_areas, -np.inf)]
-        upper: list[FloatArray] = [np.ones(p.graph.n), np.array([p.k]), 1 - p.fixed()]
+        lower: list[FloatArray] = [
+            np.ones(p.graph.n),
+            np.array([p.k]),
+            np.full(n_areas, -np.inf),
+            np.full(len(can), -np.inf),
+        ]
+        upper: list[FloatArray] = [
+            np.ones(p.graph.n),
+            np.array([p.k]),
+            1 - p.fixed(),
+            -np.ones(len(can)),
+        ]
         if p.max_splits is not None:
             parts.append(csr_array(np.concatenate([np.zeros(m), np.ones(n_areas)])[None, :]))
             lower.append(np.array([-np.inf]))
@@ -347,10 +394,16 @@ class Pool:
         # are their negatives
         eq_prices = -np.asarray(res.eqlin.marginals)
         ub_prices = -np.asarray(res.ineqlin.marginals)
+        # the inequality rows in order: areas held, areas held whole (negated, so their
+        # price is a gain for the columns holding the area whole), the cap
+        can = np.flatnonzero(self.whole.eligible)
+        whole = np.zeros(p.areas)
+        whole[can] = ub_prices[p.areas : p.areas + len(can)]
         duals = Duals(
             beat=eq_prices[: p.graph.n],
             count=float(eq_prices[p.graph.n]) if n_eq > p.graph.n else 0.0,
             area=ub_prices[: p.areas],
+            whole=whole,
         )
         support = {j: float(res.x[j]) for j in range(m) if res.x[j] > 1e-6}
         return Relaxation(p.compactness + float(res.fun), duals, support)
@@ -659,9 +712,15 @@ def price(
     d = relaxation.duals
     tol = p.tolerance
 
-    def fitness(pp: float, shares: FloatArray, price_sum: float, w: float) -> float:
+    wholes = pool.whole
+    hb = wholes.holds
+
+    def fitness(
+        pp: float, shares: FloatArray, price_sum: float, w: float, held: FloatArray
+    ) -> float:
         touch = holds(shares, tol).astype(np.float64)
         rc = p.value(pp) - price_sum - d.count - float(d.area @ touch)
+        rc += float(d.whole @ wholes.mask(held))
         return rc - penalty * max(0.0, lo - w, w - hi) / p.mean
 
     seeds = [pool.columns[j].beats for j in relaxation.support]
@@ -670,7 +729,8 @@ def price(
     for seed in seeds:
         region = Region(g, seed)
         total = float(d.beat[list(seed)].sum())
-        here = fitness(region.pp(), region.shares, total, region.workload)
+        held = hb[list(seed)].sum(axis=0)
+        here = fitness(region.pp(), region.shares, total, region.workload, held)
         for _ in range(steps):
             best, move = here + EPS, 0
             for b in sorted(region.frontier()):
@@ -679,6 +739,7 @@ def price(
                     region.shares + g.community[b],
                     total + d.beat[b],
                     region.workload + g.workload[b],
+                    held + hb[b],
                 )
                 if f > best:
                     best, move = f, b + 1
@@ -688,6 +749,7 @@ def price(
                     region.shares - g.community[b],
                     total - d.beat[b],
                     region.workload - g.workload[b],
+                    held - hb[b],
                 )
                 if f > best and region.removable(b):
                     best, move = f, -(b + 1)
@@ -702,6 +764,7 @@ def price(
                             region.shares + g.community[a] - g.community[b],
                             total + d.beat[a] - d.beat[b],
                             region.workload + g.workload[a] - g.workload[b],
+                            held + hb[a] - hb[b],
                         )
                         if f > best:
                             swaps.append((f, a, b))
@@ -710,6 +773,7 @@ def price(
                         region.add(a)
                         region.remove(b)
                         total += d.beat[a] - d.beat[b]
+                        held += hb[a] - hb[b]
                         best = f
                         break
                 else:
@@ -717,9 +781,11 @@ def price(
             elif move > 0:
                 region.add(move - 1)
                 total += d.beat[move - 1]
+                held += hb[move - 1]
             else:
                 region.remove(-move - 1)
                 total -= d.beat[-move - 1]
+                held -= hb[-move - 1]
             here = best
             if here > EPS and lo <= region.workload <= hi:
                 added += pool.add(region.column(tol))
