@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import tempfile
 import time
 from collections import deque
@@ -44,6 +45,7 @@ from districts import SHARED, warehouse
 from safer77.plan.columns import Pool, Problem, dive, grown, price, whole_areas
 from safer77.plan.districts import Request, todays_map
 from safer77.plan.optimise import Options, bound_for, districting, kept_apart, kept_touches
+from safer77.plan.pricing import certify
 from safer77.plan.score import polsby_popper, score
 from safer77.warehouse import connect
 
@@ -56,6 +58,12 @@ def main() -> None:
     ap.add_argument("--starts", type=int, default=600, help="random beats pricing starts from")
     ap.add_argument("--mip-seconds", type=float, default=300.0)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--certify-minutes",
+        type=float,
+        default=120.0,
+        help="exact pricing with the cap, until it proves no plan beats today's (0: skip)",
+    )
     ap.add_argument("--shared", type=Path, default=SHARED)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -126,6 +134,25 @@ def main() -> None:
     if relaxation is not None:
         label = f"LP at most {today.splits} areas split (fractional)"
         print(f"{label:<44} | {with_kept(1 - relaxation.objective):>7.4f} |        |")
+    # exact pricing: can any plan within the cap, of any districts, beat today's map?
+    if args.certify_minutes > 0:
+        target = 1 - (today.pp_mean * (k + len(kept)) - float(kept_pp.sum())) / k
+        certificate = certify(
+            capped,
+            target,
+            rng,
+            deadline=time.perf_counter() + args.certify_minutes * 60,
+            workers=os.cpu_count() or 1,
+            progress=lambda line: print(f"  exact pricing: {line}", flush=True),
+        )
+        if certificate.proved:
+            label = f"every plan at most {today.splits} split (exact pricing)"
+            print(f"{label:<44} | {with_kept(1 - certificate.bound):>7.4f} |        | (a bound)")
+        else:
+            print(
+                f"exact pricing proved nothing in {certificate.rounds} rounds: the LP over "
+                f"the pool is at {with_kept(1 - certificate.lp):.4f}"
+            )
     # a start within the cap: annealing with a price on splits (as `--max-splits` does)
     setup = districting(
         graph, current, Options(keep=KEEP, splits=0.25, max_splits=today.splits, seed=args.seed)

@@ -205,6 +205,16 @@ class Relaxation:
     objective: float
     duals: Duals
     support: dict[int, float]  # column index: its weight in the LP's solution
+    #: the objective less ``k`` times every column's reduced cost, at best (Lagrangian):
+    #: ``cost ≥ π·b + Σ_S d_S + Σ_flags min(0, d_flag)`` with ``d_S ≥ -best`` for the ``k``
+    #: columns of a plan; nan when columns were chosen or barred
+    floor: float = math.nan
+    k: int = 0
+
+    def bound(self, best: float) -> float:
+        """The least objective any plan of any districts can have, when no district has a
+        reduced cost above ``best`` (see :mod:`safer77.plan.pricing`)."""
+        return self.floor - self.k * best
 
 
 @dataclass(frozen=True)
@@ -373,9 +383,9 @@ class Pool:
         eq = lower == upper
         n_eq = int(eq.sum())
         lo, hi = np.zeros(len(cost)), np.ones(len(cost))
-        chosen = list(chosen)
+        chosen, barred = list(chosen), list(barred)
         lo[chosen] = 1
-        hi[list(barred)] = 0
+        hi[barred] = 0
         # areas the chosen columns already split are split (the big-M rows alone would let
         # a fractional flag stand for them)
         lo[m:][self.split_mask(chosen)] = 1
@@ -406,7 +416,14 @@ class Pool:
             whole=whole,
         )
         support = {j: float(res.x[j]) for j in range(m) if res.x[j] > 1e-6}
-        return Relaxation(p.compactness + float(res.fun), duals, support)
+        floor = math.nan
+        if not chosen and not barred:
+            pi = np.zeros(len(lower))
+            pi[eq] = np.asarray(res.eqlin.marginals)
+            pi[~eq] = np.asarray(res.ineqlin.marginals)
+            reduced = cost - matrix.T @ pi
+            floor = p.compactness + float(pi @ upper) + float(np.minimum(reduced[m:], 0).sum())
+        return Relaxation(p.compactness + float(res.fun), duals, support, floor, p.k)
 
     def solve(self, seconds: float, start: list[int] | None = None) -> Solution | None:
         """The MIP over the pool (HiGHS), from the plan ``start`` (column indices) if given;

@@ -1,0 +1,134 @@
+"""Exact pricing against enumeration on small grids, and the Lagrangian bound it gives."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from grids import grid
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from safer77.plan.columns import Duals, Pool, Problem, Region, Relaxation, _one_piece
+from safer77.plan.graph import BeatGraph
+from safer77.plan.pricing import bands, certify, exact_price, reduced_cost
+from safer77.plan.proposals import tree_partition
+
+
+def _districts(g: BeatGraph, problem: Problem) -> list[list[int]]:
+    """Every balanced, contiguous set of beats (by enumeration)."""
+    lo, hi = problem.window
+    out = []
+    for mask in range(1, 1 << g.n):
+        beats = [i for i in range(g.n) if mask >> i & 1]
+        if lo - 1e-9 <= g.workload[beats].sum() <= hi + 1e-9 and _one_piece(g, set(beats)):
+            out.append(beats)
+    return out
+
+
+def _problem(seed: int, cap: int | None) -> tuple[BeatGraph, Problem, Pool]:
+    """A 3x4 grid with uneven workloads, its areas the grid's columns, and a pool of the
+    districts of a few random plans, so the LP's prices want districts it does not have."""
+    rng = np.random.default_rng(seed)
+    g = grid(3, 4, workload=rng.uniform(0.5, 1.5, 12).tolist(), area_columns=True)
+    problem = Problem(g, 3, 30.0, compactness=1.0, splits=0.05, max_splits=cap)
+    pool = Pool(problem)
+    for _ in range(8):
+        pool.add_plan(tree_partition(g, 3, rng, bound_pct=30.0))
+    return g, problem, pool
+
+
+@pytest.mark.parametrize(("seed", "cap"), [(0, None), (1, 2), (3, 2), (4, 1), (5, 2)])
+def test_exact_pricing_finds_the_best_district_and_nothing_above_it(
+    seed: int, cap: int | None
+) -> None:
+    g, problem, pool = _problem(seed, cap)
+    relaxation = pool.relax()
+    assert relaxation is not None
+    costs = {tuple(b): reduced_cost(pool, relaxation, b) for b in _districts(g, problem)}
+    best = max(costs.values())
+    assert best > 1e-6  # the rows alone leave districts the LP wants
+    below = exact_price(pool, relaxation, best - 1e-6)
+    assert not below.closed
+    assert [costs[c.beats] for c in below.columns] == pytest.approx([below.best])
+    assert below.best == pytest.approx(best, abs=1e-6)
+    assert exact_price(pool, relaxation, best + 1e-6).closed
+
+
+@pytest.mark.parametrize(("seed", "cap"), [(0, None), (3, 2), (4, 1), (7, 2)])
+def test_the_lagrangian_bound_holds_for_every_plan(seed: int, cap: int | None) -> None:
+    g, problem, pool = _problem(seed, cap)
+    relaxation = pool.relax()
+    assert relaxation is not None
+    districts = _districts(g, problem)
+    best = max(reduced_cost(pool, relaxation, b) for b in districts)
+    # the best plan of all, by the MIP over every district there is
+    every = Pool(problem)
+    for beats in districts:
+        every.add(Region(g, beats).column(problem.tolerance))
+    solution = every.solve(30)
+    assert solution is not None and solution.optimal
+    assert relaxation.bound(best) <= solution.objective + 1e-9
+    # and it is a bound over more than the pool's plans: the pool's own LP is above it
+    assert relaxation.bound(best) < relaxation.objective - 1e-6
+
+
+@pytest.mark.parametrize(("seed", "cap"), [(0, None), (3, 2), (7, 2)])
+def test_certify_proves_a_target_below_every_plan_and_only_such(seed: int, cap: int | None) -> None:
+    g, problem, _ = _problem(seed, cap)
+    every = Pool(problem)
+    for beats in _districts(g, problem):
+        every.add(Region(g, beats).column(problem.tolerance))
+    solution, relaxation = every.solve(30), every.relax()
+    assert solution is not None and solution.optimal and relaxation is not None
+    best = solution.objective  # the least objective of any plan
+    floor = relaxation.objective  # of any mix of districts: the most an LP bound can prove
+    assert floor <= best + 1e-9
+    rng = np.random.default_rng(0)
+    below = certify(_problem(seed, cap)[2], floor - 0.01, rng)
+    assert below.proved
+    assert floor - 0.01 <= below.bound <= floor + 1e-9
+    above = certify(_problem(seed, cap)[2], best + 0.01, rng)
+    assert not above.proved
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_exact_pricing_agrees_with_enumeration_for_any_prices(seed: int) -> None:
+    """Prices drawn at random, some beats far apart made cheap, so the best set without
+    contiguity is often in pieces: the contiguity cuts must find the best district still."""
+    rng = np.random.default_rng(seed)
+    g = grid(3, 4, workload=rng.uniform(0.5, 1.5, 12).tolist(), area_columns=True)
+    problem = Problem(g, 3, 40.0, compactness=1.0, splits=0.05)
+    pool = Pool(problem)
+    beat = rng.normal(0.0, 0.05, g.n)
+    beat[rng.choice(g.n, 3, replace=False)] -= 0.2
+    duals = Duals(
+        beat, float(rng.normal(0, 0.05)), rng.uniform(0, 0.05, 4), rng.uniform(0, 0.05, 4)
+    )
+    relaxation = Relaxation(0.0, duals, {})
+    districts = _districts(g, problem)
+    best = max(reduced_cost(pool, relaxation, b) for b in districts)
+    below = exact_price(pool, relaxation, best - 1e-6)
+    assert below.best == pytest.approx(best, abs=1e-6)
+    assert exact_price(pool, relaxation, best + 1e-6).closed
+
+
+def test_bands_priced_side_by_side_come_out_the_same() -> None:
+    _, _, pool = _problem(3, 2)
+    relaxation = pool.relax()
+    assert relaxation is not None
+    one = exact_price(pool, relaxation, 0.01)
+    two = exact_price(pool, relaxation, 0.01, workers=2)
+    assert one.columns and one.columns == two.columns
+    assert [b.closed for b in one.bands] == [b.closed for b in two.bands]
+
+
+def test_bands_cover_every_district_perimeter() -> None:
+    g, problem, pool = _problem(0, None)
+    spans = bands(pool)
+    assert all(a[1] == pytest.approx(b[0]) for a, b in itertools.pairwise(spans))
+    for beats in _districts(g, problem):
+        per = Region(g, beats).perimeter
+        assert spans[0][0] <= per <= spans[-1][1]
