@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from safer77.plan.columns import Duals, Pool, Problem, Region, Relaxation, _one_piece
 from safer77.plan.graph import BeatGraph
-from safer77.plan.pricing import bands, certify, exact_price, reduced_cost
+from safer77.plan.pricing import bands, certify, exact_price, local_price, reduced_cost
 from safer77.plan.proposals import tree_partition
 
 
@@ -113,6 +113,29 @@ def test_exact_pricing_agrees_with_enumeration_for_any_prices(seed: int) -> None
     below = exact_price(pool, relaxation, best - 1e-6)
     assert below.best == pytest.approx(best, abs=1e-6)
     assert exact_price(pool, relaxation, best + 1e-6).closed
+
+
+@pytest.mark.parametrize(("seed", "cap"), [(0, None), (3, 2)])
+def test_local_pricing_adds_wanted_districts_and_reaching_far_converges_to_the_full_lp(
+    seed: int, cap: int | None
+) -> None:
+    g, problem, pool = _problem(seed, cap)
+    every = Pool(problem)
+    for beats in _districts(g, problem):
+        every.add(Region(g, beats).column(problem.tolerance))
+    full = every.relax()
+    assert full is not None
+    relaxation = pool.relax()
+    assert relaxation is not None and relaxation.objective > full.objective + 1e-6
+    before = len(pool)
+    assert local_price(pool, relaxation, hops=1) > 0
+    assert all(reduced_cost(pool, relaxation, list(c.beats)) > 0 for c in pool.columns[before:])
+    while True:  # reaching every beat and perimeter it is exact pricing: to the full LP
+        relaxation = pool.relax()
+        assert relaxation is not None
+        if not local_price(pool, relaxation, hops=9, stretch=100.0):
+            break
+    assert relaxation.objective == pytest.approx(full.objective, abs=1e-7)
 
 
 def test_bands_priced_side_by_side_come_out_the_same() -> None:

@@ -382,7 +382,10 @@ class Pool:
         matrix, lower, upper, cost, m = self._rows()
         eq = lower == upper
         n_eq = int(eq.sum())
+        # columns have no upper bound (the cover rows hold them to 1): a bound's price would
+        # hide from the rows' prices that a column is wanted, and pricing reads only those
         lo, hi = np.zeros(len(cost)), np.ones(len(cost))
+        hi[:m] = np.inf
         chosen, barred = list(chosen), list(barred)
         lo[chosen] = 1
         hi[barred] = 0

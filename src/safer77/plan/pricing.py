@@ -132,6 +132,38 @@ def exact_price(
     return out
 
 
+def local_price(
+    pool: Pool,
+    relaxation: Relaxation,
+    *,
+    hops: int = 2,
+    seconds: float = 10.0,
+    threshold: float = 1e-6,
+    stretch: float = 1.6,
+) -> int:
+    """Pricing by small MILPs, a large-neighbourhood search between the local search and
+    :func:`exact_price`: for each district the LP uses, the districts above ``threshold``
+    made of its beats and those up to ``hops`` steps around it, with a perimeter within
+    ``stretch`` times its own (the bands' MILPs on those beats alone, ``seconds`` each).
+    How many new columns it added."""
+    g = pool.problem.graph
+    added = 0
+    for j in sorted(relaxation.support):
+        beats = pool.columns[j].beats
+        around = set(beats)
+        for _ in range(hops):
+            around |= {int(b) for a in list(around) for b in g.neighbours[a]}
+        per = Region(g, beats).perimeter
+        for low, high in bands(pool):
+            if high < per / stretch or low > per * stretch:
+                continue
+            _, found = _price_band(
+                pool, relaxation, threshold, low, high, seconds, 50, None, frozenset(around)
+            )
+            added += sum(pool.add(column) for column, _ in found)
+    return added
+
+
 def _ordered(
     results: Iterable[tuple[Band, list[tuple[Column, float]]]],
     progress: Callable[[Band], None] | None,
@@ -151,11 +183,12 @@ def _price_band(
     seconds: float,
     cut_rounds: int,
     deadline: float | None,
+    allowed: frozenset[int] | None = None,
 ) -> tuple[Band, list[tuple[Column, float]]]:
     """One band: whether it is closed, and the districts above the threshold found in it
-    with their reduced costs."""
+    (of ``allowed`` beats only, if given) with their reduced costs."""
     began = time.perf_counter()
-    model = _BandModel(pool, relaxation, threshold, low, high)
+    model = _BandModel(pool, relaxation, threshold, low, high, allowed)
     closed, rounds = False, 0
     above: list[tuple[Column, float]] = []
     while rounds < cut_rounds and not above:
@@ -205,7 +238,13 @@ class _BandModel:
     and the products of ``s`` with each priced flag and beat."""
 
     def __init__(
-        self, pool: Pool, relaxation: Relaxation, threshold: float, low: float, high: float
+        self,
+        pool: Pool,
+        relaxation: Relaxation,
+        threshold: float,
+        low: float,
+        high: float,
+        allowed: frozenset[int] | None = None,
     ) -> None:
         p = pool.problem
         g = p.graph
@@ -240,7 +279,10 @@ class _BandModel:
             rows.append((lb, ub, terms))
 
         scale = p.compactness * 4 * math.pi / (p.k * high * high)
-        x = [var(0, 1, -scale * float(g.area[i]), binary=True) for i in range(n)]
+        x = [
+            var(0, 1 if allowed is None or i in allowed else 0, -scale * g.area[i], binary=True)
+            for i in range(n)
+        ]
         per = var(low / high, 1.0)
         s = var(lo_s, 1.0, float(d.count + threshold))
         # the perimeter: beats' own less twice each boundary between two chosen beats
