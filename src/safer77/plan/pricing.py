@@ -144,7 +144,7 @@ def local_price(
     """Pricing by small MILPs, a large-neighbourhood search between the local search and
     :func:`exact_price`: for each district the LP uses, the districts above ``threshold``
     made of its beats and those up to ``hops`` steps around it, with a perimeter within
-    ``stretch`` times its own (the bands' MILPs on those beats alone, ``seconds`` each).
+    ``stretch`` times its own (the bands' MILPs on those beats alone, ``seconds`` a band).
     How many new columns it added."""
     g = pool.problem.graph
     added = 0
@@ -157,8 +157,9 @@ def local_price(
         for low, high in bands(pool):
             if high < per / stretch or low > per * stretch:
                 continue
+            until = time.perf_counter() + seconds  # for the band, cut rounds included
             _, found = _price_band(
-                pool, relaxation, threshold, low, high, seconds, 50, None, frozenset(around)
+                pool, relaxation, threshold, low, high, seconds, 50, until, frozenset(around)
             )
             added += sum(pool.add(column) for column, _ in found)
     return added
