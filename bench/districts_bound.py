@@ -22,10 +22,13 @@ compactness alone (no weight on areas split, no cap):
    pool, and the MIP: the best whole plan of the pool, within ``--mip-seconds``;
 4. the same with at most today's number of areas split: pricing again with the cap in the
    LP (the rows of areas held whole price the districts that keep areas whole), the LP
-   value, and the MIP from the annealer's plan within the cap.
+   value, and the MIP from the annealer's plan within the cap;
+5. with ``--certify-minutes M`` (default 120; 0 skips it), column generation with exact
+   pricing (``safer77.plan.pricing.certify``): it ends with a proof that no plan within the
+   cap, of any districts, beats today's mean Polsby-Popper, or with none in M minutes.
 
 The LP value on the 22 balanced districts becomes one on the 23 with the kept district's
-score added. Not run in CI (about 12 minutes).
+score added. Not run in CI (about 12 minutes, and M more).
 """
 
 from __future__ import annotations
