@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import time
 
 import numpy as np
 import pytest
@@ -146,6 +147,15 @@ def test_bands_priced_side_by_side_come_out_the_same() -> None:
     two = exact_price(pool, relaxation, 0.01, workers=2)
     assert one.columns and one.columns == two.columns
     assert [b.closed for b in one.bands] == [b.closed for b in two.bands]
+
+
+def test_past_the_deadline_no_band_is_solved_nor_closed() -> None:
+    _, _, pool = _problem(0, None)
+    relaxation = pool.relax()
+    assert relaxation is not None
+    priced = exact_price(pool, relaxation, 0.01, deadline=time.perf_counter() - 1)
+    assert not priced.closed and not priced.columns
+    assert all(b.rounds == 0 and not b.closed for b in priced.bands)
 
 
 def test_bands_cover_every_district_perimeter() -> None:

@@ -193,10 +193,10 @@ def _price_band(
     closed, rounds = False, 0
     above: list[tuple[Column, float]] = []
     while rounds < cut_rounds and not above:
-        rounds += 1
         left = seconds if deadline is None else min(seconds, deadline - time.perf_counter())
         if left <= 0:
             break
+        rounds += 1
         found = model.solve(left)
         if not found:
             closed = model.closed
@@ -473,7 +473,7 @@ def certify(
 
 
 def _band_line(band: Band) -> str:
-    state = "closed" if band.closed else "open"
+    state = "closed" if band.closed else "open" if band.rounds else "not tried (time)"
     return (
         f"perimeter {band.low / 1000:.1f}-{band.high / 1000:.1f} km: {state} "
         f"({band.rounds} solves, {band.seconds:.0f} s)"
