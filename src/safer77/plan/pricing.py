@@ -246,6 +246,7 @@ class _BandModel:
         low: float,
         high: float,
         allowed: frozenset[int] | None = None,
+        solutions: int = 3,
     ) -> None:
         p = pool.problem
         g = p.graph
@@ -259,6 +260,9 @@ class _BandModel:
         h.setOptionValue("random_seed", 0)
         h.setOptionValue("objective_bound", -CUTOFF)  # only g > 0 is a solution
         h.setOptionValue("mip_improving_solution_save", True)
+        # a band with districts above the threshold is open whichever they are: stop soon
+        # (a band with none still runs to its proof)
+        h.setOptionValue("mip_max_improving_sols", max(int(solutions), 1))
         self.h = h
         lo_s = (low / high) ** 2
         cost: list[float] = []
