@@ -174,16 +174,30 @@ class Region:
         )
 
 
-def _one_piece(g: BeatGraph, beats: set[int]) -> bool:
+def _reach(g: BeatGraph, start: int, beats: set[int]) -> set[int]:
+    """The beats of ``beats`` reachable from ``start`` through them."""
     adj = g.adjacency
-    start = next(iter(beats))
     seen, stack = {start}, [start]
     while stack:
         for j, _ in adj[stack.pop()]:
             if j in beats and j not in seen:
                 seen.add(j)
                 stack.append(j)
-    return len(seen) == len(beats)
+    return seen
+
+
+def _one_piece(g: BeatGraph, beats: set[int]) -> bool:
+    return len(_reach(g, next(iter(beats)), beats)) == len(beats)
+
+
+def pieces(g: BeatGraph, beats: Iterable[int]) -> list[list[int]]:
+    """The connected pieces of a set of beats, each sorted, by least beat."""
+    left, out = set(beats), []
+    while left:
+        piece = _reach(g, min(left), left)
+        left -= piece
+        out.append(sorted(piece))
+    return out
 
 
 @dataclass(frozen=True)
@@ -291,6 +305,17 @@ class Pool:
                 return None
             chosen.append(self._index[col.beats])
         return chosen
+
+    def reduced_cost(
+        self, duals: Duals, pp: float, shares: FloatArray, price_sum: float, held: FloatArray
+    ) -> float:
+        """The reduced cost, against the LP's prices (the maximisation's: positive means the
+        LP wants it), of a district with this Polsby-Popper score, these area shares, beat
+        prices summing to ``price_sum`` and ``held`` (rows of ``whole.holds`` summed)."""
+        p = self.problem
+        touch = holds(shares, p.tolerance).astype(np.float64)
+        rc = p.value(pp) - price_sum - duals.count - float(duals.area @ touch)
+        return rc + float(duals.whole @ self.whole.mask(held))
 
     def split_mask(self, chosen: Iterable[int]) -> np.ndarray[Any, Any]:
         """Per area, whether a plan of these columns splits it (kept districts counted)."""
@@ -731,16 +756,12 @@ def price(
     lo, hi = p.window
     d = relaxation.duals
     tol = p.tolerance
-
-    wholes = pool.whole
-    hb = wholes.holds
+    hb = pool.whole.holds
 
     def fitness(
         pp: float, shares: FloatArray, price_sum: float, w: float, held: FloatArray
     ) -> float:
-        touch = holds(shares, tol).astype(np.float64)
-        rc = p.value(pp) - price_sum - d.count - float(d.area @ touch)
-        rc += float(d.whole @ wholes.mask(held))
+        rc = pool.reduced_cost(d, pp, shares, price_sum, held)
         return rc - penalty * max(0.0, lo - w, w - hi) / p.mean
 
     seeds = [pool.columns[j].beats for j in relaxation.support]

@@ -24,15 +24,16 @@ from __future__ import annotations
 import math
 import multiprocessing
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field
+from itertools import repeat
 
 import highspy
 import numpy as np
 
-from safer77.plan.columns import EPS, Column, Pool, Region, Relaxation, _quiet, price
-from safer77.plan.score import holds
+from safer77.plan.columns import EPS, Column, Pool, Region, Relaxation, _quiet, pieces, price
 
 #: Tangents of ``P²`` per band; between two of them ``q`` may fall below ``P²`` by at most
 #: a quarter of their spacing squared, which only loosens the relaxation.
@@ -72,13 +73,14 @@ class Priced:
 def reduced_cost(pool: Pool, relaxation: Relaxation, beats: list[int]) -> float:
     """The reduced cost of the district of these beats against the LP's prices (the
     maximisation's: positive means the LP wants it)."""
-    p = pool.problem
+    return _reduced_cost(pool, relaxation, Region(pool.problem.graph, beats))
+
+
+def _reduced_cost(pool: Pool, relaxation: Relaxation, region: Region) -> float:
+    beats = sorted(region.members)
     d = relaxation.duals
-    region = Region(p.graph, beats)
-    touch = holds(region.shares, p.tolerance).astype(np.float64)
     held = pool.whole.holds[beats].sum(axis=0)
-    rc = p.value(region.pp()) - float(d.beat[beats].sum()) - d.count - float(d.area @ touch)
-    return rc + float(d.whole @ pool.whole.mask(held))
+    return pool.reduced_cost(d, region.pp(), region.shares, float(d.beat[beats].sum()), held)
 
 
 def bands(pool: Pool, ratio: float = 1.25) -> list[tuple[float, float]]:
@@ -113,23 +115,55 @@ def exact_price(
     (``time.perf_counter()``); a band that runs out of time or cut rounds stays open.
     ``workers`` processes solve bands side by side; the outcome is the same."""
     out = Priced(threshold)
-    jobs = [
-        (pool, relaxation, threshold, lo, hi, seconds, cut_rounds, deadline)
-        for lo, hi in bands(pool, ratio)
-    ]
-    if workers > 1:
-        context = multiprocessing.get_context("spawn")  # HiGHS threads do not survive fork
-        with ProcessPoolExecutor(workers, mp_context=context) as executor:
-            results = list(_ordered(executor.map(_price_band, *zip(*jobs, strict=True)), progress))
-    else:
-        results = list(_ordered((_price_band(*job) for job in jobs), progress))
-    for band, found in results:
-        out.bands.append(band)
-        for column, rc in found:
-            if column not in out.columns:
-                out.columns.append(column)
-            out.best = max(out.best, rc)
+    spans = bands(pool, ratio)
+    with ExitStack() as stack:
+        results: Iterable[tuple[Band, list[tuple[Column, float]]]]
+        if workers > 1:
+            executor = stack.enter_context(
+                ProcessPoolExecutor(
+                    workers,
+                    mp_context=multiprocessing.get_context("spawn"),  # HiGHS threads die in fork
+                    initializer=_share,
+                    initargs=(pool, relaxation),  # sent once per worker, not once per band
+                )
+            )
+            results = executor.map(
+                _price_shared, spans, repeat(threshold), repeat(seconds), repeat(cut_rounds),
+                repeat(deadline),
+            )  # fmt: skip
+        else:
+            results = (
+                _price_band(pool, relaxation, threshold, lo, hi, seconds, cut_rounds, deadline)
+                for lo, hi in spans
+            )
+        for band, found in results:
+            if progress is not None:
+                progress(band)
+            out.bands.append(band)
+            for column, rc in found:
+                if column not in out.columns:
+                    out.columns.append(column)
+                out.best = max(out.best, rc)
     return out
+
+
+_shared: tuple[Pool, Relaxation] | None = None  # a worker's pool and prices
+
+
+def _share(pool: Pool, relaxation: Relaxation) -> None:
+    global _shared
+    _shared = (pool, relaxation)
+
+
+def _price_shared(
+    span: tuple[float, float],
+    threshold: float,
+    seconds: float,
+    cut_rounds: int,
+    deadline: float | None,
+) -> tuple[Band, list[tuple[Column, float]]]:
+    assert _shared is not None
+    return _price_band(*_shared, threshold, *span, seconds, cut_rounds, deadline)
 
 
 def local_price(
@@ -165,16 +199,6 @@ def local_price(
     return added
 
 
-def _ordered(
-    results: Iterable[tuple[Band, list[tuple[Column, float]]]],
-    progress: Callable[[Band], None] | None,
-) -> Iterator[tuple[Band, list[tuple[Column, float]]]]:
-    for result in results:
-        if progress is not None:
-            progress(result[0])
-        yield result
-
-
 def _price_band(
     pool: Pool,
     relaxation: Relaxation,
@@ -202,32 +226,17 @@ def _price_band(
             closed = model.closed
             break
         for beats in found:
-            pieces = _pieces(pool, beats)
-            if len(pieces) > 1:
-                model.cut(pieces)
+            parts = pieces(pool.problem.graph, beats)
+            if len(parts) > 1:
+                model.cut(parts)
                 continue
-            rc = reduced_cost(pool, relaxation, beats)
+            region = Region(pool.problem.graph, beats)
+            rc = _reduced_cost(pool, relaxation, region)
             if rc <= threshold:  # only the relaxation's slack put it above: not again
                 model.exclude(beats)
                 continue
-            above.append((Region(pool.problem.graph, beats).column(pool.problem.tolerance), rc))
+            above.append((region.column(pool.problem.tolerance), rc))
     return Band(low, high, closed, time.perf_counter() - began, rounds), above
-
-
-def _pieces(pool: Pool, beats: list[int]) -> list[list[int]]:
-    g = pool.problem.graph
-    left, pieces = set(beats), []
-    while left:
-        start = left.pop()
-        piece, stack = [start], [start]
-        while stack:
-            for j, _ in g.adjacency[stack.pop()]:
-                if j in left:
-                    left.discard(j)
-                    piece.append(j)
-                    stack.append(j)
-        pieces.append(sorted(piece))
-    return pieces
 
 
 class _BandModel:
@@ -301,7 +310,7 @@ class _BandModel:
             row(-inf, 0, {y: 1, x[a]: -1})
             row(-inf, 0, {y: 1, x[b]: -1})
             row(-1, inf, {y: 1, x[a]: -1, x[b]: -1})
-            terms[y] = terms.get(y, 0.0) + 2 * shared / high
+            terms[y] = 2 * shared / high
         row(0, 0, terms)
         # s ≥ P² (tangents) and s ≤ the chord through the band's ends
         for p0 in np.linspace(low / high, 1.0, TANGENTS).tolist():
@@ -446,8 +455,8 @@ def certify(
     k = pool.problem.k
     rounds = added = 0
     lp = math.nan
+    relaxation = pool.relax()
     while deadline is None or time.perf_counter() < deadline:
-        relaxation = pool.relax()
         if relaxation is None:  # no plan at all, not even in fractions
             return Certificate(True, math.inf, math.inf, rounds, added)
         lp = relaxation.objective
@@ -471,8 +480,9 @@ def certify(
             progress(f"round {rounds}: {len(priced.columns)} districts above {threshold:.2e}")
         if not priced.columns:  # a band ran out of time: no proof, nothing to add
             break
-        while (relaxation := pool.relax()) is not None and price(pool, relaxation, rng):
-            pass
+        relaxation = pool.relax()
+        while relaxation is not None and price(pool, relaxation, rng):
+            relaxation = pool.relax()
     return Certificate(False, math.nan, lp, rounds, added)
 
 
