@@ -13,13 +13,13 @@ show what a compactness-blind regionaliser gives). Not run in CI.
 from __future__ import annotations
 
 import argparse
-import os
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from common import SHARED
 
 from safer77.plan.constraints import split_excess
 from safer77.plan.districts import Request, redraw
@@ -29,11 +29,6 @@ from safer77.plan.optimise import Options, bound_for, kept_apart, kept_touches, 
 from safer77.plan.partition import Plan
 from safer77.plan.score import Score, score
 from safer77.warehouse import connect, load_boundaries, load_incidents
-
-#: ../shared/data beside the checkout, or $SAFER77_SHARED_DATA
-SHARED = Path(
-    os.environ.get("SAFER77_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
-)
 
 
 def warehouse(shared: Path, folder: Path) -> Path:

@@ -18,7 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from districts import SHARED, warehouse
+from common import SHARED
+from districts import warehouse
 
 from safer77.plan.districts import Request, redraw
 from safer77.plan.optimise import Options

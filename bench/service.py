@@ -23,12 +23,12 @@ import subprocess
 import sys
 import time
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import aiohttp
 import httpx
+from common import SHARED
 from sqlalchemy import text
 
 from safer77.service.auth import create_user
@@ -38,9 +38,6 @@ from safer77.service.models import Case
 from safer77.service.permissions import Role
 
 PG = os.environ.get("SAFER77_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-SHARED = Path(
-    os.environ.get("SAFER77_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
-)
 PASSWORD = "bench password 1234"
 
 # (share, name): what a busy day of detectives and supervisors looks like, roughly

@@ -459,7 +459,7 @@ class Pool:
         p = self.problem
         matrix, lower, upper, cost, m = self._rows()
         n_vars = len(cost)
-        with _quiet():
+        with quiet():
             h = highspy.Highs()  # type: ignore[no-untyped-call]
         h.setOptionValue("output_flag", False)
         h.HandleKeyboardInterrupt = True  # Ctrl-C stops the search with the best plan so far
@@ -488,7 +488,7 @@ class Pool:
             sol.col_value = x0.tolist()
             sol.value_valid = True
             h.setSolution(sol)
-        with _quiet():  # highspy prints a line of its own on Ctrl-C
+        with quiet():  # highspy prints a line of its own on Ctrl-C
             h.solve()
         status = h.getModelStatus()
         info = h.getInfo()
@@ -555,7 +555,7 @@ def dive(
 
 
 @contextmanager
-def _quiet() -> Iterator[None]:
+def quiet() -> Iterator[None]:
     """Standard output closed at the file-descriptor level: HiGHS prints a banner on
     stdout when a solver is made, before any option can silence it, which would spoil
     ``--format json``."""

@@ -33,7 +33,7 @@ from itertools import repeat
 import highspy
 import numpy as np
 
-from safer77.plan.columns import EPS, Column, Pool, Region, Relaxation, _quiet, pieces, price
+from safer77.plan.columns import EPS, Column, Pool, Region, Relaxation, pieces, price, quiet
 
 #: Tangents of ``P²`` per band; between two of them ``q`` may fall below ``P²`` by at most
 #: a quarter of their spacing squared, which only loosens the relaxation.
@@ -263,7 +263,7 @@ class _BandModel:
         n = g.n
         self.n = n
         inf = highspy.kHighsInf
-        with _quiet():
+        with quiet():
             h = highspy.Highs()  # type: ignore[no-untyped-call]
         h.setOptionValue("output_flag", False)
         h.setOptionValue("random_seed", 0)
@@ -375,7 +375,7 @@ class _BandModel:
         the band is proved empty (``closed``) or time ran out first."""
         h = self.h
         h.setOptionValue("time_limit", max(float(seconds), 1.0))
-        with _quiet():
+        with quiet():
             h.solve()
         status, info = h.getModelStatus(), h.getInfo()
         # proved: no solution beats the cutoff, or the best bound does not
