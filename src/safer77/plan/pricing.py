@@ -85,16 +85,35 @@ def _reduced_cost(pool: Pool, relaxation: Relaxation, region: Region) -> float:
 
 def bands(pool: Pool, ratio: float = 1.25) -> list[tuple[float, float]]:
     """Perimeter bands, each ``ratio`` times the last, from the isoperimetric least
-    perimeter of the smallest beat up to every beat's perimeter summed: every district's
+    perimeter of the smallest beat up to :func:`longest`: every balanced district's
     perimeter lies in one."""
     g = pool.problem.graph
     low = math.sqrt(4 * math.pi * float(g.area.min())) * (1 - 1e-6)
-    high = float(g.perimeter.sum()) * (1 + 1e-6)
+    high = longest(pool) * (1 + 1e-6)
     out = []
     while low < high:
         out.append((low, min(low * ratio, high)))
         low *= ratio
     return out
+
+
+def longest(pool: Pool) -> float:
+    """No balanced district's perimeter is longer: it is at most its beats' perimeters
+    summed, and the most those can sum to within the workload ceiling is the fractional
+    knapsack's (beats taken by perimeter per unit of workload, the last one in part)."""
+    g = pool.problem.graph
+    _, ceiling = pool.problem.window
+    weight = np.maximum(g.workload, 0.0)
+    order = np.argsort(-g.perimeter / np.maximum(weight, 1e-12), kind="stable")
+    total, room = 0.0, ceiling + EPS
+    for b in order.tolist():
+        if weight[b] <= room:
+            total += float(g.perimeter[b])
+            room -= float(weight[b])
+        else:
+            total += float(g.perimeter[b]) * room / float(weight[b])
+            break
+    return min(total, float(g.perimeter.sum()))
 
 
 def exact_price(
