@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from common import SHARED
 
+from safer77.config import get_settings
 from safer77.plan.constraints import split_excess
 from safer77.plan.districts import Request, redraw
 from safer77.plan.graph import BeatGraph, FloatArray
@@ -29,6 +29,9 @@ from safer77.plan.optimise import Options, bound_for, kept_apart, kept_touches, 
 from safer77.plan.partition import Plan
 from safer77.plan.score import Score, score
 from safer77.warehouse import connect, load_boundaries, load_incidents
+
+#: $SAFER77_SHARED_DATA, or ../shared/data (the setting tests and benchmarks share)
+SHARED = get_settings().shared_data
 
 
 def warehouse(shared: Path, folder: Path) -> Path:

@@ -43,8 +43,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-from common import SHARED
-from districts import warehouse
+from districts import SHARED, warehouse
 
 from safer77.plan.columns import Pool, Problem, dive, grown, price, whole_areas
 from safer77.plan.districts import Request, todays_map

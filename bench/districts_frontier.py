@@ -18,8 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import SHARED
-from districts import warehouse
+from districts import SHARED, warehouse
 
 from safer77.plan.districts import Request, redraw
 from safer77.plan.optimise import Options

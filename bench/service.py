@@ -28,9 +28,9 @@ from urllib.parse import quote
 
 import aiohttp
 import httpx
-from common import SHARED
 from sqlalchemy import text
 
+from safer77.config import get_settings
 from safer77.service.auth import create_user
 from safer77.service.db import make_engine, session_factory, transaction, upgrade
 from safer77.service.imports import import_cpd_homicides
@@ -38,6 +38,7 @@ from safer77.service.models import Case
 from safer77.service.permissions import Role
 
 PG = os.environ.get("SAFER77_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+SHARED = get_settings().shared_data  # $SAFER77_SHARED_DATA, or ../shared/data
 PASSWORD = "bench password 1234"
 
 # (share, name): what a busy day of detectives and supervisors looks like, roughly

@@ -57,9 +57,9 @@ class BeatGraph:
     def n(self) -> int:
         return len(self.keys)
 
-    @property
+    @cached_property
     def neighbours(self) -> tuple[IntArray, ...]:
-        """Neighbour indices of each beat."""
+        """Neighbour indices of each beat (built once: the edges never change)."""
         return _neighbours(self.n, self.edges)
 
     @cached_property

@@ -107,13 +107,11 @@ def longest(pool: Pool) -> float:
     order = np.argsort(-g.perimeter / np.maximum(weight, 1e-12), kind="stable")
     total, room = 0.0, ceiling + EPS
     for b in order.tolist():
-        if weight[b] <= room:
-            total += float(g.perimeter[b])
-            room -= float(weight[b])
-        else:
-            total += float(g.perimeter[b]) * room / float(weight[b])
-            break
-    return min(total, float(g.perimeter.sum()))
+        if weight[b] > room:
+            return total + float(g.perimeter[b]) * room / float(weight[b])
+        total += float(g.perimeter[b])
+        room -= float(weight[b])
+    return total
 
 
 def exact_price(
@@ -200,6 +198,7 @@ def local_price(
     ``stretch`` times its own (the bands' MILPs on those beats alone, ``seconds`` a band).
     How many new columns it added."""
     g = pool.problem.graph
+    spans = bands(pool)
     added = 0
     for j in sorted(relaxation.support):
         beats = pool.columns[j].beats
@@ -207,7 +206,7 @@ def local_price(
         for _ in range(hops):
             around |= {int(b) for a in list(around) for b in g.neighbours[a]}
         per = Region(g, beats).perimeter
-        for low, high in bands(pool):
+        for low, high in spans:
             if high < per / stretch or low > per * stretch:
                 continue
             until = time.perf_counter() + seconds  # for the band, cut rounds included
