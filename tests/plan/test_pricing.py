@@ -47,6 +47,14 @@ def _problem(seed: int, cap: int | None) -> tuple[BeatGraph, Problem, Pool]:
     return g, problem, pool
 
 
+def _every(g: BeatGraph, problem: Problem) -> Pool:
+    """A pool of every balanced, contiguous district there is."""
+    every = Pool(problem)
+    for beats in _districts(g, problem):
+        every.add(Region(g, beats).column(problem.tolerance))
+    return every
+
+
 @pytest.mark.parametrize(("seed", "cap"), [(0, None), (1, 2), (3, 2), (4, 1), (5, 2)])
 def test_exact_pricing_finds_the_best_district_and_nothing_above_it(
     seed: int, cap: int | None
@@ -69,13 +77,9 @@ def test_the_lagrangian_bound_holds_for_every_plan(seed: int, cap: int | None) -
     g, problem, pool = _problem(seed, cap)
     relaxation = pool.relax()
     assert relaxation is not None
-    districts = _districts(g, problem)
-    best = max(reduced_cost(pool, relaxation, b) for b in districts)
+    best = max(reduced_cost(pool, relaxation, b) for b in _districts(g, problem))
     # the best plan of all, by the MIP over every district there is
-    every = Pool(problem)
-    for beats in districts:
-        every.add(Region(g, beats).column(problem.tolerance))
-    solution = every.solve(30)
+    solution = _every(g, problem).solve(30)
     assert solution is not None and solution.optimal
     assert relaxation.bound(best) <= solution.objective + 1e-9
     # and it is a bound over more than the pool's plans: the pool's own LP is above it
@@ -85,9 +89,7 @@ def test_the_lagrangian_bound_holds_for_every_plan(seed: int, cap: int | None) -
 @pytest.mark.parametrize(("seed", "cap"), [(0, None), (3, 2), (7, 2)])
 def test_certify_proves_a_target_below_every_plan_and_only_such(seed: int, cap: int | None) -> None:
     g, problem, _ = _problem(seed, cap)
-    every = Pool(problem)
-    for beats in _districts(g, problem):
-        every.add(Region(g, beats).column(problem.tolerance))
+    every = _every(g, problem)
     solution, relaxation = every.solve(30), every.relax()
     assert solution is not None and solution.optimal and relaxation is not None
     best = solution.objective  # the least objective of any plan
@@ -99,6 +101,25 @@ def test_certify_proves_a_target_below_every_plan_and_only_such(seed: int, cap: 
     assert floor - 0.01 <= below.bound <= floor + 1e-9
     above = certify(_problem(seed, cap)[2], best + 0.01, rng)
     assert not above.proved
+
+
+@pytest.mark.parametrize(("seed", "cap"), [(0, None), (3, 2), (7, 2)])
+def test_a_proof_before_any_pricing_bounds_every_plan_not_just_the_pools(
+    seed: int, cap: int | None
+) -> None:
+    g, problem, pool = _problem(seed, cap)
+    every = _every(g, problem)
+    full = every.relax()
+    own = pool.relax()
+    assert full is not None and own is not None
+    # the pool lacks districts the LP wants: its own LP is above what mixes of all reach
+    assert own.objective > full.objective + 1e-6
+    # a target so low that the first round's threshold is above every reduced cost
+    certificate = certify(pool, full.objective - 1.0, np.random.default_rng(0))
+    assert certificate.proved and certificate.rounds == 1 and certificate.columns == 0
+    # the proof is the Lagrangian bound (the pool's LP less k times the threshold), which
+    # every mix of districts respects, not the pool's own LP value
+    assert certificate.bound <= full.objective + 1e-9
 
 
 @settings(max_examples=25, deadline=None)
@@ -128,9 +149,7 @@ def test_local_pricing_adds_wanted_districts_and_reaching_far_converges_to_the_f
     seed: int, cap: int | None
 ) -> None:
     g, problem, pool = _problem(seed, cap)
-    every = Pool(problem)
-    for beats in _districts(g, problem):
-        every.add(Region(g, beats).column(problem.tolerance))
+    every = _every(g, problem)
     full = every.relax()
     assert full is not None
     relaxation = pool.relax()
