@@ -123,10 +123,14 @@ def test_a_proof_before_any_pricing_bounds_every_plan_not_just_the_pools(
 
 
 @settings(max_examples=25, deadline=None)
-@given(st.integers(0, 2**32 - 1))
-def test_exact_pricing_agrees_with_enumeration_for_any_prices(seed: int) -> None:
+@given(st.integers(0, 2**32 - 1), st.sampled_from([None, 0, 1]))
+def test_exact_pricing_agrees_with_enumeration_for_any_prices(
+    seed: int, flow_after: int | None
+) -> None:
     """Prices drawn at random, some beats far apart made cheap, so the best set without
-    contiguity is often in pieces: the contiguity cuts must find the best district still."""
+    contiguity is often in pieces: the contiguity cuts (solved again until the best set is
+    one piece), the flow (one solve a band) or cuts then the flow must find the best
+    district still."""
     rng = np.random.default_rng(seed)
     g = grid(3, 4, workload=rng.uniform(0.5, 1.5, 12).tolist(), area_columns=True)
     problem = Problem(g, 3, 40.0, compactness=1.0, splits=0.05)
@@ -139,9 +143,11 @@ def test_exact_pricing_agrees_with_enumeration_for_any_prices(seed: int) -> None
     relaxation = Relaxation(0.0, duals, {})
     districts = _districts(g, problem)
     best = max(reduced_cost(pool, relaxation, b) for b in districts)
-    below = exact_price(pool, relaxation, best - 1e-6)
+    below = exact_price(pool, relaxation, best - 1e-6, flow_after=flow_after)
     assert below.best == pytest.approx(best, abs=1e-6)
-    assert exact_price(pool, relaxation, best + 1e-6).closed
+    if flow_after is not None:  # once the flow holds, every solution is one piece
+        assert all(band.rounds <= flow_after + 1 for band in below.bands)
+    assert exact_price(pool, relaxation, best + 1e-6, flow_after=flow_after).closed
 
 
 @pytest.mark.parametrize(("seed", "cap"), [(0, None), (3, 2)])

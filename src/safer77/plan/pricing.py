@@ -15,8 +15,11 @@ exact at binary points), so ``g`` is a MILP whose optimum is at least every dist
 perimeter is the beats' less twice the boundary between two chosen beats. Contiguity is
 added lazily: a disconnected optimum gets, for each pair of its pieces, cuts
 ``x_a + x_b - Σ_{N(C)} x ≤ 1`` (to hold ``a`` and ``b`` a district must hold some beat around
-``a``'s piece ``C``), and the band is solved again. HiGHS solves each band with a cutoff at
-zero, so a band is closed when HiGHS proves no solution is above it.
+``a``'s piece ``C``), and the band is solved again. A band still in pieces after
+:data:`FLOW_AFTER` solves holds contiguity by a single-commodity flow instead (one chosen
+beat, the root, sends a unit to every other chosen beat along arcs between chosen beats), so
+its next solve is one piece. HiGHS solves each band with a cutoff at zero, so a band is
+closed when HiGHS proves no solution is above it.
 """
 
 from __future__ import annotations
@@ -34,10 +37,19 @@ import highspy
 import numpy as np
 
 from safer77.plan.columns import EPS, Column, Pool, Region, Relaxation, pieces, price, quiet
+from safer77.plan.graph import BeatGraph
 
 #: Tangents of ``P²`` per band; between two of them ``q`` may fall below ``P²`` by at most
 #: a quarter of their spacing squared, which only loosens the relaxation.
 TANGENTS = 9
+
+#: Solves of a band with contiguity cuts before its MILP holds contiguity by a flow instead.
+#: Cuts settle most bands in a few solves, and the flow alone slows those (on the real map
+#: the 29.8-37.3 km band was open after 23 s with cuts, 61 s with cuts then the flow, and
+#: not settled in 600 s with the flow alone); but a band of long perimeters can take dozens
+#: of rounds of cuts (58.2-72.8 km: 68 solves, 3,831 s), where the flow alone took 258 s
+#: and cuts then the flow 1,055 s (docs/plan.md).
+FLOW_AFTER = 5
 
 #: What counts as ``g > 0`` (``g`` scaled by the band's top perimeter squared): a band is
 #: closed when HiGHS proves ``g ≤ CUTOFF``, so the threshold holds to about 1e-8
@@ -125,12 +137,15 @@ def exact_price(
     deadline: float | None = None,
     workers: int = 1,
     progress: Callable[[Band], None] | None = None,
+    flow_after: int | None = FLOW_AFTER,
 ) -> Priced:
     """Whether any balanced, contiguous district has a reduced cost above ``threshold``:
     each band of perimeters closed, or the districts found above it (a band stops at the
     first solve that finds some). ``seconds`` per solve, none after ``deadline``
     (``time.perf_counter()``); a band that runs out of time or cut rounds stays open.
-    ``workers`` processes solve bands side by side; the outcome is the same."""
+    ``workers`` processes solve bands side by side; the outcome is the same. Contiguity is
+    held by cuts for a band's first ``flow_after`` solves, then by a flow in its MILP (0:
+    the flow from the start, one solve a band; None: cuts only)."""
     out = Priced(threshold)
     spans = bands(pool, ratio)
     with ExitStack() as stack:
@@ -146,11 +161,21 @@ def exact_price(
             )
             results = executor.map(
                 _price_shared, spans, repeat(threshold), repeat(seconds), repeat(cut_rounds),
-                repeat(deadline),
+                repeat(deadline), repeat(flow_after),
             )  # fmt: skip
         else:
             results = (
-                _price_band(pool, relaxation, threshold, lo, hi, seconds, cut_rounds, deadline)
+                _price_band(
+                    pool,
+                    relaxation,
+                    threshold,
+                    lo,
+                    hi,
+                    seconds,
+                    cut_rounds,
+                    deadline,
+                    flow_after=flow_after,
+                )
                 for lo, hi in spans
             )
         for band, found in results:
@@ -178,9 +203,12 @@ def _price_shared(
     seconds: float,
     cut_rounds: int,
     deadline: float | None,
+    flow_after: int | None,
 ) -> tuple[Band, list[tuple[Column, float]]]:
     assert _shared is not None
-    return _price_band(*_shared, threshold, *span, seconds, cut_rounds, deadline)
+    return _price_band(
+        *_shared, threshold, *span, seconds, cut_rounds, deadline, flow_after=flow_after
+    )
 
 
 def local_price(
@@ -227,9 +255,11 @@ def _price_band(
     cut_rounds: int,
     deadline: float | None,
     allowed: frozenset[int] | None = None,
+    flow_after: int | None = FLOW_AFTER,
 ) -> tuple[Band, list[tuple[Column, float]]]:
     """One band: whether it is closed, and the districts above the threshold found in it
-    (of ``allowed`` beats only, if given) with their reduced costs."""
+    (of ``allowed`` beats only, if given) with their reduced costs. Contiguity is held by
+    cuts for the first ``flow_after`` solves, then by a flow (None: cuts only)."""
     began = time.perf_counter()
     model = _BandModel(pool, relaxation, threshold, low, high, allowed)
     closed, rounds = False, 0
@@ -238,6 +268,8 @@ def _price_band(
         left = seconds if deadline is None else min(seconds, deadline - time.perf_counter())
         if left <= 0:
             break
+        if flow_after is not None and rounds >= flow_after and not model.flows:
+            model.add_flow()
         rounds += 1
         found = model.solve(left)
         if not found:
@@ -255,6 +287,42 @@ def _price_band(
                 continue
             above.append((region.column(pool.problem.tolerance), rc))
     return Band(low, high, closed, time.perf_counter() - began, rounds), above
+
+
+def _most_beats(g: BeatGraph, ceiling: float) -> int:
+    """The most beats a district within the workload ceiling can hold (the lightest first)."""
+    light = np.sort(np.maximum(g.workload, 0.0))
+    return max(int((np.cumsum(light) <= ceiling).sum()), 1)
+
+
+def _flow_rows(
+    g: BeatGraph,
+    x: list[int],
+    most: int,
+    var: Callable[..., int],
+    row: Callable[[float, float, dict[int, float]], None],
+) -> None:
+    """Contiguity as a single-commodity flow: one chosen beat (the root) sends a unit to
+    every other chosen beat along arcs between chosen beats, so every solution is one piece
+    (a set in pieces has no root reaching them all) and every district is a solution (its
+    spanning tree carries the flow). ``most`` bounds a district's beats."""
+    inf = highspy.kHighsInf
+    n = len(x)
+    net: list[dict[int, float]] = [{x[i]: 1.0} for i in range(n)]  # x + out - in = supply
+    for a in range(n):
+        for b in g.neighbours[a].tolist():
+            f = var(0, most - 1)  # arc a -> b, only between chosen beats
+            row(-inf, 0, {f: 1, x[a]: -(most - 1)})
+            row(-inf, 0, {f: 1, x[b]: -(most - 1)})
+            net[a][f] = net[a].get(f, 0.0) + 1.0
+            net[b][f] = net[b].get(f, 0.0) - 1.0
+    roots = [var(0, 1, binary=True) for _ in range(n)]
+    row(1, 1, dict.fromkeys(roots, 1.0))
+    for i in range(n):
+        supply = var(0, most)
+        row(-inf, 0, {roots[i]: 1, x[i]: -1})  # the root is chosen
+        row(-inf, 0, {supply: 1, roots[i]: -most})  # only the root supplies
+        row(0, 0, {**net[i], supply: -1.0})
 
 
 class _BandModel:
@@ -368,6 +436,8 @@ class _BandModel:
             if not lone[i]:
                 row(-inf, 0, {x[i]: 1, **{x[j]: -1 for j in g.neighbours[i].tolist()}})
         self.x = x
+        self.graph = g
+        self.most = _most_beats(g, wh + EPS)
         self.seen: set[tuple[int, ...]] = set()
         self.neighbours = [nb.tolist() for nb in g.neighbours]
         n_vars = len(cost)
@@ -380,6 +450,22 @@ class _BandModel:
         )
         for lb, ub, row_terms in rows:
             self._add(lb, ub, row_terms)
+
+    flows = False  # contiguity is held by a flow (no cuts needed)
+
+    def add_flow(self) -> None:
+        """Hold contiguity by a flow from now on (:func:`_flow_rows`)."""
+        h = self.h
+
+        def var(lb: float, ub: float, binary: bool = False) -> int:
+            h.addVar(lb, ub)
+            j = int(h.getNumCol()) - 1
+            if binary:
+                h.changeColIntegrality(j, highspy.HighsVarType.kInteger)
+            return j
+
+        _flow_rows(self.graph, self.x, self.most, var, self._add)
+        self.flows = True
 
     def _add(self, lb: float, ub: float, terms: dict[int, float]) -> None:
         idx = np.array(list(terms), dtype=np.int32)
