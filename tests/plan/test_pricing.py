@@ -108,8 +108,7 @@ def test_a_proof_before_any_pricing_bounds_every_plan_not_just_the_pools(
     seed: int, cap: int | None
 ) -> None:
     g, problem, pool = _problem(seed, cap)
-    every = _every(g, problem)
-    full = every.relax()
+    full = _every(g, problem).relax()
     own = pool.relax()
     assert full is not None and own is not None
     # the pool lacks districts the LP wants: its own LP is above what mixes of all reach
@@ -155,8 +154,7 @@ def test_local_pricing_adds_wanted_districts_and_reaching_far_converges_to_the_f
     seed: int, cap: int | None
 ) -> None:
     g, problem, pool = _problem(seed, cap)
-    every = _every(g, problem)
-    full = every.relax()
+    full = _every(g, problem).relax()
     assert full is not None
     relaxation = pool.relax()
     assert relaxation is not None and relaxation.objective > full.objective + 1e-6

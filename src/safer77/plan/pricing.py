@@ -295,36 +295,6 @@ def _most_beats(g: BeatGraph, ceiling: float) -> int:
     return max(int((np.cumsum(light) <= ceiling).sum()), 1)
 
 
-def _flow_rows(
-    g: BeatGraph,
-    x: list[int],
-    most: int,
-    var: Callable[..., int],
-    row: Callable[[float, float, dict[int, float]], None],
-) -> None:
-    """Contiguity as a single-commodity flow: one chosen beat (the root) sends a unit to
-    every other chosen beat along arcs between chosen beats, so every solution is one piece
-    (a set in pieces has no root reaching them all) and every district is a solution (its
-    spanning tree carries the flow). ``most`` bounds a district's beats."""
-    inf = highspy.kHighsInf
-    n = len(x)
-    net: list[dict[int, float]] = [{x[i]: 1.0} for i in range(n)]  # x + out - in = supply
-    for a in range(n):
-        for b in g.neighbours[a].tolist():
-            f = var(0, most - 1)  # arc a -> b, only between chosen beats
-            row(-inf, 0, {f: 1, x[a]: -(most - 1)})
-            row(-inf, 0, {f: 1, x[b]: -(most - 1)})
-            net[a][f] = net[a].get(f, 0.0) + 1.0
-            net[b][f] = net[b].get(f, 0.0) - 1.0
-    roots = [var(0, 1, binary=True) for _ in range(n)]
-    row(1, 1, dict.fromkeys(roots, 1.0))
-    for i in range(n):
-        supply = var(0, most)
-        row(-inf, 0, {roots[i]: 1, x[i]: -1})  # the root is chosen
-        row(-inf, 0, {supply: 1, roots[i]: -most})  # only the root supplies
-        row(0, 0, {**net[i], supply: -1.0})
-
-
 class _BandModel:
     """The MILP of one band: maximise ``g/U²`` (as minimising its negative, cut off at 0).
 
@@ -436,7 +406,6 @@ class _BandModel:
             if not lone[i]:
                 row(-inf, 0, {x[i]: 1, **{x[j]: -1 for j in g.neighbours[i].tolist()}})
         self.x = x
-        self.graph = g
         self.most = _most_beats(g, wh + EPS)
         self.seen: set[tuple[int, ...]] = set()
         self.neighbours = [nb.tolist() for nb in g.neighbours]
@@ -454,17 +423,33 @@ class _BandModel:
     flows = False  # contiguity is held by a flow (no cuts needed)
 
     def add_flow(self) -> None:
-        """Hold contiguity by a flow from now on (:func:`_flow_rows`)."""
-        h = self.h
-
-        def var(lb: float, ub: float, binary: bool = False) -> int:
-            h.addVar(lb, ub)
-            j = int(h.getNumCol()) - 1
-            if binary:
-                h.changeColIntegrality(j, highspy.HighsVarType.kInteger)
-            return j
-
-        _flow_rows(self.graph, self.x, self.most, var, self._add)
+        """Hold contiguity by a single-commodity flow from now on: one chosen beat (the root)
+        sends a unit to every other chosen beat along arcs between chosen beats, so every
+        solution is one piece (a set in pieces has no root reaching them all) and every
+        district is a solution (its spanning tree carries the flow)."""
+        h, x, n, most = self.h, self.x, self.n, self.most
+        inf = highspy.kHighsInf
+        arcs = [(a, b) for a in range(n) for b in self.neighbours[a]]
+        first = int(h.getNumCol())
+        flows = range(first, first + len(arcs))  # along each arc, at most most - 1
+        roots = range(flows.stop, flows.stop + n)  # which beat is the root
+        supply = range(roots.stop, roots.stop + n)  # what each beat sends out
+        upper = [*[most - 1.0] * len(arcs), *[1.0] * n, *[float(most)] * n]
+        h.addVars(len(upper), np.zeros(len(upper)), np.array(upper))
+        h.changeColsIntegrality(
+            n, np.array(roots, dtype=np.int32), np.full(n, highspy.HighsVarType.kInteger)
+        )
+        net = [{x[i]: 1.0, supply[i]: -1.0} for i in range(n)]  # x + out - in - supply = 0
+        for f, (a, b) in zip(flows, arcs, strict=True):
+            self._add(-inf, 0, {f: 1, x[a]: 1 - most})  # only between chosen beats
+            self._add(-inf, 0, {f: 1, x[b]: 1 - most})
+            net[a][f] = 1.0
+            net[b][f] = -1.0
+        self._add(1, 1, dict.fromkeys(roots, 1.0))
+        for i in range(n):
+            self._add(-inf, 0, {roots[i]: 1, x[i]: -1})  # the root is chosen
+            self._add(-inf, 0, {supply[i]: 1, roots[i]: -most})  # only the root supplies
+            self._add(0, 0, net[i])
         self.flows = True
 
     def _add(self, lb: float, ub: float, terms: dict[int, float]) -> None:
