@@ -29,6 +29,7 @@ from safer77.plan.optimise import Options, bound_for, kept_apart, kept_touches, 
 from safer77.plan.partition import Plan
 from safer77.plan.score import Score, score
 from safer77.warehouse import connect, load_boundaries, load_incidents
+from safer77.warehouse.city311 import load_311
 
 #: $SAFER77_SHARED_DATA, or ../shared/data (the setting tests and benchmarks share)
 SHARED = get_settings().shared_data
@@ -42,6 +43,8 @@ def warehouse(shared: Path, folder: Path) -> Path:
     load_boundaries(con, "community_areas", b / "community_areas_with_pop_2000_2010.geojson")
     for name in ("chicago_crimes_2022_slim.csv.gz", "chicago_homicides_2001_present.csv.gz"):
         load_incidents(con, shared / "crimes" / name)
+    # points on the blocks of the slim file, which has none (see safer77.geo.blocks)
+    load_311(con, shared / "311" / "chicago_311_sanitation_code_complaints_2011_2014.csv.gz")
     con.close()
     return db
 

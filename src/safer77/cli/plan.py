@@ -153,6 +153,7 @@ def districts(
             + (" (stopped early)" if result.stopped_early else "")
             + f"; workload {info['window']}: {info['incidents']:,} incidents "
             f"({info['by_point']:,} by point, {info['by_beat']:,} by beat, "
+            f"{info['by_block']:,} by block, "
             f"{info['by_area']:,} spread over their community area, "
             f"{info['unplaced']:,} unplaced)"
         )

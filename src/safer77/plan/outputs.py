@@ -49,6 +49,7 @@ def run_info(result: Redraw) -> dict[str, Any]:
         "incidents": w.incidents,
         "by_point": w.by_point,
         "by_beat": w.by_beat,
+        "by_block": w.by_block,
         "by_area": w.by_area,
         "unplaced": w.unplaced,
         "severity": w.severity,

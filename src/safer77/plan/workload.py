@@ -2,8 +2,11 @@
 :class:`BeatGraph`, and each beat's workload from the incidents of a window of months.
 
 An incident is placed in a beat by its point when it has one, else by its recorded beat when
-that beat is on the map, else spread over the beats of its community area in proportion to
-the share of the area's area each holds. Its workload is the weight of its primary type in a
+that beat is on the map, else by its block (``safer77.geo.blocks``: the median point of the
+same block in the warehouse's other records, incidents and 311 requests, or a point between
+known blocks of its street) when that point lies in the incident's recorded community area,
+else spread over the beats of its community area in proportion to the share of the area's
+area each holds. Its workload is the weight of its primary type in a
 severity table (``data/severity.csv`` unless another file is given).
 """
 
@@ -19,17 +22,26 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import shapely
+from numpy.typing import NDArray
 from pyproj import Transformer
 from shapely.geometry.base import BaseGeometry
 
 from safer77.errors import InvalidInput, NotFound
 from safer77.geo.areas import assign_points, state_plane_to_lonlat
+from safer77.geo.blocks import SUFFIXES, learn, locate, parse_block
 from safer77.plan.graph import BeatGraph, FloatArray, from_polygons
 from safer77.plan.partition import Plan
 
 #: Metres, true to scale across Chicago (NAD83 / Illinois East).
 PROJECTED = "EPSG:26971"
 DEFAULT_KEY = "*"
+#: a block's street without its suffix, in SQL (as ``safer77.geo.blocks.parse_block``)
+_STREET_SQL = (
+    r"regexp_replace(regexp_replace(upper(trim(block)), '^\d{1,3}XX\s+', ''), '\s+', ' ', 'g')"
+)
+_BASE_SQL = (
+    rf"regexp_replace({_STREET_SQL}, '^([NSEW] \S.*?) ({'|'.join(sorted(SUFFIXES))})$', '\1')"
+)
 
 
 @dataclass(frozen=True)
@@ -169,6 +181,7 @@ class Workload:
     incidents: int
     by_point: int
     by_beat: int
+    by_block: int
     by_area: int
     unplaced: int
     severity: str
@@ -187,7 +200,7 @@ def beat_workload(
     first, last = month_window(con, start, end)
     tbl = con.execute(
         "SELECT upper(primary_type) AS ptype, beat, community_area, longitude, latitude, "
-        "x_coordinate, y_coordinate FROM incidents WHERE month BETWEEN ? AND ?",
+        "x_coordinate, y_coordinate, block FROM incidents WHERE month BETWEEN ? AND ?",
         [first, last],
     ).fetchnumpy()
     n = len(tbl["beat"])
@@ -219,6 +232,14 @@ def beat_workload(
     by_beat = ~by_point & (graph.keys[bpos] == beat)
     np.add.at(out, bpos[by_beat], weight[by_beat])
     rest = ~by_point & ~by_beat
+    blocks = _texts(tbl["block"])
+    blon, blat = _block_points(con, blocks, rest, area)
+    found = assign_points(blon, blat, keys, geoms)
+    pos = np.searchsorted(graph.keys, found)
+    by_block = rest & (found >= 0) & (pos < graph.n)
+    by_block[by_block] = graph.keys[pos[by_block]] == found[by_block]
+    np.add.at(out, pos[by_block], weight[by_block])
+    rest &= ~by_block
     cover = graph.community.sum(axis=0)
     apos = np.clip(np.searchsorted(graph.area_keys, area), 0, max(len(graph.area_keys) - 1, 0))
     by_area = np.zeros(n, dtype=bool)
@@ -236,7 +257,68 @@ def beat_workload(
         incidents=n,
         by_point=int(by_point.sum()),
         by_beat=int(by_beat.sum()),
+        by_block=int(by_block.sum()),
         by_area=int(by_area.sum()),
         unplaced=int((rest & ~by_area).sum()),
         severity=sev.source,
     )
+
+
+def _block_points(
+    con: duckdb.DuckDBPyConnection,
+    blocks: list[str | None],
+    todo: NDArray[np.bool_],
+    area: NDArray[np.int64],
+) -> tuple[FloatArray, FloatArray]:
+    """Points for the ``todo`` rows from their blocks (NaN elsewhere), learned from every
+    record in the warehouse with the same street and a point; a point outside the row's
+    recorded community area (when it has one and the areas are loaded) is dropped."""
+    lon = np.full(len(blocks), np.nan)
+    lat = np.full(len(blocks), np.nan)
+    rows = np.flatnonzero(todo)
+    wanted = [blocks[i] for i in rows]
+    bases = sorted({p[1] for b in wanted if (p := parse_block(b)) is not None})
+    if not bases:
+        return lon, lat
+    known: list[str | None] = []
+    klon: list[FloatArray] = []
+    klat: list[FloatArray] = []
+    tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    for table, xy in (("incidents", True), ("requests_311", False)):
+        if table not in tables:
+            continue
+        extra = ", x_coordinate, y_coordinate" if xy else ""
+        point = "(longitude IS NOT NULL AND latitude IS NOT NULL)" + (
+            " OR (x_coordinate IS NOT NULL AND y_coordinate IS NOT NULL)" if xy else ""
+        )
+        got = con.execute(
+            f"SELECT block, longitude, latitude{extra} FROM {table} "
+            f"WHERE block IS NOT NULL AND ({point}) AND {_BASE_SQL} IN (SELECT unnest(?))",
+            [bases],
+        ).fetchnumpy()
+        x = np.asarray(np.ma.filled(np.ma.asarray(got["longitude"], dtype=np.float64), np.nan))
+        y = np.asarray(np.ma.filled(np.ma.asarray(got["latitude"], dtype=np.float64), np.nan))
+        if xy:
+            sx = np.ma.filled(np.ma.asarray(got["x_coordinate"], dtype=np.float64), np.nan)
+            sy = np.ma.filled(np.ma.asarray(got["y_coordinate"], dtype=np.float64), np.nan)
+            need = ~np.isfinite(x) & np.isfinite(sx) & np.isfinite(sy)
+            if need.any():
+                x[need], y[need] = state_plane_to_lonlat(sx[need], sy[need])
+        known += _texts(got["block"])
+        klon.append(x)
+        klat.append(y)
+    if not known:
+        return lon, lat
+    index = learn(known, np.concatenate(klon), np.concatenate(klat))
+    lon[rows], lat[rows] = locate(index, wanted)
+    area_keys, area_geoms = _boundaries(con, "community_areas")
+    if area_keys:
+        inside = assign_points(lon[rows], lat[rows], area_keys, area_geoms)
+        wrong = (area[rows] >= 0) & (inside != area[rows])
+        lon[rows[wrong]] = lat[rows[wrong]] = np.nan
+    return lon, lat
+
+
+def _texts(column: object) -> list[str | None]:
+    """A text column of ``fetchnumpy`` (NULLs masked) as a list."""
+    return [None if v is None else str(v) for v in np.ma.asarray(column).tolist()]
