@@ -51,9 +51,6 @@ class BlockIndex:
     streets: dict[str, Street]
     max_gap: int = MAX_GAP
 
-    def __len__(self) -> int:
-        return len(self.streets)
-
 
 def parse_block(text: str | None) -> tuple[str, str, int] | None:
     """``(street, street without suffix, hundred)`` of a block in the portal's notation, or
@@ -76,7 +73,6 @@ def learn(
     """The median point of every (street, hundred) among rows with a block and a point."""
     points: dict[tuple[str, int], list[tuple[float, float]]] = defaultdict(list)
     suffixed: dict[str, set[str]] = defaultdict(set)  # base name → full names seen
-    bare: set[str] = set()  # base names seen written without a suffix
     ok = np.isfinite(lon) & np.isfinite(lat)
     for i in np.flatnonzero(ok).tolist():
         parsed = parse_block(blocks[i])
@@ -84,15 +80,13 @@ def learn(
             continue
         street, base, hundred = parsed
         points[(street, hundred)].append((float(lon[i]), float(lat[i])))
-        if street == base:
-            bare.add(base)
-        else:
+        if street != base:
             suffixed[base].add(street)
     # a bare name stands for its one suffixed street, when there is exactly one
     alias = {base: next(iter(names)) for base, names in suffixed.items() if len(names) == 1}
     merged: dict[tuple[str, int], list[tuple[float, float]]] = defaultdict(list)
     for (street, hundred), pts in points.items():
-        merged[(alias.get(street, street) if street in bare else street, hundred)] += pts
+        merged[(alias.get(street, street), hundred)] += pts  # bare points join their street
     by_street: dict[str, list[tuple[int, float, float]]] = defaultdict(list)
     for (street, hundred), pts in merged.items():
         arr = np.asarray(pts)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -210,19 +211,11 @@ def beat_workload(
         [sev.of(None if t is None else str(t)) for t in tbl["ptype"].tolist()], dtype=np.float64
     )
 
-    def floats(name: str) -> FloatArray:
-        col = tbl[name]
-        return np.asarray(np.ma.filled(np.ma.asarray(col, dtype=np.float64), np.nan))
-
-    lon, lat = floats("longitude"), floats("latitude")
-    x, y = floats("x_coordinate"), floats("y_coordinate")
-    need = ~np.isfinite(lon) & np.isfinite(x) & np.isfinite(y)
-    if need.any():
-        lon[need], lat[need] = state_plane_to_lonlat(x[need], y[need])
+    lon, lat = _lonlat(tbl)
     keys, geoms = _boundaries(con, "beats")
     found = assign_points(lon, lat, keys, geoms)
-    beat = np.nan_to_num(floats("beat"), nan=-1).astype(np.int64)
-    area = np.nan_to_num(floats("community_area"), nan=-1).astype(np.int64)
+    beat = np.nan_to_num(_floats(tbl["beat"]), nan=-1).astype(np.int64)
+    area = np.nan_to_num(_floats(tbl["community_area"]), nan=-1).astype(np.int64)
     out = np.zeros(graph.n)
     pos = np.searchsorted(graph.keys, found)
     by_point = (found >= 0) & (pos < graph.n)
@@ -296,14 +289,7 @@ def _block_points(
             f"WHERE block IS NOT NULL AND ({point}) AND {_BASE_SQL} IN (SELECT unnest(?))",
             [bases],
         ).fetchnumpy()
-        x = np.asarray(np.ma.filled(np.ma.asarray(got["longitude"], dtype=np.float64), np.nan))
-        y = np.asarray(np.ma.filled(np.ma.asarray(got["latitude"], dtype=np.float64), np.nan))
-        if xy:
-            sx = np.ma.filled(np.ma.asarray(got["x_coordinate"], dtype=np.float64), np.nan)
-            sy = np.ma.filled(np.ma.asarray(got["y_coordinate"], dtype=np.float64), np.nan)
-            need = ~np.isfinite(x) & np.isfinite(sx) & np.isfinite(sy)
-            if need.any():
-                x[need], y[need] = state_plane_to_lonlat(sx[need], sy[need])
+        x, y = _lonlat(got)
         known += _texts(got["block"])
         klon.append(x)
         klat.append(y)
@@ -316,6 +302,23 @@ def _block_points(
         inside = assign_points(lon[rows], lat[rows], area_keys, area_geoms)
         wrong = (area[rows] >= 0) & (inside != area[rows])
         lon[rows[wrong]] = lat[rows[wrong]] = np.nan
+    return lon, lat
+
+
+def _floats(column: object) -> FloatArray:
+    """A numeric column of ``fetchnumpy`` with NULLs as NaN."""
+    return np.asarray(np.ma.filled(np.ma.asarray(column, dtype=np.float64), np.nan))
+
+
+def _lonlat(tbl: dict[str, Any]) -> tuple[FloatArray, FloatArray]:
+    """Longitude and latitude of fetched rows, from State Plane X/Y (when fetched) where
+    only those are known."""
+    lon, lat = _floats(tbl["longitude"]), _floats(tbl["latitude"])
+    if "x_coordinate" in tbl:
+        x, y = _floats(tbl["x_coordinate"]), _floats(tbl["y_coordinate"])
+        need = ~np.isfinite(lon) & np.isfinite(x) & np.isfinite(y)
+        if need.any():
+            lon[need], lat[need] = state_plane_to_lonlat(x[need], y[need])
     return lon, lat
 
 
