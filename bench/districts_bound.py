@@ -17,7 +17,8 @@ compactness alone (no weight on areas split, no cap):
    round finds none. The LP value then bounds the mean Polsby-Popper of every plan, whole
    or fractional, made of districts the search can reach. The search is a heuristic, so
    this is not a bound over every plan: a district it cannot reach could still raise it
-   (one-beat moves alone stopped at 0.4996, below today's; with swaps it reaches 0.5105);
+   (with the incidents spread over their areas, one-beat moves alone stopped at 0.4996,
+   below today's; with swaps it reached 0.5105);
 3. a dive (fix the LP's heaviest district, price again, repeat), whose districts join the
    pool, and the MIP: the best whole plan of the pool, within ``--mip-seconds``;
 4. the same with at most today's number of areas split: pricing again with the cap in the
@@ -25,7 +26,9 @@ compactness alone (no weight on areas split, no cap):
    value, and the MIP from the annealer's plan within the cap;
 5. with ``--certify-minutes M`` (default 120; 0 skips it), column generation with exact
    pricing (``safer77.plan.pricing.certify``): it ends with a proof that no plan within the
-   cap, of any districts, beats today's mean Polsby-Popper, or with none in M minutes.
+   cap, of any districts, beats today's mean Polsby-Popper, or with none in M minutes. It
+   gives up at once when the LP over the pool is already above today's, as it is with the
+   incidents placed by block (0.5023 against 0.5011): then no such proof exists.
 
 The LP value on the 22 balanced districts becomes one on the 23 with the kept district's
 score added. Not run in CI (about 12 minutes, and M more).
