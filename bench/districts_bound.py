@@ -28,7 +28,7 @@ compactness alone (no weight on areas split, no cap):
    pricing (``safer77.plan.pricing.certify``): it ends with a proof that no plan within the
    cap, of any districts, beats today's mean Polsby-Popper, or with none in M minutes. It
    gives up at once when the LP over the pool is already above today's, as it is with the
-   incidents placed by block (0.5023 against 0.5011): then no such proof exists.
+   incidents placed by block (0.5018 against 0.5011): then no such proof exists.
 
 The LP value on the 22 balanced districts becomes one on the 23 with the kept district's
 score added. Not run in CI (about 12 minutes, and M more).

@@ -19,6 +19,8 @@ from safer77.geo.blocks import MAX_GAP, learn, locate, parse_block
         ("048XX S WOOD", ("S WOOD", "S WOOD", 48)),
         ("  001XX  w  13th  pl ", ("W 13TH PL", "W 13TH", 1)),
         ("100XX S AVENUE L", ("S AVENUE L", "S AVENUE L", 100)),
+        ("0000X N STATE ST", ("N STATE ST", "N STATE", 0)),  # the first hundred, newer files
+        ("000XX N STATE ST", ("N STATE ST", "N STATE", 0)),  # and older ones
         ("6312 S HALSTED ST", None),  # an address, not a block
         ("XX S HALSTED ST", None),
         ("026XX KEDVALE AVE", None),  # no direction

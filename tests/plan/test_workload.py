@@ -39,11 +39,11 @@ def _warehouse(con: duckdb.DuckDBPyConnection) -> None:
         ("BATTERY", 999, None, None, None, None, "2022-04-01"),  # nowhere: unplaced
         ("THEFT", 111, None, None, None, None, "2021-01-01"),  # outside the window
         # blocks seen with a point (outside the window: they only teach where blocks are)
-        ("THEFT", None, None, -87.638, 41.885, "001XX W TEST ST", "2020-01-01"),
+        ("THEFT", None, None, -87.638, 41.885, "0000X W TEST ST", "2020-01-01"),  # hundred 0
         ("THEFT", None, None, -87.622, 41.885, "005XX W TEST ST", "2020-01-01"),
         ("THEFT", None, None, -87.636, 41.885, "004XX W FAR ST", "2020-01-01"),
         # blocks without a point
-        ("ASSAULT", None, 32, None, None, "002XX W TEST ST", "2022-03-01"),  # -87.634: 111, 2
+        ("ASSAULT", None, 32, None, None, "002XX W TEST ST", "2022-03-01"),  # -87.6316: 111, 2
         # the block's point is in area 32, not in 33 where the burglary was recorded: not
         # placed by it, and area 33 has no beat to spread it over
         ("BURGLARY", None, 33, None, None, "004XX W FAR ST", "2022-03-01"),

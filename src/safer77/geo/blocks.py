@@ -28,7 +28,9 @@ from numpy.typing import NDArray
 
 FloatArray = NDArray[np.float64]
 
-BLOCK = re.compile(r"^\s*(\d{1,3})XX\s+([NSEW])\s+(\S.*?)\s*$")
+#: "026XX S KEDVALE AVE"; the first hundred is "0000X" in the portal's newer files, "000XX"
+#: in older ones
+BLOCK = re.compile(r"^\s*(?:(\d{1,3})XX|0000X)\s+([NSEW])\s+(\S.*?)\s*$")
 #: the last word of a street name that is its kind (as the portal abbreviates them)
 SUFFIXES = frozenset(
     "ST AVE AV BLVD RD DR PKWY PL CT TER HWY LN EXPY WAY SQ ROW CIR PLZ".split()  # noqa: SIM905
@@ -64,7 +66,7 @@ def parse_block(text: str | None) -> tuple[str, str, int] | None:
     words = m.group(3).split()
     street = f"{m.group(2)} {' '.join(words)}"
     base = words[:-1] if len(words) > 1 and words[-1] in SUFFIXES else words
-    return street, f"{m.group(2)} {' '.join(base)}", int(m.group(1))
+    return street, f"{m.group(2)} {' '.join(base)}", int(m.group(1) or 0)
 
 
 def learn(

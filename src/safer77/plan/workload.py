@@ -38,7 +38,8 @@ PROJECTED = "EPSG:26971"
 DEFAULT_KEY = "*"
 #: a block's street without its suffix, in SQL (as ``safer77.geo.blocks.parse_block``)
 _STREET_SQL = (
-    r"regexp_replace(regexp_replace(upper(trim(block)), '^\d{1,3}XX\s+', ''), '\s+', ' ', 'g')"
+    r"regexp_replace(regexp_replace(upper(trim(block)), '^(\d{1,3}XX|0000X)\s+', ''), "
+    r"'\s+', ' ', 'g')"
 )
 _BASE_SQL = (
     rf"regexp_replace({_STREET_SQL}, '^([NSEW] \S.*?) ({'|'.join(sorted(SUFFIXES))})$', '\1')"
