@@ -93,3 +93,24 @@ def test_area_of_an_address(client: TestClient, synth_db: Path) -> None:
     assert bad.status_code == 422 and bad.json()["ok"] is False
     nowhere = client.get("/api/areas/by-address", params={"address": "99999 N Nowhere St"})
     assert nowhere.status_code == 404
+
+
+def test_an_address_in_the_first_hundred(synth_db: Path, tmp_path: Path) -> None:
+    """Newer files write the first hundred of a street 0000X, older ones 000XX (to_block's
+    notation): an address from 1 to 99 finds the block either way."""
+    db = tmp_path / "w.duckdb"
+    db.write_bytes(synth_db.read_bytes())
+    con = connect(db)
+    for n, block in enumerate(("0000X W FIRSTHUNDRED ST", "000XX W OLDHUNDRED ST")):
+        con.execute(
+            "INSERT INTO incidents (incident_key, primary_type, community_area, block, month, "
+            "occurred_at, agency, source_file, load_id) "
+            "VALUES (?, 'THEFT', 68, ?, '2024-01-01', '2024-01-01', 'CPD', 'test', 1)",
+            [-1 - n, block],  # keys the loader never gives
+        )
+    con.close()
+    with TestClient(create_app(Settings(db=db))) as c:
+        for address in ("17 W Firsthundred St", "5 West Oldhundred Street"):
+            found = c.get("/api/areas/by-address", params={"address": address})
+            assert found.status_code == 200, found.text
+            assert found.json()["number"] == 68

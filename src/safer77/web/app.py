@@ -159,13 +159,15 @@ def create_app(settings: Settings, site_dir: Path | None = None) -> FastAPI:
             block = to_block(address)
         except Safer77Error as exc:  # shaped like an address, but not one: no such place
             raise HTTPException(404, str(exc)) from None
+        # the first hundred is 000XX in older files and 0000X in newer ones
+        spellings = [block, "0000X" + block[5:]] if block.startswith("000XX ") else [block]
         rows = (
             cursor()
             .execute(
-                "SELECT community_area, count(*) AS n FROM incidents WHERE block = ? "
-                "AND community_area IS NOT NULL GROUP BY community_area ORDER BY n DESC, "
-                "community_area LIMIT 1",
-                [block],
+                "SELECT community_area, count(*) AS n FROM incidents WHERE block IN "
+                "(SELECT unnest(?)) AND community_area IS NOT NULL GROUP BY community_area "
+                "ORDER BY n DESC, community_area LIMIT 1",
+                [spellings],
             )
             .fetchall()
         )
