@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from safer77.errors import InvalidInput
-from safer77.geo.address import to_block
+from safer77.geo.address import block_spellings, to_block
 
 
 @pytest.mark.parametrize(
@@ -26,3 +26,8 @@ def test_blocks(address: str, block: str) -> None:
 def test_not_an_address(bad: str) -> None:
     with pytest.raises(InvalidInput):
         to_block(bad)
+
+
+def test_the_first_hundred_has_two_spellings() -> None:
+    assert block_spellings(to_block("26 W Madison")) == ["000XX W MADISON", "0000X W MADISON"]
+    assert block_spellings(to_block("126 W Madison")) == ["001XX W MADISON"]

@@ -51,3 +51,11 @@ def to_block(address: str) -> str:
     street = [SUFFIXES.get(w, w) for w in street if w not in ("CHICAGO", "IL", "ILLINOIS")]
     street = [w for w in street if not (w.isdigit() and len(w) == 5)]  # a ZIP code
     return f"{int(number) // 100:03d}XX {DIRECTIONS[direction]} {' '.join(street)}"
+
+
+def block_spellings(block: str) -> list[str]:
+    """Ways the data writes a block: the first hundred of a street is ``000XX`` in older
+    files (and in :func:`to_block`) and ``0000X`` in the portal's newer ones."""
+    if block.startswith("000XX "):
+        return [block, "0000X" + block[5:]]
+    return [block]

@@ -22,7 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from safer77.config import Settings
 from safer77.errors import Safer77Error
-from safer77.geo.address import to_block
+from safer77.geo.address import block_spellings, to_block
 from safer77.metrics.stats import arrest_stats
 from safer77.publish.data import slugify
 from safer77.warehouse import connect
@@ -159,15 +159,13 @@ def create_app(settings: Settings, site_dir: Path | None = None) -> FastAPI:
             block = to_block(address)
         except Safer77Error as exc:  # shaped like an address, but not one: no such place
             raise HTTPException(404, str(exc)) from None
-        # the first hundred is 000XX in older files and 0000X in newer ones
-        spellings = [block, "0000X" + block[5:]] if block.startswith("000XX ") else [block]
         rows = (
             cursor()
             .execute(
                 "SELECT community_area, count(*) AS n FROM incidents WHERE block IN "
                 "(SELECT unnest(?)) AND community_area IS NOT NULL GROUP BY community_area "
                 "ORDER BY n DESC, community_area LIMIT 1",
-                [spellings],
+                [block_spellings(block)],
             )
             .fetchall()
         )
