@@ -218,9 +218,7 @@ def beat_workload(
     beat = np.nan_to_num(_floats(tbl["beat"]), nan=-1).astype(np.int64)
     area = np.nan_to_num(_floats(tbl["community_area"]), nan=-1).astype(np.int64)
     out = np.zeros(graph.n)
-    pos = np.searchsorted(graph.keys, found)
-    by_point = (found >= 0) & (pos < graph.n)
-    by_point[by_point] = graph.keys[pos[by_point]] == found[by_point]
+    pos, by_point = _on_map(graph, found)
     np.add.at(out, pos[by_point], weight[by_point])
     bpos = np.clip(np.searchsorted(graph.keys, beat), 0, graph.n - 1)
     by_beat = ~by_point & (graph.keys[bpos] == beat)
@@ -228,10 +226,8 @@ def beat_workload(
     rest = ~by_point & ~by_beat
     blocks = _texts(tbl["block"])
     blon, blat = _block_points(con, blocks, rest, area)
-    found = assign_points(blon, blat, keys, geoms)
-    pos = np.searchsorted(graph.keys, found)
-    by_block = rest & (found >= 0) & (pos < graph.n)
-    by_block[by_block] = graph.keys[pos[by_block]] == found[by_block]
+    pos, by_block = _on_map(graph, assign_points(blon, blat, keys, geoms))
+    by_block &= rest
     np.add.at(out, pos[by_block], weight[by_block])
     rest &= ~by_block
     cover = graph.community.sum(axis=0)
@@ -256,6 +252,16 @@ def beat_workload(
         unplaced=int((rest & ~by_area).sum()),
         severity=sev.source,
     )
+
+
+def _on_map(
+    graph: BeatGraph, found: NDArray[np.int64]
+) -> tuple[NDArray[np.intp], NDArray[np.bool_]]:
+    """Where each found beat key is in ``graph.keys``, and whether it is there at all."""
+    pos = np.searchsorted(graph.keys, found)
+    hit = (found >= 0) & (pos < graph.n)
+    hit[hit] = graph.keys[pos[hit]] == found[hit]
+    return pos, hit
 
 
 def _block_points(
