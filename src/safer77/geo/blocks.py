@@ -26,15 +26,16 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from safer77.geo.address import SUFFIXES as ADDRESS_SUFFIXES
+
 FloatArray = NDArray[np.float64]
 
 #: "026XX S KEDVALE AVE"; the first hundred is "0000X" in the portal's newer files, "000XX"
 #: in older ones
 BLOCK = re.compile(r"^\s*(?:(\d{1,3})XX|0000X)\s+([NSEW])\s+(\S.*?)\s*$")
-#: the last word of a street name that is its kind (as the portal abbreviates them)
-SUFFIXES = frozenset(
-    "ST AVE AV BLVD RD DR PKWY PL CT TER HWY LN EXPY WAY SQ ROW CIR PLZ".split()  # noqa: SIM905
-)
+#: the last word of a street name that is its kind: to_block's abbreviations and a few more
+#: the portal writes
+SUFFIXES = frozenset(ADDRESS_SUFFIXES.values()) | {"AV", "WAY", "SQ", "ROW", "CIR", "PLZ"}
 #: interpolate between known hundreds at most this far apart (8: a mile of Chicago's grid)
 MAX_GAP = 8
 

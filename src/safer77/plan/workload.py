@@ -29,21 +29,13 @@ from shapely.geometry.base import BaseGeometry
 
 from safer77.errors import InvalidInput, NotFound
 from safer77.geo.areas import assign_points, state_plane_to_lonlat
-from safer77.geo.blocks import SUFFIXES, learn, locate, parse_block
+from safer77.geo.blocks import learn, locate, parse_block
 from safer77.plan.graph import BeatGraph, FloatArray, from_polygons
 from safer77.plan.partition import Plan
 
 #: Metres, true to scale across Chicago (NAD83 / Illinois East).
 PROJECTED = "EPSG:26971"
 DEFAULT_KEY = "*"
-#: a block's street without its suffix, in SQL (as ``safer77.geo.blocks.parse_block``)
-_STREET_SQL = (
-    r"regexp_replace(regexp_replace(upper(trim(block)), '^(\d{1,3}XX|0000X)\s+', ''), "
-    r"'\s+', ' ', 'g')"
-)
-_BASE_SQL = (
-    rf"regexp_replace({_STREET_SQL}, '^([NSEW] \S.*?) ({'|'.join(sorted(SUFFIXES))})$', '\1')"
-)
 
 
 @dataclass(frozen=True)
@@ -277,7 +269,7 @@ def _block_points(
     lat = np.full(len(blocks), np.nan)
     rows = np.flatnonzero(todo)
     wanted = [blocks[i] for i in rows]
-    bases = sorted({p[1] for b in wanted if (p := parse_block(b)) is not None})
+    bases = {p[1] for b in wanted if (p := parse_block(b)) is not None}
     if not bases:
         return lon, lat
     known: list[str | None] = []
@@ -291,10 +283,16 @@ def _block_points(
         point = "(longitude IS NOT NULL AND latitude IS NOT NULL)" + (
             " OR (x_coordinate IS NOT NULL AND y_coordinate IS NOT NULL)" if xy else ""
         )
+        # the blocks of the wanted streets, as parse_block reads them (one parser, not a
+        # copy of it in SQL), then their rows
+        seen = con.execute(
+            f"SELECT DISTINCT block FROM {table} WHERE block IS NOT NULL AND ({point})"
+        ).fetchall()
+        same = [b for (b,) in seen if (p := parse_block(b)) is not None and p[1] in bases]
         got = con.execute(
             f"SELECT block, longitude, latitude{extra} FROM {table} "
-            f"WHERE block IS NOT NULL AND ({point}) AND {_BASE_SQL} IN (SELECT unnest(?))",
-            [bases],
+            f"WHERE ({point}) AND block IN (SELECT unnest(?))",
+            [same],
         ).fetchnumpy()
         x, y = _lonlat(got)
         known += _texts(got["block"])
