@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from safer77.geo.blocks import MAX_GAP, learn, locate, parse_block
+from safer77.geo.blocks import MAX_GAP, BlockIndex, learn, locate, parse_block
 
 
 @pytest.mark.parametrize(
@@ -32,7 +32,7 @@ def test_parse_block(text: str | None, parsed: tuple[str, str, int] | None) -> N
     assert parse_block(text) == parsed
 
 
-def _index(rows: list[tuple[str, float, float]]):  # type: ignore[no-untyped-def]
+def _index(rows: list[tuple[str, float, float]]) -> BlockIndex:
     blocks = [b for b, _, _ in rows]
     return learn(blocks, np.array([x for _, x, _ in rows]), np.array([y for _, _, y in rows]))
 
