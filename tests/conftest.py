@@ -79,6 +79,21 @@ def portal_row(**overrides: str) -> dict[str, str]:
     return row
 
 
+def homicide_row(number: int, date: str, **overrides: str) -> dict[str, str]:
+    """A first-degree murder (IUCR 0110) in the portal's format, ID ``number``."""
+    fields = {
+        "id": str(number),
+        "case_number": f"JH{number}",
+        "date": date,
+        "iucr": "0110",
+        "primary_type": "HOMICIDE",
+        "description": "FIRST DEGREE MURDER",
+        "fbi_code": "01A",
+        **overrides,
+    }
+    return portal_row(**fields)
+
+
 def robbery_at(number: int, prefix: str, date: str, lat: float, lon: float) -> dict[str, str]:
     """A robbery placed by latitude and longitude only (no State Plane point)."""
     return portal_row(

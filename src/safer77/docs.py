@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from safer77.config import Settings
+from safer77.metrics.coverage import RULES as COVERAGE_RULES
 from safer77.metrics.registry import DEFINITIONS, METRICS
 from safer77.schema import AGE_BUCKETS, FBI_CODE_CATEGORY, LOW_N_THRESHOLD, PRIMARY_TYPE_CATEGORY
 
@@ -63,6 +64,10 @@ def methodology() -> str:
         "The priority areas (the city's rule, the composite index, its rank intervals under "
         "redrawn weights, phases) and the resource-request figures are not registry metrics: "
         "their definitions are on their pages and in [publishing.md](publishing.md).",
+        "",
+        "## Coverage",
+        "",
+        *[f"- {rule}" for rule in COVERAGE_RULES],
         "",
         "## Metrics",
         "",

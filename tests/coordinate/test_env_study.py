@@ -19,7 +19,7 @@ from safer77.errors import NotFound
 from safer77.schema import PORTAL_CSV_HEADER
 from safer77.warehouse import connect, load_boundaries, load_incidents
 from safer77.warehouse.city311 import load_311
-from tests.conftest import portal_row
+from tests.conftest import homicide_row
 from tests.sources.test_city311 import LEGACY, legacy, write
 
 # Two 0.03 x 0.03 degree squares (about 2.5 x 3.3 km) side by side.
@@ -82,14 +82,10 @@ def warehouse(tmp_path: Path) -> Path:
         w = csv.writer(fh)
         w.writerow(PORTAL_CSV_HEADER)
         for i, (pt, when) in enumerate(HOMICIDES):
-            row = portal_row(
-                id=str(500 + i),
+            row = homicide_row(
+                500 + i,
+                when,
                 case_number=f"JB{500 + i}",
-                date=when,
-                iucr="0110",
-                primary_type="HOMICIDE",
-                description="FIRST DEGREE MURDER",
-                fbi_code="01A",
                 community_area="1" if P[pt][0] < -87.67 else "2",
                 longitude=str(P[pt][0]),
                 latitude=str(P[pt][1]),

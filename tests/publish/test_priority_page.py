@@ -21,6 +21,17 @@ WEIGHTS = Path(__file__).resolve().parents[2] / "src" / "safer77" / "data" / "pr
 AREAS = range(1, 78)
 
 
+def years_held(db: Path, end: int) -> int:
+    """How many years of the three to ``end`` the warehouse's incidents reach (the synthetic
+    city starts on a 1 January): the city's rule averages over those alone."""
+    con = connect(db, read_only=True)
+    try:
+        ((first,),) = con.execute("SELECT min(year(occurred_at)) FROM incidents").fetchall()
+    finally:
+        con.close()
+    return end - max(end - 2, int(first)) + 1
+
+
 def homicides(db: Path, end: int) -> dict[int, int]:
     con = connect(db, read_only=True)
     try:
@@ -45,8 +56,11 @@ def test_priority_page_matches_an_independent_count(synth_db: Path, tmp_path: Pa
     expected = sorted(AREAS, key=lambda a: (-counts.get(a, 0), a))[:15]
     assert [r["community_area"] for r in rows] == expected
     assert [r["phase"] for r in rows] == [1] * 5 + [2] * 5 + [3] * 5
-    assert rows[0]["victims_per_year"] == round(counts[expected[0]] / 3, 3)
-    assert f"{end - 2}-{end}" in html
+    years = years_held(synth_db, end)
+    assert years < 3, "the synthetic city's 24 months do not reach back three full years"
+    assert rows[0]["victims_per_year"] == round(counts[expected[0]] / years, 3)
+    window = f"{end - years + 1}-{end}" if years > 1 else str(end)
+    assert f"cover homicides for {window} only" in html
     # no indicators in this warehouse: no index, and the page says how to load what is missing
     assert json.loads((tmp_path / "site/data/priority/composite.json").read_text()) == []
     assert "The index is not shown" in html and "Community areas by the composite index" not in html
@@ -63,7 +77,9 @@ def recompute(db: Path, month: str, folder: Path, seed: int, draws: int) -> dict
     with table.open() as fh:
         raw = {int(r["area"]): {k: float(v) for k, v in r.items()} for r in csv.DictReader(fh)}
     need = {  # oriented: higher means more need
-        "violence_rate": [counts.get(a, 0) / 3 * 1e5 / raw[a]["pop"] for a in AREAS],
+        "violence_rate": [
+            counts.get(a, 0) / years_held(db, end) * 1e5 / raw[a]["pop"] for a in AREAS
+        ],
         "poverty_pct": [raw[a]["poverty"] for a in AREAS],
         "unemployed_pct": [raw[a]["unemployed"] for a in AREAS],
         "no_high_school_pct": [raw[a]["nohs"] for a in AREAS],
@@ -165,7 +181,9 @@ def test_one_missing_indicator_is_named_with_its_mapping(synth_db: Path, tmp_pat
     ) in html
     assert "population-2010" not in html and "1 of the indicators it needs" in html
     assert late.city_rule == [] and late.composite == []
-    assert "No homicides are recorded for 2028-2030" in priority_body(late)
+    body = priority_body(late)
+    assert "do not cover homicides for a full year of 2028-2030" in body
+    assert "no loaded file covers HOMICIDE in January 2030" in body
 
 
 def test_with_a_victims_file_the_rule_counts_homicide_and_shooting_victims(

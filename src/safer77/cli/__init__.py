@@ -6,6 +6,7 @@ import typer
 
 from safer77.cli import (
     coordinate,
+    coverage,
     demo,
     dispatch,
     export,
@@ -39,6 +40,7 @@ app.add_typer(plan.app, name="plan")
 plan.app.command("triage")(dispatch.triage_command)
 plan.app.command("simulate")(dispatch.simulate_command)
 app.command("quarantine")(ingest.quarantine)
+app.command("coverage")(coverage.coverage)
 app.command("demo")(demo.demo)
 app.command("publish")(publish.publish)
 app.command("serve")(publish.serve)

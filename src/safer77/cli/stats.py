@@ -180,6 +180,10 @@ def _arrest_table(rows: list[ArrestRow], title: str | None = None) -> None:
         "low n",
         title=title or f"Arrest rate proxy (Arrest flag, not clearance) — {fixed}",
     )
+    # the loaded files' coverage, where a row's is not simply every crime type
+    scoped = {r.coverage for r in rows} - {None, "all crime types"}
+    if scoped:
+        table.add_column("coverage")
     for r in rows:
         table.add_row(
             r.month,
@@ -189,6 +193,7 @@ def _arrest_table(rows: list[ArrestRow], title: str | None = None) -> None:
             _pct(r.arrest_rate),
             f"{_pct(r.ci_low)}–{_pct(r.ci_high)}",
             "yes" if r.low_n else "",
+            *([r.coverage or ""] if scoped else []),
         )
     out.print(table)
 

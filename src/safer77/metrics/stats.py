@@ -11,6 +11,7 @@ from typing import Any
 import duckdb
 
 from safer77.errors import InvalidInput
+from safer77.metrics.coverage import cell_coverage, knows_loads, read_coverage, shift_months
 from safer77.metrics.engines import build_query, run_duckdb
 from safer77.metrics.registry import METRICS
 from safer77.schema import CATEGORIES, LEVELS
@@ -34,6 +35,9 @@ class ArrestRow:
     ci_low: float | None
     ci_high: float | None
     low_n: bool
+    #: what the loaded files cover for this cell: its scope ("all crime types", "HOMICIDE
+    #: (IUCR 0110) only"), or "not covered: ..." / "not recorded: ..." with the reason
+    coverage: str | None = None
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -141,6 +145,7 @@ def arrest_stats(
         sql += " AND month <= ?"
         params.append(end)
     sql += " ORDER BY month, TRY_CAST(area_key AS INTEGER) NULLS FIRST, area_key"
+    cov = read_coverage(con, agency=agency) if knows_loads(con) else None
     return [
         ArrestRow(
             month=str(r[0]),
@@ -153,6 +158,7 @@ def arrest_stats(
             ci_low=_f(r[7]),
             ci_high=_f(r[8]),
             low_n=bool(r[9]),
+            coverage=None if cov is None else cell_coverage(cov, str(r[3]), str(r[0]), level),
         )
         for r in run_duckdb(con, sql, params)
     ]
@@ -193,7 +199,19 @@ def yoy(
         sql += " AND month = ?"
         params.append(m)
     sql += " ORDER BY month, TRY_CAST(area_key AS INTEGER) NULLS FIRST, area_key"
-    return _dicts(con, sql, params)
+    rows = _dicts(con, sql, params)
+    if not knows_loads(con):
+        return rows
+    cov = read_coverage(con, agency=agency)
+    for row in rows:
+        here = str(row["month"])
+        reason = cov.comparable(str(row["crime_type"]), here, shift_months(here, -12), level)
+        row["comparable"] = reason is None
+        row["note"] = reason
+        if reason is not None:  # no change between months of different coverage
+            for k in ("incidents_change_pct", "arrest_rate_change_pts"):
+                row[k] = None
+    return rows
 
 
 def open_by_age(

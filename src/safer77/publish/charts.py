@@ -65,6 +65,19 @@ def _x(i: int, n: int) -> float:
     return PAD_L + (span * i / (n - 1) if n > 1 else span / 2)
 
 
+def _polylines(values: Sequence[float | None], y: Callable[[float], float], tail: str) -> list[str]:
+    """One polyline per run of known values: an unknown month is a gap, never joined over.
+    ``tail`` ends the element (its stroke attributes and closing)."""
+    n = len(values)
+    runs: list[list[str]] = [[]]
+    for i, v in enumerate(values):
+        if v is None:
+            runs.append([])
+        else:
+            runs[-1].append(f"{_fmt(_x(i, n))},{_fmt(y(v))}")
+    return [f'<polyline points="{" ".join(r)}" fill="none" {tail}' for r in runs if r]
+
+
 def line_with_band(
     points: Sequence[Point], *, title: str, unit: str = "", percent: bool = False
 ) -> str:
@@ -90,21 +103,7 @@ def line_with_band(
             f'<polygon points="{upper} {lower}" fill="{BAND}" opacity="0.7">'
             "<title>95% interval</title></polygon>"
         )
-    segment: list[str] = []
-    segments: list[list[str]] = []
-    for i, p in enumerate(points):
-        if p.value is None:
-            if segment:
-                segments.append(segment)
-            segment = []
-            continue
-        segment.append(f"{_fmt(_x(i, n))},{_fmt(y(p.value))}")
-    if segment:
-        segments.append(segment)
-    for seg in segments:
-        body.append(
-            f'<polyline points="{" ".join(seg)}" fill="none" stroke="{ACCENT}" stroke-width="2"/>'
-        )
+    body.extend(_polylines([p.value for p in points], y, f'stroke="{ACCENT}" stroke-width="2"/>'))
     for i, p in enumerate(points):
         if p.value is None:
             continue
@@ -178,12 +177,13 @@ def year_over_year(
         (last_year, MUTED, ' stroke-dasharray="5 4"', "a year earlier"),
         (this_year, ACCENT, "", "this year"),
     ):
-        pts = [f"{_fmt(_x(i, n))},{_fmt(y(v))}" for i, v in enumerate(values) if v is not None]
-        if pts:
-            body.append(
-                f'<polyline points="{" ".join(pts)}" fill="none" stroke="{colour}" '
-                f'stroke-width="2"{dash}><title>{name}</title></polyline>'
+        body.extend(
+            _polylines(
+                values,
+                y,
+                f'stroke="{colour}" stroke-width="2"{dash}><title>{name}</title></polyline>',
             )
+        )
         for i, value in enumerate(values):
             if value is not None:
                 body.append(

@@ -16,6 +16,7 @@ import duckdb
 import shapely
 
 from safer77.errors import NotFound
+from safer77.metrics.coverage import Coverage, Scope, month_label, read_coverage, shift_months
 from safer77.metrics.stats import compute_all, stats_are_current
 from safer77.publish.maps import Shape
 
@@ -62,10 +63,87 @@ class SiteData:
     shapes: dict[str, list[Shape]]
     loads: list[dict[str, object]] = field(default_factory=list)
     crime_types: list[str] = field(default_factory=list)
+    coverage: Coverage = field(default_factory=lambda: Coverage([]))
 
     def cell(self, level: str, key: str, ctype: str, month: str | None = None) -> Cell | None:
+        """The month's cell, where the month is covered and the level recorded: a covered
+        month with no incident is a zero cell, an uncovered one is None."""
         want = month or self.month
-        return next((c for c in self.series.get((level, key, ctype), []) if c.month == want), None)
+        if self.scope(ctype, want) is None or self.level_reason(level, ctype, want):
+            return None
+        found = next((c for c in self.series.get((level, key, ctype), []) if c.month == want), None)
+        return found or Cell(want, 0, 0, None, None, None, True)
+
+    def scope(self, ctype: str, month: str | None = None) -> Scope | None:
+        return self.coverage.scope(ctype, month or self.month)
+
+    def level_reason(self, level: str, ctype: str, month: str | None = None) -> str | None:
+        """Why ``level`` shows no figures for ``ctype`` in the month (None: it shows them)."""
+        return self.coverage.level_reason(level, ctype, month or self.month)
+
+    def cells(self, level: str, key: str, ctype: str) -> list[Cell]:
+        """The series' months that may stand beside the build's month: covered with the same
+        scope and the level recorded, up to the build's month (zeros where covered and
+        empty). Months of another scope (homicides alone before a full extract begins) are
+        left out rather than joined to it."""
+        return [
+            c
+            for m in self._comparable_months(level, ctype)
+            if (c := self._at(level, key, ctype, m))
+        ]
+
+    def window(self, level: str, key: str, ctype: str, months: list[str]) -> list[Cell | None]:
+        """The cells of ``months`` (None where not comparable with the build's month)."""
+        ok = set(self._comparable_months(level, ctype))
+        return [self._at(level, key, ctype, m) if m in ok else None for m in months]
+
+    def _at(self, level: str, key: str, ctype: str, month: str) -> Cell:
+        by_month = self._by_month.setdefault(
+            (level, key, ctype), {c.month: c for c in self.series.get((level, key, ctype), [])}
+        )
+        return by_month.get(month) or Cell(month, 0, 0, None, None, None, True)
+
+    def _comparable_months(self, level: str, ctype: str) -> list[str]:
+        key = (level, ctype)
+        if key not in self._months_ok:
+            scope = self.scope(ctype)
+            self._months_ok[key] = (
+                []
+                if scope is None
+                else [
+                    m
+                    for m in self.months
+                    if m <= self.month
+                    and self.scope(ctype, m) == scope
+                    and self.level_reason(level, ctype, m) is None
+                ]
+            )
+        return self._months_ok[key]
+
+    def change(self, level: str, key: str, ctype: str) -> dict[str, Any]:
+        """The change on a year earlier, where both months may be compared; else a record
+        whose ``note`` says why not."""
+        earlier = shift_months(self.month, -12)
+        reason = self.coverage.comparable(ctype, self.month, earlier, level)
+        if reason is not None:
+            return {"comparable": False, "note": reason, "incidents_change_pct": None}
+        rec = self.yoy.get((level, key, ctype))
+        if rec is None:
+            cell = self.cell(level, key, ctype)
+            rec = {
+                "incidents": cell.incidents if cell else 0,
+                "incidents_prev_year": 0,
+                "incidents_change_pct": None,
+                "low_n": True,
+            }
+        return {**rec, "comparable": True, "note": None}
+
+    def includes(self) -> list[str]:
+        """What the month's figures include, file by file."""
+        return self.coverage.includes(self.month)
+
+    _by_month: dict[tuple[str, str, str], dict[str, Cell]] = field(default_factory=dict)
+    _months_ok: dict[tuple[str, str], list[str]] = field(default_factory=dict)
 
 
 def slugify(name: str) -> str:
@@ -84,12 +162,18 @@ def load_site_data(con: duckdb.DuckDBPyConnection, month: str | None = None) -> 
     ).fetchall()
     for level, key, ctype, m, n, a, r, lo, hi, small in rows:
         series[(level, key, ctype)].append(Cell(m, n, a, r, lo, hi, small))
-    months = sorted({c.month for cells in series.values() for c in cells})
-    if not months:
+    found = sorted({c.month for cells in series.values() for c in cells})
+    if not found:
         raise NotFound("the warehouse has no incidents; run `safer77 ingest crimes` first")
-    month = month or months[-1]
+    coverage = read_coverage(con)
+    months = sorted(set(found) | set(coverage.months()))
+    month = month or coverage.featured_month() or found[-1]
     if month not in months:
         raise NotFound(f"no incidents in {month}; the data covers {months[0]} to {months[-1]}")
+    if coverage.scope("ALL", month) is None:
+        raise NotFound(
+            f"{month_label(month)} cannot be published: {coverage.uncovered_reason('ALL', month)}"
+        )
     yoy: dict[tuple[str, str, str], dict[str, Any]] = {}
     cur = con.execute("SELECT * FROM stats_yoy_change WHERE strftime(month, '%Y-%m') = ?", [month])
     names = [d[0] for d in cur.description or []]
@@ -123,7 +207,16 @@ def load_site_data(con: duckdb.DuckDBPyConnection, month: str | None = None) -> 
         {ct for (lv, _, ct) in series if lv == "city"} - {"ALL", "violent", "property", "index"}
     )
     return SiteData(
-        month, months, dict(series), yoy, dict(open_age), places, shapes, loads, crime_types
+        month,
+        months,
+        dict(series),
+        yoy,
+        dict(open_age),
+        places,
+        shapes,
+        loads,
+        crime_types,
+        coverage,
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
+from safer77.metrics.coverage import RULES as COVERAGE_RULES
 from safer77.metrics.registry import DEFINITIONS, METRICS
 from safer77.schema import FBI_CODE_CATEGORY, LOW_N_THRESHOLD, PRIMARY_TYPE_CATEGORY
 
@@ -28,7 +29,9 @@ def methodology_body() -> str:
         "</p><p>The <a href='priority.html'>priority areas</a> (the city's rule, a composite "
         "index, its rank intervals under redrawn weights, phases) and the "
         "<a href='requests.html'>resource requests</a> define their figures on their own pages."
-        "</p><h2>Crime categories</h2><table class='data'><caption>FBI codes and categories"
+        "</p><h2 id='coverage'>Coverage: which months and places are published</h2>"
+        + "".join(f"<p>{escape(rule)}</p>" for rule in COVERAGE_RULES)
+        + "<h2>Crime categories</h2><table class='data'><caption>FBI codes and categories"
         "</caption><thead><tr><th scope='col'>FBI code</th><th scope='col'>Category</th>"
         "<th scope='col'>UCR Part I index</th></tr></thead><tbody>"
     )

@@ -27,6 +27,7 @@ from safer77.coordinate.ranking import (
     priority_table,
 )
 from safer77.errors import NotFound
+from safer77.metrics.coverage import Coverage, months_between, read_coverage
 from safer77.publish.html import downloads, percent
 from safer77.sources.indicators import builtin_indicator
 from safer77.warehouse.db import has_table
@@ -50,6 +51,7 @@ class PriorityPage:
     draws: int
     homicides: bool
     counted: str = "homicide victims (one per portal homicide row)"  # what the rule counts
+    coverage_note: str | None = None  # why the rule is not computed from the incidents
 
 
 def victim_kinds(con: duckdb.DuckDBPyConnection, start: int, end: int) -> tuple[str, ...]:
@@ -69,6 +71,21 @@ def victim_kinds(con: duckdb.DuckDBPyConnection, start: int, end: int) -> tuple[
     return both if complete else ()
 
 
+def covered_years(cov: Coverage, first: int, last: int) -> tuple[int, str | None]:
+    """The first year of the longest run of years ending with ``last`` (back to ``first``)
+    whose every month the loaded files cover for homicides with one scope, at the community
+    area level; ``last + 1`` when even ``last`` is not covered, with the reason."""
+    start = last + 1
+    reason = None
+    while start > first:
+        months = list(months_between(f"{start - 1}-01", f"{last}-12"))
+        reason = cov.window_reason("HOMICIDE", months, "community-area")
+        if reason is not None:
+            break
+        start -= 1
+    return start, reason if start > last else None
+
+
 def priority_page(
     con: duckdb.DuckDBPyConnection,
     month: str,
@@ -78,10 +95,13 @@ def priority_page(
 ) -> PriorityPage:
     """The page's figures for a site about ``month``; the same ``seed`` gives the same page."""
     end = int(month[:4]) - 1
-    window = f"{end - 2}-{end}"
+    kinds = victim_kinds(con, end - 2, end)
+    start, coverage_note = end - 2, None
+    if not kinds:  # homicide incidents: only the years the loaded files cover, with one scope
+        start, coverage_note = covered_years(read_coverage(con), end - 2, end)
+    window = f"{start}-{end}" if start < end else str(end)
     weights = default_weights()
     missing = incomplete_indicators(con, indicators_needed(weights))
-    kinds = victim_kinds(con, end - 2, end)
     counted = (
         "victims of homicides and non-fatal shootings, as the city counts them (from the "
         "City's victims file)"
@@ -101,7 +121,7 @@ def priority_page(
         counted,
     )
     opts = PriorityOptions(
-        start=end - 2,
+        start=start,
         end=end,
         top=TOP,
         capacity=CAPACITY,
@@ -110,6 +130,8 @@ def priority_page(
         victim_kinds=kinds,
         victim_sources=("city",) if kinds else (),
     )
+    if start > end:
+        return dataclasses.replace(page, window=f"{end - 2}-{end}", coverage_note=coverage_note)
     try:
         rule = priority_table(con, opts)
     except NotFound:
@@ -215,6 +237,17 @@ def _city_rule(page: PriorityPage) -> str:
         "number. The city's own list counts victims of homicides and non-fatal shootings; "
         "without a victims file the open incident data gives homicides only.</p>"
     )
+    if page.coverage_note:
+        return head + (
+            f"<p class='notice' role='note'>Not computed: the loaded files do not cover "
+            f"homicides for a full year of {escape(page.window)} ({escape(page.coverage_note)})."
+            "</p>"
+        )
+    if "-" not in page.window or page.window[:4] != str(int(page.window[-4:]) - 2):
+        head += (
+            f"<p class='notice' role='note'>The loaded files cover homicides for {page.window} "
+            "only, so the yearly average is over those years, not three.</p>"
+        )
     if not page.city_rule:
         return (
             head + f"<p>No homicides are recorded for {escape(page.window)} in this warehouse.</p>"

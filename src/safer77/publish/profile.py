@@ -12,12 +12,19 @@ from typing import Any
 import duckdb
 
 from safer77.coordinate.environment import rate_ratio_interval
+from safer77.metrics.coverage import Coverage, read_coverage, shift_months
 from safer77.schema import LOW_N_THRESHOLD
 from safer77.warehouse.db import has_table
 
 
-def load_profiles(con: duckdb.DuckDBPyConnection, month: str) -> dict[str, list[dict[str, Any]]]:
-    """Rows per area key ("1".."77"): measure, value, unit, rank of 77, definition."""
+def load_profiles(
+    con: duckdb.DuckDBPyConnection, month: str, coverage: Coverage | None = None
+) -> dict[str, list[dict[str, Any]]]:
+    """Rows per area key ("1".."77"): measure, value, unit, rank of 77, definition.
+
+    The violence measures from incidents are given only where the loaded files cover violent
+    crime at the community-area level in every month of their window, with one scope
+    (``coverage``; read from the warehouse when not given)."""
     if not (has_table(con, "indicators") and has_table(con, "indicator_catalog")):
         return {}
     rows = con.execute(
@@ -44,7 +51,17 @@ def load_profiles(con: duckdb.DuckDBPyConnection, month: str) -> dict[str, list[
                 "source": f"{source} ({year})" if year else source,
             }
         )
-    extra = [_violence(con, month), _trend(con, month), *_victims(con, month)]
+    cov = coverage or read_coverage(con)
+
+    def covered(months: int) -> bool:
+        window = [shift_months(month, -k) for k in range(months)]
+        return cov.window_comparable("violent", window, "community-area")
+
+    extra = [
+        _violence(con, month) if covered(12) else {},
+        _trend(con, month) if covered(24) else {},
+        *_victims(con, month),
+    ]
     for measure in reversed(extra):
         for area, row in measure.items():
             out.setdefault(area, []).insert(0, row)

@@ -21,6 +21,7 @@ from typing import Any
 import duckdb
 import jinja2
 
+from safer77.metrics.coverage import ALL_TYPES, cell_coverage, scope_label, shift_months
 from safer77.publish.charts import Point, line_with_band, ranked_bars, year_over_year
 from safer77.publish.clearance import clearance_body, clearance_rows
 from safer77.publish.data import Cell, Place, SiteData, load_site_data
@@ -131,27 +132,35 @@ def _cell_row(c: Cell) -> dict[str, Any]:
     }
 
 
-def _charts(site: SiteData, cells: Sequence[Cell], name: str) -> tuple[str, str, str]:
-    """Incidents and arrest rate (with band) for the last 24 months, and year over year."""
-    recent = list(cells)[-24:]
+def _charts(site: SiteData, level: str, key: str, ctype: str, name: str) -> tuple[str, str, str]:
+    """Incidents and arrest rate (with band) for the 24 months to the build's month, and
+    the last twelve months against the twelve before. Months that may not stand beside the
+    build's month (not covered, another scope, the level not recorded) are gaps."""
+    slots = [shift_months(site.month, -k) for k in range(23, -1, -1)]
+    window = site.window(level, key, ctype, slots)
     incidents = line_with_band(
-        [Point(c.month, float(c.incidents)) for c in recent], title=f"Incidents per month, {name}"
+        [
+            Point(m, None if c is None else float(c.incidents))
+            for m, c in zip(slots, window, strict=True)
+        ],
+        title=f"Incidents per month, {name}",
     )
     rate = line_with_band(
-        [Point(c.month, c.rate, c.low, c.high) for c in recent],
+        [
+            Point(m, None, None, None) if c is None else Point(m, c.rate, c.low, c.high)
+            for m, c in zip(slots, window, strict=True)
+        ],
         title=f"Arrest rate (proxy) per month, {name}",
         percent=True,
     )
-    by_month = {c.month: float(c.incidents) for c in cells}
-    end = site.months.index(site.month)
-    months = site.months[max(0, end - 11) : end + 1]
-    earlier = [f"{int(m[:4]) - 1}{m[4:]}" for m in months]
+    months, earlier = slots[12:], slots[:12]
     yoy = year_over_year(
         months,
-        [by_month.get(m, 0.0) for m in months],
-        [by_month.get(m, 0.0) if m >= site.months[0] else None for m in earlier],
+        [None if c is None else float(c.incidents) for c in window[12:]],
+        [None if c is None else float(c.incidents) for c in window[:12]],
         title=f"Incidents, this year and a year earlier, {name}",
     )
+    del earlier
     return incidents, rate, yoy
 
 
@@ -160,17 +169,28 @@ def _series(
 ) -> dict[str, Any]:
     """What every statistics page shows about one series: the month's cell, its change on a
     year earlier, the monthly cells, the three charts, and where its tables are."""
-    cells = site.series.get((level, key, ctype), [])
-    incidents, rate, yoy = _charts(site, cells, name)
+    incidents, rate, yoy = _charts(site, level, key, ctype, name)
     return {
         "cell": site.cell(level, key, ctype),
-        "yoy": site.yoy.get((level, key, ctype)),
-        "cells": cells,
+        "yoy": site.change(level, key, ctype),
+        "cells": site.cells(level, key, ctype),
+        "notice": site.level_reason(level, ctype),
+        "scope_note": _scope_note(site, ctype),
         "incidents_chart": incidents,
         "rate_chart": rate,
         "yoy_chart": yoy,
         "data_base": data_base,
     }
+
+
+def _scope_note(site: SiteData, ctype: str) -> str | None:
+    """What the figures hold when not every crime type is covered."""
+    scope = site.scope(ctype)
+    if scope is None:
+        return f"No figures: {site.coverage.uncovered_reason(ctype, site.month)}."
+    if scope == ALL_TYPES:
+        return None
+    return f"The loaded files hold {scope_label(scope)} for {_month_label(site.month)}."
 
 
 def _open_rows(site: SiteData, level: str, key: str) -> list[tuple[str, int]]:
@@ -201,7 +221,7 @@ def build_site(
         w.write(f"static/{name}", static.joinpath(name).read_text("utf-8"))
     _search_index(w, site)
     _citywide(w, site)
-    profiles = load_profiles(con, site.month)
+    profiles = load_profiles(con, site.month, site.coverage)
     for level in ("community-area", "district"):
         _place_pages(w, site, level, on_page, profiles if level == "community-area" else {})
     for cat, title in CATEGORIES:
@@ -236,7 +256,7 @@ def build_site(
     w.page("methodology.html", "text.html", title="Methodology", body=methodology_body())
     w.table("data/about/loads", site.loads, "files loaded into the warehouse behind this site")
     w.page("about.html", "text.html", title="About the data", body=about_body(site.loads))
-    _monthly_facts(con, out, w)
+    _monthly_facts(con, out, w, site)
     index = [{"path": p, "description": d} for p, d in sorted(w.files)]
     w.write(
         "data.json",
@@ -305,6 +325,7 @@ def _citywide(w: _Writer, site: SiteData) -> None:
         lede="Incidents reported to the Chicago Police Department, and how many led to an "
         "arrest, month by month.",
         **series,
+        includes=site.includes(),
         categories=cats,
         open_age=_open_rows(site, "city", "city"),
         as_of=site.months[-1],
@@ -352,6 +373,7 @@ def _place_pages(
         lede=f"Every {noun.lower()}, with its incidents and arrest rate for the month. "
         "Choose one for its page.",
         rows=rows,
+        notice=site.level_reason(level, "ALL"),
         data_base=f"data/{section}/",
         map_svg=choropleth(
             _shapes(site, level, "../"),
@@ -433,14 +455,14 @@ def _category_page(w: _Writer, site: SiteData, cat: str, title: str) -> None:
 def _report(w: _Writer, site: SiteData) -> None:
     """The printable monthly report: headline, categories, movers, districts, unsolved."""
     cats = [
-        (title, c, site.yoy.get(("city", "city", cat)))
+        (title, c, site.change("city", "city", cat))
         for cat, title in CATEGORIES
         if (c := site.cell("city", "city", cat))
     ]
     movers = []
     for p in site.places["community-area"]:
-        y = site.yoy.get(("community-area", p.key, "ALL"))
-        if y and not y["low_n"] and y["incidents_change_pct"] is not None:
+        y = site.change("community-area", p.key, "ALL")
+        if y["comparable"] and not y["low_n"] and y["incidents_change_pct"] is not None:
             movers.append((_PlaceLink(p, _href(p)), y))
     movers.sort(key=lambda py: (-abs(float(py[1]["incidents_change_pct"])), int(py[0].place.key)))
     districts = [
@@ -453,8 +475,9 @@ def _report(w: _Writer, site: SiteData) -> None:
             {
                 "category": t,
                 **_cell_row(c),
-                "incidents_prev_year": y and y["incidents_prev_year"],
-                "incidents_change_pct": y and y["incidents_change_pct"],
+                "incidents_prev_year": y.get("incidents_prev_year"),
+                "incidents_change_pct": y.get("incidents_change_pct"),
+                "comparison": y["note"] or "comparable",
             }
             for t, c, y in cats
         ],
@@ -485,12 +508,24 @@ def _report(w: _Writer, site: SiteData) -> None:
         data_base=base,
         title=f"Report {site.month}",
         cell=site.cell("city", "city", "ALL"),
-        yoy=site.yoy.get(("city", "city", "ALL")),
+        yoy=site.change("city", "city", "ALL"),
+        scope_note=_scope_note(site, "ALL"),
+        includes=site.includes(),
         categories=cats,
         movers=movers[:10],
+        movers_note=_movers_note(site),
         districts=districts,
+        districts_note=site.level_reason("district", "ALL"),
         open_age=_open_rows(site, "city", "city"),
     )
+
+
+def _movers_note(site: SiteData) -> str | None:
+    """Why the report shows no community-area changes (None: it shows them)."""
+    reason = site.coverage.comparable(
+        "ALL", site.month, shift_months(site.month, -12), "community-area"
+    )
+    return None if reason is None else reason.removeprefix("not comparable: ")
 
 
 def _unsolved(w: _Writer, site: SiteData) -> None:
@@ -574,15 +609,31 @@ def _requests(w: _Writer, con: duckdb.DuckDBPyConnection, site: SiteData) -> Non
     w.page("requests.html", "text.html", title="Resource requests", body=body)
 
 
-def _monthly_facts(con: duckdb.DuckDBPyConnection, out: Path, w: _Writer) -> None:
-    """The statistics as one Parquet file (sorted, so the bytes repeat)."""
+def _monthly_facts(con: duckdb.DuckDBPyConnection, out: Path, w: _Writer, site: SiteData) -> None:
+    """The statistics as one Parquet file (sorted, so the bytes repeat): only the cells the
+    loaded files cover, at levels they record, each with its scope."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    table = con.sql(
-        "SELECT strftime(month, '%Y-%m') AS month, level, area_key, crime_type, incidents, "
-        "arrests, flagged, arrest_rate, ci_low, ci_high, low_n, 'arrest_rate_proxy' AS "
-        "definition FROM stats_arrest_rate_proxy ORDER BY month, level, area_key, crime_type"
-    ).to_arrow_table()
+    cells = con.execute(
+        "SELECT DISTINCT strftime(month, '%Y-%m'), level, crime_type FROM stats_arrest_rate_proxy"
+    ).fetchall()
+    scopes = [(m, lv, ct, cell_coverage(site.coverage, ct, m, lv)) for m, lv, ct in cells]
+    kept = [row for row in scopes if not row[3].startswith("not ")]
+    con.register(
+        "_scopes",
+        pa.table({k: [r[i] for r in kept] for i, k in enumerate(("m", "lv", "ct", "scope"))}),
+    )
+    try:
+        table = con.sql(
+            "SELECT strftime(s.month, '%Y-%m') AS month, level, area_key, crime_type, incidents, "
+            "arrests, flagged, arrest_rate, ci_low, ci_high, low_n, c.scope AS coverage, "
+            "'arrest_rate_proxy' AS definition FROM stats_arrest_rate_proxy s JOIN _scopes c "
+            "ON c.m = strftime(s.month, '%Y-%m') AND c.lv = s.level AND c.ct = s.crime_type "
+            "ORDER BY month, level, area_key, crime_type"
+        ).to_arrow_table()
+    finally:
+        con.unregister("_scopes")
     target = out / "data" / "monthly_stats.parquet"
     target.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(table, target, compression="zstd")

@@ -9,6 +9,7 @@ import duckdb
 import pyarrow as pa
 
 from safer77.errors import Conflict, InvalidInput, NotFound
+from safer77.warehouse.coverage import COVERAGE_DDL, COVERAGE_LOADS_DDL
 
 DDL: tuple[str, ...] = (
     """
@@ -85,6 +86,8 @@ DDL: tuple[str, ...] = (
         fingerprint VARCHAR
     )
     """,
+    COVERAGE_DDL,
+    COVERAGE_LOADS_DDL,
 )
 
 

@@ -25,6 +25,7 @@ import pyarrow as pa
 from safer77.errors import InvalidInput
 from safer77.sources.chicago_crimes import IncidentSource, open_incident_source, record_lines
 from safer77.sources.files import fingerprint
+from safer77.warehouse.coverage import record_coverage
 from safer77.warehouse.db import count, next_load_id, sql_str
 from safer77.warehouse.dedupe import content_keys, resolve_duplicates
 from safer77.warehouse.geocode import assign_geography
@@ -301,6 +302,7 @@ def _load(
         content_keys(con, load_id)
     # Areas first: a reloaded row must look like the stored one, fills included.
     geo = assign_geography(con, load_id)
+    record_coverage(con, load_id, file_label, set(src.mapping))
     updated, dropped = resolve_duplicates(con, load_id, had_rows)
     content_id = fingerprint(src.path)
     replace_quarantine(con, file_label, content_id)

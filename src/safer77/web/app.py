@@ -47,6 +47,7 @@ class AreaMonth(BaseModel):
     ci_low: float | None
     ci_high: float | None
     low_n: bool
+    coverage: str | None = None  # the cell's scope, or why it is not covered
     definition: str = "arrest_rate_proxy"
 
 
@@ -212,6 +213,7 @@ def create_app(settings: Settings, site_dir: Path | None = None) -> FastAPI:
                 ci_low=r.ci_low,
                 ci_high=r.ci_high,
                 low_n=r.low_n,
+                coverage=r.coverage,
             )
             for r in rows
             if r.key == str(number)
