@@ -15,6 +15,7 @@ from safer77.config import Settings
 from safer77.metrics.coverage import RULES as COVERAGE_RULES
 from safer77.metrics.registry import DEFINITIONS, METRICS
 from safer77.schema import AGE_BUCKETS, FBI_CODE_CATEGORY, LOW_N_THRESHOLD, PRIMARY_TYPE_CATEGORY
+from safer77.service.clearance_method import methodology_section as clearance_section
 
 
 def methodology() -> str:
@@ -88,6 +89,7 @@ def methodology() -> str:
         for caveat in m.caveats:
             lines.append(f"- caveat: {caveat}")
         lines += ["", "```sql", m.sql().strip(), "```", ""]
+    lines += clearance_section()
     return "\n".join(lines)
 
 

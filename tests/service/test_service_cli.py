@@ -73,8 +73,14 @@ def test_service_commands(tmp_path: Path) -> None:
     )
     assert r.exit_code == 0, r.output
     (row,) = json.loads(r.stdout)
-    assert (row["offenses"], row["cleared"], row["by_arrest"], row["exceptional"]) == (3, 2, 1, 1)
-    assert row["cleared_in_period"] == 3 and row["in_period_older_offenses"] == 1
+    assert (
+        row["offenses"],
+        row["cohort_cleared_to_date"],
+        row["cohort_by_arrest"],
+        row["cohort_exceptional"],
+    ) == (3, 2, 1, 1)
+    assert row["ucr_cleared_in_year"] == 3 and row["ucr_of_earlier_offenses_in_year"] == 1
+    assert row["counted_by"] == "victim"  # the default is unchanged: one offense per victim
     r = runner.invoke(app, ["service", "clearance", "--from", "22"], env=env)
     assert r.exit_code == 2 and "YYYY" in r.output
     r = runner.invoke(app, ["service", "export", "--db", str(tmp_path / "w.duckdb")], env=env)

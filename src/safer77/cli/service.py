@@ -230,15 +230,24 @@ def clearance(
     ] = None,
     end: Annotated[str | None, typer.Option("--to", help="Last period (YYYY or YYYY-MM).")] = None,
     crime_type: Annotated[str | None, typer.Option(help="e.g. HOMICIDE.")] = None,
-    as_of: Annotated[str | None, typer.Option(help="Date the cohort view stands on.")] = None,
+    as_of: Annotated[str | None, typer.Option(help="Date the figures stand on [today].")] = None,
+    count: Annotated[
+        Literal["victims", "incidents"],
+        typer.Option(
+            help="Count offenses per victim (UCR; one row of CPD's homicide file each) or per "
+            "incident (distinct case/RD number, as some newspapers count)."
+        ),
+    ] = "victims",
     fmt: Annotated[
         OutputFormat, typer.Option("--format", help="table, csv or json (to stdout).")
     ] = OutputFormat.table,
 ) -> None:
-    """UCR clearance from case records: by period of offense (cohort, cleared to date) and by
-    period cleared; arrest and exceptional apart."""
+    """UCR clearance from case records, by period: the cohort rate (offenses of the period
+    cleared to date) and the in-year UCR rate (clearances recorded in the period / offenses in
+    the period; can exceed 100%); arrest and exceptional apart. Periods before the records'
+    complete coverage are flagged and show no rates."""
     from safer77.service.db import migrated_engine, session_factory
-    from safer77.service.reports import clearance_table
+    from safer77.service.reports import clearance_table, columns
 
     cfg = _settings(url)
     with (
@@ -253,21 +262,32 @@ def clearance(
             end=end,
             crime_type=crime_type.upper() if crime_type else None,
             as_of=date.fromisoformat(as_of) if as_of else None,
+            count=count,
         )
+    cols = columns(grain)
     if fmt is OutputFormat.json:
         out.print(json.dumps(rows))
         return
     if fmt is OutputFormat.csv:
-        w = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else ["period"])
+        w = csv.DictWriter(sys.stdout, fieldnames=list(cols))
         w.writeheader()
         w.writerows(rows)
         return
-    table = Table(title="UCR clearance from case records (definition: ucr_clearance)")
-    for col in rows[0] if rows else ["period"]:
-        table.add_column(col, justify="left" if col == "period" else "right")
+    shown = [k for k in cols if k != "counted_by"]
+    table = Table(
+        title=f"UCR clearance from case records, counted by {count[:-1]} "
+        "(definition: ucr_clearance)"
+    )
+    for key in shown:
+        table.add_column(cols[key][0], justify="left" if key in ("period", "coverage") else "right")
     for r in rows:
-        table.add_row(*[_fmt(v) for v in r.values()])
+        table.add_row(*[_fmt(r[k]) if k != "coverage" else r[k].split(":")[0] for k in shown])
     out.print(table)
+    for key in shown[1:]:
+        out.print(f"{cols[key][0]}: {cols[key][1]}", highlight=False)
+    notes = sorted({r["coverage"] for r in rows if r["coverage"] != "complete"})
+    for note in notes:
+        out.print(note, highlight=False)
 
 
 def _fmt(v: object) -> str:

@@ -158,6 +158,33 @@ def outcomes(
     return [o for rows in by_type.values() for o in rows]
 
 
+def outcomes_by_case(
+    session: Session, *, crime_type: str | None = None
+) -> list[tuple[str, Outcome]]:
+    """Every founded offense with its current clearance and its case (RD) number, for
+    :func:`safer77.service.clearance.by_incident` (one row per case number, day and outcome)."""
+    day = func.date(Case.offense_at)
+    stmt = (
+        select(Case.case_number, day, Case.cleared_on, Case.status, func.count())
+        .where(Case.status != CaseStatus.unfounded.value)
+        .group_by(Case.case_number, day, Case.cleared_on, Case.status)
+    )
+    if crime_type:
+        stmt = stmt.where(Case.crime_type == crime_type.upper())
+    out = []
+    for number, first, cleared, status, n in session.execute(stmt):
+        kind = KIND.get(status)
+        on = first if isinstance(first, date) else date.fromisoformat(str(first))
+        done = kind is not None and cleared is not None
+        out.append(
+            (
+                str(number).strip().upper(),
+                Outcome(on, cleared if done else None, kind if done else None, int(n)),
+            )
+        )
+    return out
+
+
 def stamp(session: Session) -> tuple[int, int]:
     """A number that grows with every change that can move a clearance figure: the count of
     cases (inserts) and the sum of their versions (every status change bumps a version)."""

@@ -11,12 +11,17 @@ Two views, as the FBI's UCR program and researchers use them:
 
 Clearance by arrest and exceptional clearance are always counted apart. Unfounded offenses are
 not offenses and must be left out by the caller.
+
+Offenses are counted per victim, as UCR counts homicides; :func:`by_incident` folds them into
+one per incident (case/RD number), the unit newspapers often count. :func:`complete_from` finds
+the first year a set of records holds in full, so that earlier years (where a release keeps
+only the cases cleared or updated later) are not read as near-100% clearance.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from typing import Any, Literal
@@ -27,6 +32,10 @@ from safer77.schema import LOW_N_THRESHOLD
 Kind = Literal["arrest", "exceptional"]
 Grain = Literal["month", "year"]
 WINDOWS: tuple[int, ...] = (30, 90, 365)
+# A year is held in full when its offenses are at least FULL_SHARE of the busiest year's and at
+# least OPEN_SHARE of them are uncleared (see complete_from).
+FULL_SHARE = 0.25
+OPEN_SHARE = 0.10
 
 
 @dataclass(frozen=True)
@@ -194,3 +203,59 @@ def tally(outcomes: Iterable[Outcome]) -> dict[str, int]:
             counts["cleared"] += o.count
             counts[f"cleared_{o.kind}"] += o.count
     return dict(counts)
+
+
+def by_incident(victims: Iterable[tuple[Hashable, Outcome]]) -> list[Outcome]:
+    """One outcome per incident from ``(incident key, outcome)`` pairs counted per victim.
+
+    An incident happened on the earliest offense date of its victims. It is cleared when any
+    of its victims' offenses is cleared, on the earliest such date, and by arrest when an
+    arrest cleared one of them that day (a clearance by arrest is never hidden by an
+    exceptional one of the same day).
+    """
+    first: dict[Hashable, date] = {}
+    cleared: dict[Hashable, tuple[date, int]] = {}  # (date, 0 arrest / 1 exceptional)
+    for key, o in victims:
+        if key not in first or o.offense_date < first[key]:
+            first[key] = o.offense_date
+        if o.cleared_on is not None:
+            mark = (o.cleared_on, 0 if o.kind == "arrest" else 1)
+            if key not in cleared or mark < cleared[key]:
+                cleared[key] = mark
+    out = []
+    for key, day in first.items():
+        done = cleared.get(key)
+        if done is None:
+            out.append(Outcome(day))
+        else:
+            out.append(Outcome(day, done[0], "arrest" if done[1] == 0 else "exceptional"))
+    return out
+
+
+def complete_from(outcomes: Iterable[Outcome], *, as_of: date) -> int | None:
+    """The first year the records hold in full, or None when no year qualifies.
+
+    A release such as CPD's homicide FOIA file covers a span of years, yet also keeps older
+    cases that were cleared or updated during that span. Those older years hold a handful of
+    offenses, nearly all cleared: a selection on the outcome, not a cohort. A year is held in
+    full when its offenses number at least ``FULL_SHARE`` of the busiest year's and at least
+    ``OPEN_SHARE`` of them are still uncleared on ``as_of``; every year from the first such
+    year on counts as covered (so the current, partial year is not flagged), every year
+    before it as incomplete.
+    """
+    offenses: Counter[int] = Counter()
+    still_open: Counter[int] = Counter()
+    for o in outcomes:
+        if o.offense_date > as_of:
+            continue
+        offenses[o.offense_date.year] += o.count
+        if o.cleared_on is None or o.cleared_on > as_of:
+            still_open[o.offense_date.year] += o.count
+    if not offenses:
+        return None
+    busiest = max(offenses.values())
+    for year in sorted(offenses):
+        n = offenses[year]
+        if n >= FULL_SHARE * busiest and still_open[year] >= OPEN_SHARE * n:
+            return year
+    return None
