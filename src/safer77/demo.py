@@ -47,11 +47,13 @@ def run_demo(
     rows: int = 200_000,
     seed: int = 77,
     workdir: Path = DEMO_DIR,
+    db: Path | None = None,
     on_step: Callable[[str], None] | None = None,
     on_progress: Callable[[float], None] | None = None,
 ) -> DemoResult:
-    """Build (or reuse) a synthetic city in ``workdir`` and load it into ``settings.db`` (see
-    :func:`demo_settings` for the demo's own warehouse).
+    """Build (or reuse) a synthetic city in ``workdir`` and load it into the demo's warehouse:
+    ``db``, else ``workdir/safer77.duckdb`` (never ``settings.db``, the warehouse of real loads;
+    only ``settings.memory_limit`` is used).
 
     The same seed gives the same files, so running the demo again loads nothing new.
     """
@@ -73,7 +75,8 @@ def run_demo(
     elif not manifest_path(crimes_file).exists():  # written by a demo from before the mark
         write_manifest(crimes_file, seed=seed, rows=rows)
     loads: list[LoadResult] = []
-    con = connect(settings.db, memory_limit=settings.memory_limit)
+    target = db or workdir / DEMO_DB
+    con = connect(target, memory_limit=settings.memory_limit)
     try:
         for kind in ("community_areas", "districts", "beats"):
             step(f"loading {kind}")
@@ -84,4 +87,4 @@ def run_demo(
         stats_rows = compute_all(con)
     finally:
         con.close()
-    return DemoResult(db=settings.db, crimes_file=crimes_file, loads=loads, stats_rows=stats_rows)
+    return DemoResult(db=target, crimes_file=crimes_file, loads=loads, stats_rows=stats_rows)

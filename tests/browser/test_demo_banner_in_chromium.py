@@ -28,7 +28,7 @@ def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, s
     """The demo's site, served: its base URL and its month."""
     workdir = tmp_path_factory.mktemp("demo") / "safer77-demo"
     cfg = demo_settings(get_settings(), workdir)
-    run_demo(cfg, rows=4_000, seed=77, workdir=workdir)
+    run_demo(cfg, rows=4_000, seed=77, workdir=workdir)  # its warehouse: workdir/safer77.duckdb
     built = build(cfg, cfg.site_dir, None)  # what `safer77 demo` does before serving
     assert built.out == workdir / "site" and cfg.db == workdir / "safer77.duckdb"
     with serving(cfg, cfg.site_dir) as url:

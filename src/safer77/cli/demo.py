@@ -61,6 +61,7 @@ def demo(
             rows=rows,
             seed=seed,
             workdir=workdir,
+            db=cfg.db,
             on_step=lambda msg: bar.update(task, description=msg, completed=0),
             on_progress=lambda f: bar.update(task, completed=f),
         )
