@@ -11,7 +11,8 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-## demo: synthesise a city, load it and print citywide and per-district statistics
+## demo: synthesise a city in ./safer77-demo/ (its own warehouse and site), print its
+## statistics, build the site (marked synthetic) and serve it
 demo: $(VENV)/.installed
 	$(BIN)/safer77 demo
 
@@ -35,4 +36,4 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/ingest.py
 
 clean:
-	rm -rf $(VENV) safer77-demo safer77.duckdb safer77.duckdb.wal
+	rm -rf $(VENV) safer77-demo

@@ -241,6 +241,7 @@ def test_cli_writes_crimes_and_boundaries(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     with gzip.open(out, "rt", encoding="utf-8") as f:
         assert sum(1 for _ in f) == 501
+    assert (tmp_path / "c.csv.gz.synthetic.json").is_file() and "marked synthetic" in result.output
     result = runner.invoke(app, ["boundaries", "--out", str(tmp_path / "b")])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "b" / "beats.geojson").exists()

@@ -27,6 +27,7 @@ from pyproj import Transformer
 
 from safer77.errors import InvalidInput
 from safer77.schema import PORTAL_CSV_HEADER
+from safer77.sources.synthetic import write_manifest
 from safer77.synth_geo import (
     FEET_PER_ADDRESS,
     STATE_PLANE,
@@ -318,7 +319,9 @@ def synth_crimes(
     chunk_rows: int = 1_000_000,
     on_progress: Callable[[int], None] | None = None,
 ) -> SynthResult:
-    """Write ``rows`` synthetic incidents in the portal's CSV schema to ``out``.
+    """Write ``rows`` synthetic incidents in the portal's CSV schema to ``out``, and beside it
+    the manifest that marks it synthetic (``<out>.synthetic.json``, see
+    :mod:`safer77.sources.synthetic`).
 
     Parameters
     ----------
@@ -387,5 +390,7 @@ def synth_crimes(
             raise
         finally:
             con.close()
+    # The mark goes down first, so the file never exists without it (see sources.synthetic).
+    write_manifest(part, seed=seed, rows=rows, target=out)
     part.replace(out)
     return SynthResult(rows=rows, path=out, seconds=time.perf_counter() - t0)

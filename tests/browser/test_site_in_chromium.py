@@ -9,34 +9,21 @@ Screenshots at 1280x800 and 390x844 are saved to $SAFER77_ARTIFACTS (default bui
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urljoin, urlparse
 
 import pytest
-import uvicorn
 
+from browser.support import ARTIFACTS, chromium, needs_chromium, serving
 from conftest import block_only_in
 from safer77.config import Settings
 from safer77.metrics import arrest_stats
-from safer77.publish.report import CHROMIUM_ARGS
 from safer77.publish.site import build_site
 from safer77.warehouse import connect
-from safer77.web.app import create_app
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARTIFACTS = Path(
-    os.environ.get("SAFER77_ARTIFACTS", Path(__file__).resolve().parents[2] / "build" / "artifacts")
-)
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(),
-    reason="Debian's chromium is not installed (`.ci/run` installs it: apt-get install chromium)",
-)
+pytestmark = needs_chromium
 
 
 @pytest.fixture(scope="module")
@@ -46,38 +33,14 @@ def server(coordinated_db: Path, tmp_path_factory: pytest.TempPathFactory) -> It
     con = connect(coordinated_db, read_only=True)
     build_site(con, site)
     con.close()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    config = uvicorn.Config(
-        create_app(Settings(db=coordinated_db), site),
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-    )
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}/"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with serving(Settings(db=coordinated_db), site) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=CHROMIUM_ARGS,
-        )
+    with chromium() as b:
         yield b
-        b.close()
 
 
 class Watch:

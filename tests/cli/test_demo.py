@@ -1,4 +1,5 @@
-"""`safer77 demo` (the README's main command) works end to end, and a rerun loads nothing new."""
+"""`safer77 demo` (the README's main command) works end to end, and a rerun loads nothing new;
+it writes only into its own folder, never into the warehouse real loads use."""
 
 from __future__ import annotations
 
@@ -11,30 +12,36 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from safer77.cli import app
 
 
-def test_demo_runs_and_is_idempotent(tmp_path: Path) -> None:
-    runner = CliRunner()
-    args = [
-        "demo",
-        "--no-serve",
-        "--rows",
-        "20000",
-        "--workdir",
-        str(tmp_path / "demo"),
-        "--db",
-        str(tmp_path / "demo.duckdb"),
-    ]
+def test_demo_runs_and_is_idempotent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    real = tmp_path / "real" / "warehouse.duckdb"  # the warehouse of real loads, by the env
+    runner = CliRunner(env={"SAFER77_DB": str(real)})
+    args = ["demo", "--no-serve", "--rows", "20000"]
     first = runner.invoke(app, args)
     assert first.exit_code == 0, first.stderr
     assert "loaded 20,000" in first.stderr
     assert "Citywide, last 12 months" in first.stdout and "Districts," in first.stdout
     assert first.stdout.count("\n│ ") >= 12 + 22  # 12 months and 22 districts
+    # its own warehouse, in its own folder; neither ./safer77.duckdb nor SAFER77_DB
+    assert (tmp_path / "safer77-demo" / "safer77.duckdb").is_file()
+    assert "--db safer77-demo/safer77.duckdb" in first.stderr
+    assert not (tmp_path / "safer77.duckdb").exists() and not real.parent.exists()
     again = runner.invoke(app, args)
     assert again.exit_code == 0 and "loaded 0, updated 0, duplicates 20,000" in again.stderr
+
+
+def test_demo_db_option_names_its_warehouse(tmp_path: Path) -> None:
+    db = tmp_path / "elsewhere.duckdb"
+    args = ["demo", "--no-serve", "--rows", "2000", "--workdir", str(tmp_path / "d")]
+    result = CliRunner().invoke(app, [*args, "--db", str(db)])
+    assert result.exit_code == 0, result.stderr
+    assert db.is_file() and not (tmp_path / "d" / "safer77.duckdb").exists()
 
 
 def test_demo_ends_by_serving_the_site(tmp_path: Path) -> None:
@@ -71,7 +78,8 @@ def test_demo_ends_by_serving_the_site(tmp_path: Path) -> None:
                     break
             except OSError:
                 time.sleep(0.3)
-        assert "Chicago, citywide" in body
+        assert "Synthetic city, citywide" in body and "Chicago, citywide" not in body
+        assert "Synthetic city — not real data" in body
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/areas?q=englewood") as resp:
             found = json.loads(resp.read())
         assert {"number": 68, "name": "Englewood", "page": "/areas/68-englewood.html"} in found
@@ -80,6 +88,10 @@ def test_demo_ends_by_serving_the_site(tmp_path: Path) -> None:
         proc.terminate()
         _, err = proc.communicate(timeout=30)
     assert f"http://127.0.0.1:{port}/" in err
+    # the site and warehouse are the demo's own, whatever SAFER77_DB and SAFER77_SITE_DIR say
+    assert (tmp_path / "demo" / "site" / "index.html").is_file()
+    assert (tmp_path / "demo" / "safer77.duckdb").is_file()
+    assert not (tmp_path / "w.duckdb").exists() and not (tmp_path / "site").exists()
 
 
 def _free_port() -> int:

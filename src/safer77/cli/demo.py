@@ -8,10 +8,10 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from safer77.cli.common import DbOption, console, errors_to_exit, out, settings
+from safer77.cli.common import console, errors_to_exit, out, settings
 from safer77.cli.publish import build, run_server
 from safer77.cli.stats import _arrest_table, _pct
-from safer77.demo import run_demo
+from safer77.demo import DEMO_DIR, demo_settings, run_demo
 from safer77.metrics.stats import arrest_stats, yoy
 from safer77.warehouse import connect
 
@@ -19,20 +19,32 @@ from safer77.warehouse import connect
 def demo(
     rows: Annotated[int, typer.Option(help="Synthetic incidents to generate.")] = 200_000,
     seed: Annotated[int, typer.Option(help="Random seed of the synthetic city.")] = 77,
-    workdir: Annotated[Path, typer.Option(help="Where the synthetic files go.")] = Path(
-        "safer77-demo"
-    ),
-    db: DbOption = None,
+    workdir: Annotated[
+        Path,
+        typer.Option(help="The demo's folder: its synthetic files, warehouse and site (site/)."),
+    ] = DEMO_DIR,
+    db: Annotated[
+        Path | None,
+        typer.Option(
+            "--db",
+            help="The demo's warehouse [default WORKDIR/safer77.duckdb; never SAFER77_DB, "
+            "the warehouse of real loads].",
+        ),
+    ] = None,
     serve: Annotated[
-        bool, typer.Option("--serve/--no-serve", help="Build the site and serve it at the end.")
+        bool,
+        typer.Option(
+            "--serve/--no-serve", help="Build the site (WORKDIR/site) and serve it at the end."
+        ),
     ] = True,
     port: Annotated[int, typer.Option(help="Port for the site.")] = 8077,
 ) -> None:
-    """Synthesise a city, load it, print citywide and per-district summaries, then build the
-    public site and serve it (its address is printed)."""
+    """Synthesise a city, load it into the demo's own warehouse, print citywide and
+    per-district summaries, then build the public site (marked synthetic on every page) and
+    serve it (its address is printed)."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    cfg = settings(db)
+    cfg = demo_settings(settings(), workdir, db)
     with (
         errors_to_exit(),
         Progress(
@@ -49,6 +61,7 @@ def demo(
             rows=rows,
             seed=seed,
             workdir=workdir,
+            db=cfg.db,
             on_step=lambda msg: bar.update(task, description=msg, completed=0),
             on_progress=lambda f: bar.update(task, completed=f),
         )
@@ -93,8 +106,8 @@ def demo(
         )
     out.print(table)
     console.print(
-        f"warehouse: {result.db}  ·  try: safer77 stats arrests --by district "
-        f"--category violent --from {latest}",
+        f"warehouse: {result.db}  ·  try: safer77 stats arrests --db {result.db} "
+        f"--by district --category violent --from {latest}",
         highlight=False,
     )
     if serve:

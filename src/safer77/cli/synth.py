@@ -17,6 +17,7 @@ from rich.progress import (
 )
 
 from safer77.cli.common import console, run
+from safer77.sources.synthetic import manifest_path
 from safer77.synth import synth_crimes, synth_geography, write_boundaries
 
 app = typer.Typer(
@@ -46,7 +47,8 @@ def crimes(
     ] = "2023-01-01",
     months: Annotated[int, typer.Option("--months", min=1, help="Length of the period.")] = 24,
 ) -> None:
-    """Write synthetic incidents in the "Crimes - 2001 to present" CSV schema."""
+    """Write synthetic incidents in the "Crimes - 2001 to present" CSV schema, and beside them
+    the manifest (FILE.synthetic.json) that marks them synthetic when they are loaded."""
     first_day = _start_date(start)
     columns = (
         TextColumn("[progress.description]{task.description}"),
@@ -70,6 +72,10 @@ def crimes(
     size = result.path.stat().st_size / 1e6
     console.print(
         f"wrote {result.rows:,} rows ({size:,.1f} MB) to {result.path} in {result.seconds:.1f} s",
+        highlight=False,
+    )
+    console.print(
+        f"marked synthetic by {manifest_path(result.path)}: pages built from it will say so",
         highlight=False,
     )
 

@@ -7,6 +7,7 @@ from html import escape
 from safer77.metrics.coverage import RULES as COVERAGE_RULES
 from safer77.metrics.registry import DEFINITIONS, METRICS
 from safer77.schema import FBI_CODE_CATEGORY, LOW_N_THRESHOLD, PRIMARY_TYPE_CATEGORY
+from safer77.warehouse.synthetic import Provenance
 
 
 def methodology_body() -> str:
@@ -68,8 +69,36 @@ def methodology_body() -> str:
     return "".join(parts)
 
 
-def about_body(loads: list[dict[str, object]]) -> str:
-    """Provenance and the load log (file names and counts only)."""
+_PORTAL = (
+    "Incidents come from the City of Chicago's open data portal (“Crimes – 2001 to present”, "
+    "one row per incident, updated daily by the Chicago Police Department), under the "
+    "portal's terms of use."
+)
+
+
+def _source(origin: Provenance | None) -> str:
+    """Where the incidents come from: the portal, or the synthetic generator (and the portal,
+    when real files were loaded beside it)."""
+    if origin is None or not origin.is_synthetic:
+        return _PORTAL
+    files = ", ".join(dict.fromkeys(escape(s.file) for s in origin.synthetic))
+    text = (
+        "<strong>The incidents on this site are synthetic: not real data.</strong> They were "
+        f"made by the {escape(origin.label)} (files: {files}), which draws a city's incidents "
+        "at random in the portal's format. Its community areas carry Chicago's names and "
+        "shapes, but every incident is invented: no figure here describes real crime anywhere."
+    )
+    if origin.other_loads:
+        text += (
+            f" They are mixed with {origin.other_loads:,} load(s) of other files, such as the "
+            "City of Chicago's open data portal; the figures count both together."
+        )
+    return text
+
+
+def about_body(loads: list[dict[str, object]], origin: Provenance | None = None) -> str:
+    """Provenance and the load log (file names and counts only); ``origin`` says whether the
+    incidents are synthetic."""
     rows = "".join(
         f"<tr><th scope='row'>{escape(str(ld['file']))}</th><td>{escape(str(ld['kind']))}</td>"
         f"<td>{escape(str(ld['finished']))}</td><td>{ld['read']:,}</td><td>{ld['loaded']:,}</td>"
@@ -78,9 +107,7 @@ def about_body(loads: list[dict[str, object]]) -> str:
         for ld in loads
     )
     return (
-        "<h1>About the data</h1><p class='lede'>Incidents come from the City of Chicago's open "
-        "data portal (“Crimes – 2001 to present”, one row per incident, updated daily by the "
-        "Chicago Police Department), under the portal's terms of use. Addresses are published "
+        f"<h1>About the data</h1><p class='lede'>{_source(origin)} Addresses are published "
         "at block level and no names appear anywhere on this site: every figure is a count "
         "over an area and a month.</p><p>Every table on every page can be downloaded as CSV "
         "and JSON; all statistics are in one Parquet file; <a href='data.json'>data.json</a> "

@@ -34,6 +34,7 @@ from safer77.publish.profile import load_profiles
 from safer77.publish.requests import request_tables, requests_body
 from safer77.publish.unsolved import unsolved_body, unsolved_rows
 from safer77.schema import AGE_BUCKETS, FBI_CODE_CATEGORY
+from safer77.warehouse.synthetic import Provenance, provenance
 
 CATEGORIES = (
     ("violent", "Violent crime"),
@@ -216,6 +217,9 @@ def build_site(
     out.mkdir(parents=True)
     w = _Writer(out, _env(), site)
     w.env.globals["has_district_plan"] = plan is not None
+    # Synthetic incidents loaded (alone or mixed): every page says so, and names no real city.
+    origin = w.env.globals["provenance"] = provenance(con)
+    w.env.globals["city"] = "Synthetic city" if origin.is_synthetic else "Chicago"
     static = resources.files("safer77.publish").joinpath("static")
     for name in ("site.css", "search.js"):
         w.write(f"static/{name}", static.joinpath(name).read_text("utf-8"))
@@ -255,7 +259,7 @@ def build_site(
     )
     w.page("methodology.html", "text.html", title="Methodology", body=methodology_body())
     w.table("data/about/loads", site.loads, "files loaded into the warehouse behind this site")
-    w.page("about.html", "text.html", title="About the data", body=about_body(site.loads))
+    w.page("about.html", "text.html", title="About the data", body=about_body(site.loads, origin))
     _monthly_facts(con, out, w, site)
     index = [{"path": p, "description": d} for p, d in sorted(w.files)]
     w.write(
@@ -294,8 +298,20 @@ def _href(p: Place) -> str:
     return f"{SECTION[p.level]}/{p.slug}.html"
 
 
+def _city(w: _Writer) -> str:
+    """The city's name on the pages: "Chicago", or "Synthetic city" for synthetic data."""
+    return str(w.env.globals["city"])
+
+
+def _synthetic(w: _Writer) -> bool:
+    """Whether the site is built from synthetic incidents (alone or mixed with real ones)."""
+    origin = w.env.globals["provenance"]
+    return isinstance(origin, Provenance) and origin.is_synthetic
+
+
 def _citywide(w: _Writer, site: SiteData) -> None:
-    series = _series(site, "city", "city", "ALL", "Chicago", "data/city/")
+    city = _city(w)
+    series = _series(site, "city", "city", "ALL", city, "data/city/")
     cells = series["cells"]
     ranking = _ranking(site, "community-area", "ALL")
     values = {int(p.key): float(c.incidents) for p, c in ranking}
@@ -320,10 +336,14 @@ def _citywide(w: _Writer, site: SiteData) -> None:
     w.page(
         "index.html",
         "place.html",
-        title="Chicago",
-        heading="Chicago, citywide",
-        lede="Incidents reported to the Chicago Police Department, and how many led to an "
-        "arrest, month by month.",
+        title=city,
+        heading=f"{city}, citywide",
+        lede=(
+            "Incidents of a synthetic city made by safer77's generator, not real data"
+            if _synthetic(w)
+            else "Incidents reported to the Chicago Police Department"
+        )
+        + ", and how many led to an arrest, month by month.",
         **series,
         includes=site.includes(),
         categories=cats,
@@ -434,7 +454,8 @@ def _category_page(w: _Writer, site: SiteData, cat: str, title: str) -> None:
         "place.html",
         title=title,
         heading=title,
-        lede=f"{title} in Chicago. See the methodology for which offences count.",
+        lede=f"{title} in {'the synthetic city' if _synthetic(w) else 'Chicago'}. "
+        "See the methodology for which offences count.",
         **series,
         categories=[],
         open_age=[],
@@ -557,7 +578,7 @@ def _unsolved(w: _Writer, site: SiteData) -> None:
         "counts overstate what is unsolved; they are kept visible so that no case is forgotten."
         f"</p><table class='data'><caption>Open incidents by age and community area</caption>"
         f"<thead><tr><th scope='col'>Area</th>{head}</tr></thead><tbody>"
-        f"<tr><th scope='row'>Chicago</th>{total}</tr>{body}</tbody></table>"
+        f"<tr><th scope='row'>{_city(w)}</th>{total}</tr>{body}</tbody></table>"
         "<p class='downloads'>Download this table: <a href='data/unsolved/by_area.csv'>CSV</a> · "
         "<a href='data/unsolved/by_area.json'>JSON</a></p>"
     )

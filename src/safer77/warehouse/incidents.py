@@ -37,6 +37,7 @@ from safer77.warehouse.readers import (
     reject_lines_sql,
     typed_columns,
 )
+from safer77.warehouse.synthetic import record_synthetic_load
 
 Progress = Callable[[float], None]
 
@@ -144,6 +145,7 @@ def _load_once(
     con.execute("BEGIN TRANSACTION")
     try:
         result = _load(con, source, file_label, agency, on_progress, started)
+        record_synthetic_load(con, source.path, result.load_id)  # a generated file says so
         con.execute("COMMIT")
     except duckdb.Error as exc:
         con.execute("ROLLBACK")
