@@ -188,6 +188,23 @@ def test_two_files_without_ids_match_and_the_fuller_row_wins(
     assert con.execute("SELECT iucr, id FROM incidents").fetchall() == [("0110", None)]
 
 
+def test_pairs_point_to_the_row_kept_in_the_end(
+    con: duckdb.DuckDBPyConnection, write_csv: WriteCsv
+) -> None:
+    # slim < rich export without ID < portal row: the first pair's kept row loses later.
+    rich = {k: v for k, v in full(1, T0, THOMAS).items() if k != "ID"}
+    load_incidents(con, write_csv("slim.csv", [slim(T0, THOMAS)], header=SLIM))
+    load_incidents(con, write_csv("rich.csv", [rich]))
+    load_incidents(con, write_csv("full.csv", [full(1, T0, THOMAS)]))
+    assert con.execute("SELECT incident_key FROM incidents").fetchall() == [(1,)]
+    pairs = list_cross_source(con)[0]
+    assert [(p["kept_key"], Path(str(p["kept_file"])).name) for p in pairs] == [
+        (1, "full.csv"),
+        (1, "full.csv"),
+    ]
+    assert sorted(Path(str(p["dropped_file"])).name for p in pairs) == ["rich.csv", "slim.csv"]
+
+
 def test_rows_of_one_file_are_never_matched_with_each_other(
     con: duckdb.DuckDBPyConnection, write_csv: WriteCsv
 ) -> None:

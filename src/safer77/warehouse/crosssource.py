@@ -13,15 +13,16 @@ rows stored from *other* files on the **match key**:
 - the community area: equal, or missing on one side (a missing value cannot disagree).
 
 No time tolerance: on the real files every pair agrees to the minute, and widening the window
-to a day finds no further pair (see docs/operations.md for the figures). A pair needs at least
+to three days finds no further pair (see docs/operations.md for the figures). A pair needs at least
 one side without an ID: two different portal IDs are two records (one per victim), never one.
 
 Matching is one-to-one. The portal writes one row per victim, so an incident with three
 victims is three rows with the same key in each file. Within a key, the rows of each side are
 ranked the same way (rows without an ID first, then the most fields filled, then by incident
 key) and rank *i* is paired with rank *i*; a pair of two IDs is no pair, and rows left over are
-distinct incidents. Rows with an equal community area are
-paired first; rows missing it on one side are paired among the rest.
+distinct incidents. Rows with an equal community area are paired first; rows missing it on one
+side are paired among the rest. Rows of one file (or of one file path loaded before) are never
+paired with each other, and a row that replaced a stored version of its own key is not paired.
 
 In each pair the row with more fields filled is kept (then the one with an ID, then the higher
 incident key: a rule on the rows alone, so either load order keeps the same rows). The other is
@@ -43,15 +44,18 @@ FILLED_FIELDS = tuple(f for f in VERSION_FIELDS if f != "agency")
 RULE_EXACT = "exact"
 RULE_AREA_MISSING = "community area missing on one side"
 
-_TEMP = ("_xs_rows", "_xs_pairs", "_xs_res")
+_TEMP = ("_xs_old", "_xs_new", "_xs_rows", "_xs_pairs", "_xs_res")
 
 #: The dropped row's fields kept with its pair (as JSON).
-_DROPPED_FIELDS = ", ".join(f"{f} := d.{f}" for f in ("incident_key", *VERSION_FIELDS))
+_DROPPED_FIELDS = ", ".join(f"{f} := {f}" for f in ("incident_key", *VERSION_FIELDS))
 
 #: How the rows of one side of a key are ranked for pairing: rows without an ID first (so that
 #: in a file where only some rows have one, they meet the other side's rows with an ID), then
 #: the fullest.
 _BEST_FIRST = "id IS NOT NULL, filled DESC, incident_key"
+
+#: Agency, minute and type: cheap to compare, so they narrow the rows before blocks are read.
+_NEAR = "row(agency, date_trunc('minute', occurred_at), primary_type)"
 
 #: The key without the community area.
 _KEY = ("agency", "minute", "bkey", "primary_type")
@@ -62,8 +66,8 @@ def _block_key(column: str) -> str:
     return f"CASE WHEN starts_with({b}, '0000X ') THEN '000XX' || substr({b}, 6) ELSE {b} END"
 
 
-def _filled(prefix: str = "") -> str:
-    return " + ".join(f"CAST({prefix}{f} IS NOT NULL AS INTEGER)" for f in FILLED_FIELDS)
+def _filled() -> str:
+    return " + ".join(f"CAST({f} IS NOT NULL AS INTEGER)" for f in FILLED_FIELDS)
 
 
 def match_cross_source(con: duckdb.DuckDBPyConnection, load_id: int, file_label: str) -> int:
@@ -84,56 +88,65 @@ def match_cross_source(con: duckdb.DuckDBPyConnection, load_id: int, file_label:
         if has_table(con, "_versions")
         else "SELECT NULL::BIGINT WHERE false"
     )
-    cols = (
-        "rowid AS rid, incident_key, id, agency, source_file, load_id, community_area, block, "
-        "primary_type, month, date_trunc('minute', occurred_at) AS minute"
+    n = _match(con, load, other, new_without_id, replaced)
+    # (after an error the load's rollback removes these temporary tables)
+    for t in _TEMP:
+        con.execute(f"DROP TABLE IF EXISTS {t}")
+    return n
+
+
+def _match(
+    con: duckdb.DuckDBPyConnection, load: int, other: str, new_without_id: int, replaced: str
+) -> int:
+    """Pair, keep, record and delete (see the module); returns the pairs."""
+    near, key = _NEAR, ", ".join(_KEY)
+    # Stored rows of other files in the load's months and types, then the new rows of the
+    # same minute and type as one of those, then those stored rows of a new row's minute.
+    con.execute(
+        f"CREATE TEMP TABLE _xs_old AS SELECT rowid AS rid, {near} AS near FROM incidents "
+        f"WHERE {other} AND block IS NOT NULL {'' if new_without_id else 'AND id IS NULL'} "
+        "AND (agency, month, primary_type) IN (SELECT DISTINCT agency, month, primary_type "
+        f"FROM incidents WHERE load_id = {load})"
     )
-    near = "agency, minute, primary_type"  # cheap to compare: narrows before blocks are
-    key = ", ".join(_KEY)
-    try:
-        con.execute(
-            f"""
-            CREATE TEMP TABLE _xs_rows AS
-            WITH new AS (
-                SELECT {cols}, true AS is_new FROM incidents
-                WHERE load_id = {load} AND block IS NOT NULL
-                  AND incident_key NOT IN ({replaced})
-            ), old AS (
-                SELECT {cols}, false AS is_new FROM incidents
-                WHERE {other} AND block IS NOT NULL
-                  AND (agency, month, primary_type) IN
-                      (SELECT DISTINCT agency, month, primary_type FROM new)
-                  {"" if new_without_id else "AND id IS NULL"}
-            ), near AS (
-                SELECT * FROM (SELECT * FROM new UNION ALL SELECT * FROM old)
-                WHERE ({near}) IN (SELECT {near} FROM new INTERSECT SELECT {near} FROM old)
-            ), keyed AS (
-                SELECT n.*, {_block_key("n.block")} AS bkey, {_filled("i.")} AS filled
-                FROM near n JOIN incidents i ON i.rowid = n.rid
-            )
-            SELECT * FROM keyed WHERE ({key}) IN (
-                SELECT {key} FROM keyed WHERE is_new INTERSECT
-                SELECT {key} FROM keyed WHERE NOT is_new)
-            """
+    con.execute(
+        f"CREATE TEMP TABLE _xs_new AS SELECT rowid AS rid, {near} AS near FROM incidents "
+        f"WHERE load_id = {load} AND block IS NOT NULL AND incident_key NOT IN ({replaced}) "
+        f"AND {near} IN (SELECT near FROM _xs_old)"
+    )
+    # Both sides' candidates with everything the pairing and the record need.
+    con.execute(
+        f"""
+        CREATE TEMP TABLE _xs_rows AS
+        WITH keyed AS (
+            SELECT rowid AS rid, load_id = {load} AS is_new, incident_key, id, agency,
+                   source_file, load_id, community_area, primary_type,
+                   date_trunc('minute', occurred_at) AS minute,
+                   {_block_key("block")} AS bkey, {_filled()} AS filled,
+                   to_json(struct_pack({_DROPPED_FIELDS}))::VARCHAR AS row_json
+            FROM incidents WHERE rowid IN (
+                SELECT rid FROM _xs_new UNION ALL
+                SELECT rid FROM _xs_old WHERE near IN (SELECT near FROM _xs_new))
         )
-        if not count(con, "SELECT count(*) FROM _xs_rows"):
-            return 0
-        con.execute("CREATE TEMP TABLE _xs_pairs (new_rid BIGINT, old_rid BIGINT, rule VARCHAR)")
-        # Pass 1: equal community areas (two missing ones are equal too).
-        _pair(con, f"{key}, community_area", _BEST_FIRST, RULE_EXACT)
-        # Pass 2: the rest, where one side has no community area; after pass 1 only one side
-        # of a key can have such rows, and ranking them first pairs as many as possible.
-        _pair(
-            con,
-            key,
-            f"community_area NULLS FIRST, {_BEST_FIRST}",
-            RULE_AREA_MISSING,
-            "(n.community_area IS NULL OR o.community_area IS NULL)",
-        )
-        return _resolve(con, load)
-    finally:
-        for t in _TEMP:
-            con.execute(f"DROP TABLE IF EXISTS {t}")
+        SELECT * FROM keyed WHERE ({key}) IN (
+            SELECT {key} FROM keyed WHERE is_new INTERSECT
+            SELECT {key} FROM keyed WHERE NOT is_new)
+        """
+    )
+    if not count(con, "SELECT count(*) FROM _xs_rows"):
+        return 0
+    con.execute("CREATE TEMP TABLE _xs_pairs (new_rid BIGINT, old_rid BIGINT, rule VARCHAR)")
+    # Pass 1: equal community areas (two missing ones are equal too).
+    _pair(con, f"{key}, community_area", _BEST_FIRST, RULE_EXACT)
+    # Pass 2: the rest, where one side has no community area; after pass 1 only one side
+    # of a key can have such rows, and ranking them first pairs as many as possible.
+    _pair(
+        con,
+        key,
+        f"community_area NULLS FIRST, {_BEST_FIRST}",
+        RULE_AREA_MISSING,
+        "(n.community_area IS NULL OR o.community_area IS NULL)",
+    )
+    return _resolve(con, load)
 
 
 def _pair(
@@ -162,12 +175,12 @@ def _resolve(con: duckdb.DuckDBPyConnection, load: int) -> int:
     con.execute(
         """
         CREATE TEMP TABLE _xs_res AS
-        SELECT CASE WHEN new_wins THEN new_rid ELSE old_rid END AS kept_rid,
-               CASE WHEN new_wins THEN old_rid ELSE new_rid END AS dropped_rid,
-               minute, bkey, primary_type, community_area, rule
+        SELECT rule, minute, bkey, primary_type, community_area,
+               CASE WHEN new_wins THEN n ELSE o END AS k,
+               CASE WHEN new_wins THEN o ELSE n END AS d
         FROM (
-            SELECT p.new_rid, p.old_rid, p.rule, n.minute, n.bkey, n.primary_type,
-                   coalesce(n.community_area, o.community_area) AS community_area,
+            SELECT p.rule, n.minute, n.bkey, n.primary_type,
+                   coalesce(n.community_area, o.community_area) AS community_area, n, o,
                    (n.filled, n.id IS NOT NULL, n.incident_key)
                    > (o.filled, o.id IS NOT NULL, o.incident_key) AS new_wins
             FROM _xs_pairs p
@@ -180,29 +193,26 @@ def _resolve(con: duckdb.DuckDBPyConnection, load: int) -> int:
     # the row that replaces it.
     con.execute(
         """
-        UPDATE cross_source_pairs SET kept_key = k.incident_key, kept_file = k.source_file,
-               kept_load_id = k.load_id
-        FROM _xs_res r, incidents d, incidents k
-        WHERE d.rowid = r.dropped_rid AND k.rowid = r.kept_rid
-          AND cross_source_pairs.kept_key = d.incident_key
-          AND cross_source_pairs.kept_file = d.source_file
+        UPDATE cross_source_pairs SET kept_key = r.k.incident_key, kept_file = r.k.source_file,
+               kept_load_id = r.k.load_id
+        FROM _xs_res r
+        WHERE cross_source_pairs.kept_key = r.d.incident_key
+          AND cross_source_pairs.kept_file = r.d.source_file
         """
     )
     # A pair seen before (a file loaded again) keeps its first record.
     con.execute(
         f"""
         INSERT INTO cross_source_pairs
-        SELECT {load}, k.incident_key, k.source_file, k.load_id, d.incident_key, d.source_file,
-               d.load_id, r.minute, r.bkey, r.primary_type, r.community_area, r.rule,
-               to_json(struct_pack({_DROPPED_FIELDS}))::VARCHAR
+        SELECT {load}, r.k.incident_key, r.k.source_file, r.k.load_id, r.d.incident_key,
+               r.d.source_file, r.d.load_id, r.minute, r.bkey, r.primary_type,
+               r.community_area, r.rule, r.d.row_json
         FROM _xs_res r
-        JOIN incidents k ON k.rowid = r.kept_rid
-        JOIN incidents d ON d.rowid = r.dropped_rid
-        WHERE (k.incident_key, k.source_file, d.incident_key, d.source_file) NOT IN (
+        WHERE (r.k.incident_key, r.k.source_file, r.d.incident_key, r.d.source_file) NOT IN (
             SELECT kept_key, kept_file, dropped_key, dropped_file FROM cross_source_pairs)
         """
     )
-    con.execute("DELETE FROM incidents WHERE rowid IN (SELECT dropped_rid FROM _xs_res)")
+    con.execute("DELETE FROM incidents WHERE rowid IN (SELECT r.d.rid FROM _xs_res r)")
     return count(con, "SELECT count(*) FROM _xs_res")
 
 
