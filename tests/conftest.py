@@ -112,6 +112,18 @@ def robbery_at(number: int, prefix: str, date: str, lat: float, lon: float) -> d
 
 WriteCsv = Callable[..., Path]
 
+#: The columns of the portal's 2022 extract without IDs (chicago_crimes_2022_slim.csv.gz).
+SLIM = [
+    "Date",
+    "Block",
+    "Primary Type",
+    "Description",
+    "Location Description",
+    "Arrest",
+    "Domestic",
+    "Community Area",
+]
+
 
 def load_rows(rows: Sequence[dict[str, str]]) -> duckdb.DuckDBPyConnection:
     """A fresh in-memory warehouse holding ``rows`` (portal CSV rows), loaded the normal way.

@@ -52,6 +52,15 @@ def methodology() -> str:
         "(aggravated); reckless homicide and involuntary manslaughter are in no category. "
         "The `index` category is every violent or property index crime.",
         "",
+        "## One incident, several files",
+        "",
+        "An incident is counted once even when two loaded files hold it without a shared ID "
+        "(the portal's 2022 extract has no ID; its homicide file has them). Rows are matched "
+        "one-to-one on occurrence time to the minute, block, primary type and community area "
+        "(equal, or missing on one side); the row with more fields is kept. The key, its "
+        "tolerance and the match rate on the real files are in "
+        "[operations.md](operations.md#cross-source-duplicates).",
+        "",
         "## Uncertainty and small numbers",
         "",
         "Rates carry a 95% Wilson score interval (z = 1.959964), computed on the incidents "

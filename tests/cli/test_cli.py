@@ -45,7 +45,9 @@ def test_ingest_json_counts_on_last_line(write_csv: WriteCsv, tmp_path: Path) ->
     )
     assert code == 0
     counts = json.loads(out.strip().splitlines()[-1])
-    assert counts == {"read": 4, "loaded": 3, "updated": 0, "duplicates": 0, "quarantined": 1}
+    assert counts == {
+        "read": 4, "loaded": 3, "updated": 0, "duplicates": 0, "cross_source": 0, "quarantined": 1
+    }  # fmt: skip
     assert "1 rows quarantined" in err
 
     code, out, _ = invoke("quarantine", "--db", db, "--format", "json")

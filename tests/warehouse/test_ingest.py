@@ -8,14 +8,14 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import WriteCsv, portal_row, table_rows
+from conftest import SLIM, WriteCsv, portal_row, table_rows
 from safer77.errors import InvalidInput
 from safer77.warehouse import connect, list_quarantine, load_incidents
 from safer77.warehouse.incidents import LoadResult
 
 
 def conserved(r: LoadResult) -> bool:
-    return r.read == r.loaded + r.updated + r.duplicates + r.quarantined
+    return r.read == r.loaded + r.updated + r.duplicates + r.cross_source + r.quarantined
 
 
 def n_incidents(con: duckdb.DuckDBPyConnection) -> int:
@@ -24,18 +24,6 @@ def n_incidents(con: duckdb.DuckDBPyConnection) -> int:
 
 def rows(n: int, start: int = 1) -> list[dict[str, str]]:
     return [portal_row(id=str(i), case_number=f"JA{i:06d}") for i in range(start, start + n)]
-
-
-SLIM = [
-    "Date",
-    "Block",
-    "Primary Type",
-    "Description",
-    "Location Description",
-    "Arrest",
-    "Domestic",
-    "Community Area",
-]
 
 
 def test_good_file_loads_every_row(con: duckdb.DuckDBPyConnection, write_csv: WriteCsv) -> None:

@@ -1,4 +1,4 @@
-"""``safer77 ingest crimes|boundaries`` and ``safer77 quarantine``."""
+"""``safer77 ingest crimes|boundaries``, ``safer77 quarantine`` and ``safer77 cross-source``."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from safer77.warehouse import LoadResult, connect, list_quarantine, load_boundar
 
 app = typer.Typer(help="Load data into the warehouse.", no_args_is_help=True)
 
-COUNT_KEYS = ("read", "loaded", "updated", "duplicates", "quarantined")
+COUNT_KEYS = ("read", "loaded", "updated", "duplicates", "cross_source", "quarantined")
 
 
 def _print_result(result: LoadResult) -> None:
@@ -236,5 +236,60 @@ def quarantine(
     for r in rows:
         table.add_row(
             Path(str(r["file"])).name, str(r["line"]), str(r["field"] or ""), str(r["reason"])
+        )
+    out.print(table)
+
+
+def cross_source(
+    db: DbOption = None,
+    file: Annotated[
+        Path | None, typer.Option(help="Only pairs with a row from this file (kept or dropped).")
+    ] = None,
+    limit: Annotated[int | None, typer.Option(help="At most this many pairs.")] = None,
+    fmt: Annotated[
+        OutputFormat, typer.Option("--format", help="table (default), csv or json.")
+    ] = OutputFormat.table,
+) -> None:
+    """List cross-source duplicates: the same incident loaded from two files without a shared
+    ID (matched on time to the minute, block, type and community area). The row kept and the
+    row dropped, with the match key."""
+    from safer77.warehouse.crosssource import PAIR_COLUMNS, list_cross_source
+
+    cfg = settings(db)
+    with errors_to_exit():
+        con = connect(cfg.db, read_only=True)
+        try:
+            rows, total = list_cross_source(
+                con, file=str(file.resolve()) if file else None, limit=limit
+            )
+        finally:
+            con.close()
+    if fmt is OutputFormat.json:
+        for r in rows:
+            r["dropped_row"] = json.loads(str(r["dropped_row"]))
+        typer.echo(json.dumps(rows, default=str))
+        return
+    if fmt is OutputFormat.csv:
+        import csv
+        import sys
+
+        writer = csv.DictWriter(sys.stdout, fieldnames=list(PAIR_COLUMNS))
+        writer.writeheader()
+        writer.writerows(rows)
+        return
+    shown = f"{len(rows):,} of {total:,}" if len(rows) < total else f"{total:,}"
+    table = Table(
+        "time", "block", "type", "area", "kept", "dropped", "rule",
+        title=f"{shown} cross-source pairs",
+    )  # fmt: skip
+    for r in rows:
+        table.add_row(
+            str(r["occurred_minute"])[:16],
+            str(r["block"]),
+            str(r["primary_type"]),
+            "" if r["community_area"] is None else str(r["community_area"]),
+            f"{Path(str(r['kept_file'])).name} #{r['kept_key']}",
+            f"{Path(str(r['dropped_file'])).name} #{r['dropped_key']}",
+            str(r["rule"]),
         )
     out.print(table)

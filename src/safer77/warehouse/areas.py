@@ -13,7 +13,7 @@ from shapely.geometry.base import BaseGeometry
 
 from safer77.sources.boundaries import read_boundaries
 from safer77.sources.files import fingerprint
-from safer77.warehouse.db import next_load_id
+from safer77.warehouse.db import load_log_insert, next_load_id
 from safer77.warehouse.geocode import assign_geography, forget_assignments
 from safer77.warehouse.incidents import LoadResult
 from safer77.warehouse.quarantine import replace_quarantine
@@ -64,7 +64,7 @@ def load_boundaries(con: duckdb.DuckDBPyConnection, kind: str, path: Path) -> Lo
         placed = assign_geography(con, only_kind=parsed.kind)
         duplicates = len(parsed.features) - len(rows)
         con.execute(
-            "INSERT INTO load_log VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, NULL, ?)",
+            load_log_insert() + " VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, NULL, ?)",
             [
                 load_id,
                 f"boundaries:{parsed.kind}",

@@ -84,11 +84,38 @@ DDL: tuple[str, ...] = (
         quarantined BIGINT NOT NULL,
         ignored_columns VARCHAR,
         fingerprint VARCHAR
+        -- cross_source: added below, so that warehouses made before it gain it too
+    )
+    """,
+    # Rows of a load matched to a stored row of another file (warehouse.crosssource).
+    "ALTER TABLE load_log ADD COLUMN IF NOT EXISTS cross_source BIGINT DEFAULT 0",
+    """
+    CREATE TABLE IF NOT EXISTS cross_source_pairs (
+        load_id INTEGER NOT NULL,        -- the load that found the pair
+        kept_key BIGINT NOT NULL,        -- incidents.incident_key of the row kept
+        kept_file VARCHAR NOT NULL,
+        kept_load_id INTEGER NOT NULL,
+        dropped_key BIGINT NOT NULL,     -- the dropped row's ID, or its content key
+        dropped_file VARCHAR NOT NULL,
+        dropped_load_id INTEGER NOT NULL,
+        occurred_minute TIMESTAMP NOT NULL,  -- the match key, as compared:
+        block VARCHAR NOT NULL,          -- upper case, single spaces, 000XX for 0000X
+        primary_type VARCHAR NOT NULL,
+        community_area INTEGER,          -- NULL when neither row had one
+        rule VARCHAR NOT NULL,           -- 'exact' or 'community area missing on one side'
+        dropped_row VARCHAR NOT NULL     -- the dropped row's fields, as JSON
     )
     """,
     COVERAGE_DDL,
     COVERAGE_LOADS_DDL,
 )
+
+#: The columns of ``load_log`` every load writes. Inserts name them (see
+#: :func:`load_log_insert`), so that a column added later, with a default, keeps them valid.
+LOAD_LOG_COLUMNS = (
+    "load_id", "kind", "file", "started_at", "finished_at", "read", "loaded", "updated",
+    "duplicates", "quarantined", "ignored_columns", "fingerprint",
+)  # fmt: skip
 
 
 def connect(
@@ -174,6 +201,12 @@ def table_dicts(
     cur = con.execute(f"SELECT * FROM {name}" + (f" ORDER BY {order_by}" if order_by else ""))
     names = [d[0] for d in cur.description]
     return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+
+def load_log_insert(*extra: str) -> str:
+    """``INSERT INTO load_log (…)`` naming :data:`LOAD_LOG_COLUMNS` and then ``extra``; the
+    caller adds ``VALUES (…)`` in that order."""
+    return f"INSERT INTO load_log ({', '.join((*LOAD_LOG_COLUMNS, *extra))})"
 
 
 def next_load_id(con: duckdb.DuckDBPyConnection) -> int:

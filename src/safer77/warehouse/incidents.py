@@ -1,8 +1,10 @@
 """Load incident files into the warehouse: atomic, idempotent, nothing lost.
 
 Every input row ends up exactly once as *loaded* (new key), *updated* (same key, newer
-``Updated On``), *duplicate* (already present and not newer, or repeated in the file) or
-*quarantined* (with file, line, field and reason). A load is one transaction.
+``Updated On``), *duplicate* (already present and not newer, or repeated in the file),
+*cross-source* (the same incident stored from another file without a shared ID, see
+:mod:`.crosssource`) or *quarantined* (with file, line, field and reason). A load is one
+transaction.
 
 For speed the file is parsed once, straight into ``incidents`` (the rows a load is about to
 quarantine wear ``_bad_field`` until they are moved out, before the commit). Only files with
@@ -26,7 +28,8 @@ from safer77.errors import InvalidInput
 from safer77.sources.chicago_crimes import IncidentSource, open_incident_source, record_lines
 from safer77.sources.files import fingerprint
 from safer77.warehouse.coverage import record_coverage
-from safer77.warehouse.db import count, next_load_id, sql_str
+from safer77.warehouse.crosssource import match_cross_source
+from safer77.warehouse.db import count, load_log_insert, next_load_id, sql_str
 from safer77.warehouse.dedupe import content_keys, resolve_duplicates
 from safer77.warehouse.geocode import assign_geography
 from safer77.warehouse.normalise import staged_select
@@ -104,6 +107,8 @@ class LoadResult:
     geo_assigned: int
     seconds: float
     load_id: int
+    #: Rows matched to a stored row of another file (:mod:`safer77.warehouse.crosssource`).
+    cross_source: int = 0
 
 
 def load_incidents(
@@ -306,16 +311,18 @@ def _load(
     geo = assign_geography(con, load_id)
     record_coverage(con, load_id, file_label, set(src.mapping))
     updated, dropped = resolve_duplicates(con, load_id, had_rows)
+    cross = match_cross_source(con, load_id, file_label) if had_rows else 0
     content_id = fingerprint(src.path)
     replace_quarantine(con, file_label, content_id)
 
     n_rejects = count(con, "SELECT count(*) FROM _reject_lines")
     read = inserted + n_rejects
     quarantined = n_bad + n_rejects
-    loaded = inserted - n_bad - dropped - updated
+    loaded = inserted - n_bad - dropped - updated - cross
     seconds = time.perf_counter() - started
     con.execute(
-        "INSERT INTO load_log VALUES (?, 'incidents', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        load_log_insert("cross_source")
+        + " VALUES (?, 'incidents', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             load_id,
             file_label,
@@ -328,6 +335,7 @@ def _load(
             quarantined,
             ",".join(src.ignored) or None,
             content_id,
+            cross,
         ],
     )
     return LoadResult(
@@ -340,4 +348,5 @@ def _load(
         geo_assigned=geo,
         seconds=seconds,
         load_id=load_id,
+        cross_source=cross,
     )

@@ -13,7 +13,7 @@ import pyarrow as pa
 
 from safer77.sources.files import fingerprint
 from safer77.sources.indicators import Mapping, Value, load_mapping, read_long, read_table
-from safer77.warehouse.db import next_load_id
+from safer77.warehouse.db import load_log_insert, next_load_id
 
 DDL = (
     """
@@ -95,7 +95,7 @@ def load_indicators(
             con.execute("DELETE FROM indicators WHERE indicator IN (SELECT unnest(?))", [names])
         _insert(con, values, load_id)
         con.execute(
-            "INSERT INTO load_log VALUES (?, 'indicators', ?, ?, ?, ?, ?, 0, 0, 0, NULL, ?)",
+            load_log_insert() + " VALUES (?, 'indicators', ?, ?, ?, ?, ?, 0, 0, 0, NULL, ?)",
             [load_id, str(path), begun, datetime.now(), rows, len(values), fingerprint(Path(path))],
         )
         con.execute("COMMIT")

@@ -12,7 +12,7 @@ import pyarrow as pa
 
 from safer77.sources.files import fingerprint
 from safer77.sources.tabular import Reject
-from safer77.warehouse.db import count, next_load_id
+from safer77.warehouse.db import count, load_log_insert, next_load_id
 from safer77.warehouse.quarantine import replace_quarantine
 
 
@@ -84,7 +84,7 @@ def load_keyed(
         replace_quarantine(con, label, content_id)
         duplicates = staged.num_rows - loaded - updated
         con.execute(
-            "INSERT INTO load_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)",
+            load_log_insert() + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)",
             [
                 load_id,
                 spec.kind,
