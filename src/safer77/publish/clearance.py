@@ -16,6 +16,7 @@ from safer77.metrics.intervals import wilson
 from safer77.metrics.registry import DEFINITIONS
 from safer77.publish.html import downloads, percent
 from safer77.schema import LOW_N_THRESHOLD
+from safer77.service.clearance import first_complete_year
 from safer77.warehouse.db import has_table
 
 
@@ -45,10 +46,20 @@ def clearance_rows(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
             "FROM stats_arrest_rate_proxy WHERE level = 'city' GROUP BY ALL"
         ).fetchall():
             proxy[(t, y)] = (int(n or 0), int(k or 0))
+    # the first year each crime type's records hold in full (a FOIA file keeps older cases
+    # only when they were cleared: those years are flagged, not shown as nearly 100%)
+    start = {
+        crime: first_complete_year(
+            {int(y): (int(n), int(n) - int(c)) for t, y, n, c, _, _ in cohort if t == crime}
+        )
+        for crime in {str(r[0]) for r in cohort}
+    }
     out = []
     for crime, year, n, cleared, arrest, exceptional in cohort:
         n, cleared = int(n), int(cleared)
-        low, high = wilson(cleared, n) if n else (None, None)
+        first = start[str(crime)]
+        complete = first is not None and int(year) >= first
+        low, high = wilson(cleared, n) if n and complete else (None, None)
         p_n, p_k = proxy.get((crime, year), (0, 0))
         m = made.get((crime, year), (0, 0, 0))
         out.append(
@@ -59,7 +70,12 @@ def clearance_rows(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
                 "cleared_to_date": cleared,
                 "cleared_by_arrest": int(arrest),
                 "cleared_exceptionally": int(exceptional),
-                "clearance_rate": cleared / n if n else None,
+                "clearance_rate": cleared / n if n and complete else None,
+                "coverage": "complete"
+                if complete
+                else f"incomplete: the records hold this year in part (in full from {first})"
+                if first is not None
+                else "incomplete: no year is held in full",
                 "ci_low": low,
                 "ci_high": high,
                 "low_n": n < LOW_N_THRESHOLD,
@@ -96,9 +112,13 @@ def clearance_body(rows: list[dict[str, Any]]) -> str:
             f"<tr{' class=low-n' if r['low_n'] else ''}><th scope='row'>{r['year']}</th>"
             f"<td>{r['offenses']:,}</td><td>{r['cleared_to_date']:,}</td>"
             f"<td>{r['cleared_by_arrest']:,}</td><td>{r['cleared_exceptionally']:,}</td>"
-            f"<td>{percent(r['clearance_rate'])}</td>"
-            f"<td>{percent(r['ci_low'])}–{percent(r['ci_high'])}</td>"
-            f"<td>{r['cleared_in_year']:,}</td><td>{percent(r['arrest_flag_rate'])}</td></tr>"
+            + (
+                f"<td>{percent(r['clearance_rate'])}</td>"
+                f"<td>{percent(r['ci_low'])}–{percent(r['ci_high'])}</td>"
+                if r["coverage"] == "complete"
+                else f"<td colspan='2' class='not-comparable'>{escape(r['coverage'])}</td>"
+            )
+            + f"<td>{r['cleared_in_year']:,}</td><td>{percent(r['arrest_flag_rate'])}</td></tr>"
             for r in sorted(
                 (r for r in rows if r["crime_type"] == crime), key=lambda r: r["year"], reverse=True
             )
@@ -114,6 +134,8 @@ def clearance_body(rows: list[dict[str, Any]]) -> str:
             + downloads("data/clearance/by_year", "(every crime type)")
         )
     parts.append(
-        f"<p>Years with fewer than {LOW_N_THRESHOLD} offenses are marked as small cells.</p>"
+        f"<p>Years with fewer than {LOW_N_THRESHOLD} offenses are marked as small cells. A year "
+        "the records hold only in part (a records release that keeps older cases only when "
+        "they were cleared) shows its counts but no rate: it would read as nearly 100%.</p>"
     )
     return "".join(parts)

@@ -196,10 +196,12 @@ def load_site_data(con: duckdb.DuckDBPyConnection, month: str | None = None) -> 
             "loaded": ld,
             "updated": u,
             "duplicates": d,
+            "cross_source": x,
             "quarantined": q,
         }
-        for f, k, t, r, ld, u, d, q in con.execute(
-            "SELECT file, kind, finished_at, read, loaded, updated, duplicates, quarantined "
+        for f, k, t, r, ld, u, d, x, q in con.execute(
+            "SELECT file, kind, finished_at, read, loaded, updated, duplicates, "
+            f"{'coalesce(cross_source, 0)' if _has_cross_source(con) else '0'}, quarantined "
             "FROM load_log ORDER BY load_id"
         ).fetchall()
     ]
@@ -218,6 +220,16 @@ def load_site_data(con: duckdb.DuckDBPyConnection, month: str | None = None) -> 
         crime_types,
         coverage,
     )
+
+
+def _has_cross_source(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the load log counts cross-source duplicates (warehouses older than that column,
+    opened read-only, do not)."""
+    rows = con.execute(
+        "SELECT count(*) FROM duckdb_columns() WHERE table_name = 'load_log' "
+        "AND column_name = 'cross_source'"
+    ).fetchall()
+    return bool(rows[0][0])
 
 
 def _places(

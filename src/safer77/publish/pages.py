@@ -102,7 +102,8 @@ def about_body(loads: list[dict[str, object]], origin: Provenance | None = None)
     rows = "".join(
         f"<tr><th scope='row'>{escape(str(ld['file']))}</th><td>{escape(str(ld['kind']))}</td>"
         f"<td>{escape(str(ld['finished']))}</td><td>{ld['read']:,}</td><td>{ld['loaded']:,}</td>"
-        f"<td>{ld['updated']:,}</td><td>{ld['duplicates']:,}</td><td>{ld['quarantined']:,}</td>"
+        f"<td>{ld['updated']:,}</td><td>{ld['duplicates']:,}</td><td>{ld['cross_source']:,}</td>"
+        f"<td>{ld['quarantined']:,}</td>"
         "</tr>"
         for ld in loads
     )
@@ -115,9 +116,13 @@ def about_body(loads: list[dict[str, object]], origin: Provenance | None = None)
         "the warehouse behind this site</caption><thead><tr><th scope='col'>File</th>"
         "<th scope='col'>Kind</th><th scope='col'>Loaded at</th><th scope='col'>Rows read</th>"
         "<th scope='col'>New</th><th scope='col'>Updated</th><th scope='col'>Duplicates</th>"
+        "<th scope='col'>Also in another file</th>"
         f"<th scope='col'>Quarantined</th></tr></thead><tbody>{rows}</tbody></table>"
         "<p class='downloads'>Download this table: <a href='data/about/loads.csv'>CSV</a> · "
         "<a href='data/about/loads.json'>JSON</a></p>"
-        "<p>Quarantined rows were not loaded because a value could not be read; each is kept "
-        "with its file, line and reason.</p>"
+        "<p>Rows read = new + updated + duplicates + also in another file + quarantined. "
+        "Quarantined rows were not loaded because a value could not be read; each is kept "
+        "with its file, line and reason. Rows also in another file are the same incident "
+        "arriving from two files without a shared ID (matched on time to the minute, block, "
+        "type and community area): it is counted once.</p>"
     )

@@ -251,11 +251,16 @@ def complete_from(outcomes: Iterable[Outcome], *, as_of: date) -> int | None:
         offenses[o.offense_date.year] += o.count
         if o.cleared_on is None or o.cleared_on > as_of:
             still_open[o.offense_date.year] += o.count
-    if not offenses:
+    return first_complete_year({y: (n, still_open[y]) for y, n in offenses.items()})
+
+
+def first_complete_year(years: dict[int, tuple[int, int]]) -> int | None:
+    """:func:`complete_from`'s rule on yearly (offenses, still uncleared) counts."""
+    if not years:
         return None
-    busiest = max(offenses.values())
-    for year in sorted(offenses):
-        n = offenses[year]
-        if n >= FULL_SHARE * busiest and still_open[year] >= OPEN_SHARE * n:
+    busiest = max(n for n, _ in years.values())
+    for year in sorted(years):
+        n, still_open = years[year]
+        if n >= FULL_SHARE * busiest and still_open >= OPEN_SHARE * n:
             return year
     return None
