@@ -139,6 +139,8 @@ def _charts(site: SiteData, level: str, key: str, ctype: str, name: str) -> tupl
     build's month (not covered, another scope, the level not recorded) are gaps."""
     slots = [shift_months(site.month, -k) for k in range(23, -1, -1)]
     window = site.window(level, key, ctype, slots)
+    if all(c is None for c in window):  # nothing to draw: no empty axes
+        return "", "", ""
     incidents = line_with_band(
         [
             Point(m, None if c is None else float(c.incidents))
