@@ -31,6 +31,8 @@ COUNT_KEYS = ("read", "loaded", "updated", "duplicates", "quarantined")
 def _print_result(result: LoadResult) -> None:
     counts = ", ".join(f"{k} {getattr(result, k):,}" for k in COUNT_KEYS)
     console.print(f"{Path(result.file).name}: {counts} ({result.seconds:.1f} s)", highlight=False)
+    for note in result.notes:
+        console.print(f"  note: {note}", highlight=False)
     if result.geo_assigned:
         console.print(f"  {result.geo_assigned:,} rows placed in an area from their coordinates")
     if result.quarantined:

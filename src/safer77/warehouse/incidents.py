@@ -22,7 +22,6 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from safer77.errors import InvalidInput
 from safer77.sources.chicago_crimes import IncidentSource, open_incident_source, record_lines
 from safer77.sources.files import fingerprint
 from safer77.warehouse.db import count, next_load_id, sql_str
@@ -32,6 +31,7 @@ from safer77.warehouse.normalise import staged_select
 from safer77.warehouse.quarantine import replace_quarantine
 from safer77.warehouse.readers import (
     csv_relation,
+    engine_refusal,
     records_relation,
     reject_lines_sql,
     typed_columns,
@@ -102,6 +102,7 @@ class LoadResult:
     geo_assigned: int
     seconds: float
     load_id: int
+    notes: tuple[str, ...] = ()  # e.g. a row-index column ignored
 
 
 def load_incidents(
@@ -146,10 +147,9 @@ def _load_once(
         con.execute("COMMIT")
     except duckdb.Error as exc:
         con.execute("ROLLBACK")
-        first = str(exc).splitlines()[0]
-        raise InvalidInput(
-            f"could not read to the end, nothing loaded: {first}", file=file_label
-        ) from None
+        raise engine_refusal(
+            exc, file_label, doing="could not read to the end, nothing loaded"
+        ) from exc
     except BaseException:
         con.execute("ROLLBACK")
         raise
@@ -336,4 +336,5 @@ def _load(
         geo_assigned=geo,
         seconds=seconds,
         load_id=load_id,
+        notes=src.notes,
     )
