@@ -116,6 +116,31 @@ def test_stats_file_and_ingest_count_an_r_export_alike(
     ]
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "quarantined"),
+    [
+        (b"1176346", b"east", 1),  # X Coordinate: a number no statistic reads
+        (b"06/07/2022 04:47:18 PM", b"soon", 1),  # Updated On
+        (b"001XX N STATE ST", b"001XX N ST\xff\xfeATE ST", 1),  # Block: not UTF-8
+        (b"(41.882857", b"\xff(41.882857", 0),  # Location: not stored, not read by either
+    ],
+)
+def test_stats_file_leaves_out_what_a_load_quarantines(
+    con: duckdb.DuckDBPyConnection, write_csv: WriteCsv, old: bytes, new: bytes, quarantined: int
+) -> None:
+    path = write_csv("f.csv", [portal_row(id=str(i)) for i in range(1, 6)])
+    lines = path.read_bytes().split(b"\n")
+    lines[3] = lines[3].replace(old, new, 1)
+    path.write_bytes(b"\n".join(lines))
+    r = load_incidents(con, path)
+    assert (r.loaded, r.quarantined) == (5 - quarantined, quarantined)
+    view = connect_file(path)
+    try:
+        assert view.execute("SELECT count(*) FROM incidents").fetchall() == [(r.loaded,)]
+    finally:
+        view.close()
+
+
 @pytest.mark.parametrize("index_header", ["", "Unnamed: 0"])
 def test_pandas_export_with_index_and_nan(
     con: duckdb.DuckDBPyConnection, tmp_path: Path, index_header: str

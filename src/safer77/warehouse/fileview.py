@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 
 from safer77.sources.chicago_crimes import open_incident_source
-from safer77.warehouse.incidents import DEFAULT_AGENCY
+from safer77.warehouse.incidents import DEFAULT_AGENCY, ROW_COLUMNS
 from safer77.warehouse.normalise import staged_select
 from safer77.warehouse.readers import csv_relation, records_relation, typed_columns
 
@@ -24,9 +24,7 @@ def connect_file(path: Path) -> duckdb.DuckDBPyConnection:
     con.execute("SET enable_progress_bar_print = false")
     # Pushing `_bad_field IS NULL` below the nested projections inlines the whole check
     # expression several times over (3x slower); the view is cheaper filtered where it stands.
-    # And the reader must read every column, as a load does: pruned to the few columns a
-    # statistic needs, it would keep rows whose other fields a load quarantines.
-    con.execute("SET disabled_optimizers = 'filter_pushdown,unused_columns'")
+    con.execute("SET disabled_optimizers = 'filter_pushdown'")
     if src.format == "csv":
         select = staged_select(
             set(src.mapping),
@@ -36,9 +34,14 @@ def connect_file(path: Path) -> duckdb.DuckDBPyConnection:
         )
     else:
         select = staged_select(set(src.mapping), src.source_name, records_relation(con, src))
+    # The reader refuses a line for a value it cannot read only in the columns it reads. A
+    # load reads every column it stores; a statistic needs only a few. Using the stored
+    # columns here (hash is never NULL) makes the reader refuse exactly the lines a load does.
+    stored = ", ".join(c for c in ROW_COLUMNS if not c.startswith("_"))
     con.execute(
         "CREATE TEMP VIEW incidents AS SELECT * EXCLUDE (_rn, _bad_field, _reason), "
-        f"'{DEFAULT_AGENCY}' AS agency FROM ({select}) WHERE _bad_field IS NULL"
+        f"'{DEFAULT_AGENCY}' AS agency FROM ({select}) "
+        f"WHERE _bad_field IS NULL AND hash({stored}) IS NOT NULL"
     )
     con.execute("CREATE TEMP TABLE load_log (load_id INTEGER, kind VARCHAR)")  # none: live queries
     return con
