@@ -294,3 +294,46 @@ def test_real_use_of_force_files(sessions: sessionmaker[Session], shared_data: P
     assert len([r for r in main.rejects if r.field == "key"]) == 3
     with sessions() as s:
         assert s.scalar(select(func.count()).select_from(Release)) == main.loaded
+
+
+def test_use_of_force_2017_2020_layout_imports(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """The older release: reports without trr_status, actions without other_description."""
+    main = write(
+        tmp_path / "TRR-main_2017-2020.csv",
+        [
+            {
+                "trr_id": "2018-00001",
+                "trr_date": "2018-03-04",
+                "beat": "0421",
+                "location": "STREET",
+            },
+            {"trr_id": "2018-00002", "trr_date": "2019-11-30", "beat": "", "location": "ALLEY"},
+        ],
+        header=["row_id", "trr_id", "trr_date", "rd_no", "beat", "location", "indoor_or_outdoor"],
+    )
+    actions = write(
+        tmp_path / "TRR-actions-responses_2017-2020.csv",
+        [
+            {"trr_id": "2018-00001", "person": "Member Action", "action": "VERBAL COMMANDS"},
+            {"trr_id": "2018-00001", "person": "Subject Action", "action": "FLED"},
+            {"trr_id": "2018-00002", "person": "Subject Action", "action": ""},
+        ],
+        header=["row_id", "trr_id", "person", "resistance_type", "action"],
+    )
+    with sessions() as s, s.begin():
+        main_r, act_r = import_use_of_force(s, None, main, actions=actions)
+    assert (main_r.read, main_r.loaded, main_r.rejects) == (2, 2, [])
+    assert (act_r.read, act_r.loaded) == (3, 2)
+    assert [(r.line, r.field) for r in act_r.rejects] == [(4, "action")]
+    assert any("trr_status" in n for n in main_r.notes)
+    assert any("other_description" in n for n in act_r.notes)
+    with sessions() as s:
+        rec = {r.source_key: r for r in s.scalars(select(Release))}
+        assert (rec["2018-00001"].report_status, rec["2018-00001"].district) == (None, 4)
+        assert rec["2018-00001"].details["actions"] == {
+            "member": ["VERBAL COMMANDS"],
+            "subject": ["FLED"],
+        }
+        assert str(rec["2018-00002"].incident_date) == "2019-11-30"

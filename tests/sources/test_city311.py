@@ -300,3 +300,17 @@ def test_utc_times_become_chicago_local_times() -> None:
     assert parse_time("2019-01-02T08:15:00Z") == datetime(2019, 1, 2, 2, 15)  # CST = UTC-6
     assert parse_time("2019-07-02T08:15:00+00:00") == datetime(2019, 7, 2, 3, 15)  # CDT
     assert parse_time("2019-07-02T08:15:00") == datetime(2019, 7, 2, 8, 15)
+
+
+def test_community_area_zero_is_kept_without_an_area(tmp_path: Path) -> None:
+    """Area 0 (three rows of the 2011-2014 sanitation file) is not one of the 77: the request
+    is kept, with no area (placed from its point once boundaries are loaded)."""
+    path = write(
+        tmp_path / "zero.csv",
+        LEGACY,
+        [legacy("12-00000001", **{"Community Area": z}) for z in ("0", "0.0")]
+        + [legacy("12-00000003")],
+    )
+    got = list(read_311(path))
+    assert not any(isinstance(r, Reject) for r in got)
+    assert [r.community_area for r in got if not isinstance(r, Reject)] == [None, None, 68]

@@ -66,8 +66,10 @@ def errors_to_exit() -> Iterator[None]:
     except Safer77Error as exc:
         print_error(str(exc))
         raise typer.Exit(exc.exit_code) from None
-    except duckdb.Error as exc:  # e.g. a file that became unreadable while a query read it
-        print_error(str(exc).splitlines()[0])
+    except duckdb.Error as exc:  # e.g. a file that `stats --file` reads is cut short
+        from safer77.warehouse.readers import engine_refusal
+
+        print_error(str(engine_refusal(exc, doing="could not read")))
         raise typer.Exit(2) from None
 
 

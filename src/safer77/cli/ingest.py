@@ -22,6 +22,7 @@ from safer77.cli.common import (
     warn,
 )
 from safer77.warehouse import LoadResult, connect, list_quarantine, load_boundaries, load_incidents
+from safer77.warehouse.quarantine import count_quarantine
 
 app = typer.Typer(help="Load data into the warehouse.", no_args_is_help=True)
 
@@ -31,6 +32,8 @@ COUNT_KEYS = ("read", "loaded", "updated", "duplicates", "cross_source", "quaran
 def _print_result(result: LoadResult) -> None:
     counts = ", ".join(f"{k} {getattr(result, k):,}" for k in COUNT_KEYS)
     console.print(f"{Path(result.file).name}: {counts} ({result.seconds:.1f} s)", highlight=False)
+    for note in result.notes:
+        console.print(f"  note: {note}", highlight=False)
     if result.geo_assigned:
         console.print(f"  {result.geo_assigned:,} rows placed in an area from their coordinates")
     if result.quarantined:
@@ -219,8 +222,12 @@ def quarantine(
         con = connect(cfg.db, read_only=True)
         try:
             rows = list_quarantine(con, file=file, limit=limit)
+            total = count_quarantine(con, file=file)
         finally:
             con.close()
+    shown = f"{len(rows):,} of {total:,}" if len(rows) < total else f"{total:,}"
+    if fmt is not OutputFormat.table and len(rows) < total:
+        warn(f"shown {shown} quarantined rows (--limit)")  # on stderr: stdout stays data
     if fmt is OutputFormat.json:
         typer.echo(json.dumps(rows, default=str))
         return
@@ -232,7 +239,7 @@ def quarantine(
         writer.writeheader()
         writer.writerows(rows)
         return
-    table = Table("file", "line", "field", "reason", title=f"{len(rows)} quarantined rows")
+    table = Table("file", "line", "field", "reason", title=f"{shown} quarantined rows")
     for r in rows:
         table.add_row(
             Path(str(r["file"])).name, str(r["line"]), str(r["field"] or ""), str(r["reason"])

@@ -26,6 +26,7 @@ from safer77.sources.tabular import Reject
 from safer77.sources.use_of_force import (
     ForceReport,
     SideFile,
+    layout_notes,
     read_actions,
     read_reports,
     read_subjects,
@@ -282,6 +283,7 @@ def import_use_of_force(
         else:
             report.duplicates += 1
     report.notes.append("posting dates are not in the release: records start at stage notified")
+    report.notes += layout_notes(main, "main")
     session.flush()
     audit.record(
         session,
@@ -292,12 +294,13 @@ def import_use_of_force(
         source=CPD_TRR,
         **{k: v for k, v in report.summary().items() if k != "file"},
     )
-    return [report, *(_side_report(side, seen) for side in sides.values())]
+    return [report, *(_side_report(side, seen, name) for name, side in sides.items())]
 
 
-def _side_report(side: SideFile, reports: set[str]) -> ImportReport:
+def _side_report(side: SideFile, reports: set[str], kind: str) -> ImportReport:
     """A side file's rows: attached to a report of the main file, or rejected."""
     out = ImportReport(str(side.path), read=side.rows, rejects=list(side.rejects))
+    out.notes += layout_notes(side.path, kind)
     for trr, lines in side.lines.items():
         if trr in reports:
             out.loaded += len(lines)

@@ -48,6 +48,8 @@ class IncidentSource:
     header: tuple[str, ...]
     mapping: dict[str, str]
     ignored: tuple[str, ...] = ()
+    #: What the reader did with the file that its user should know (one sentence each).
+    notes: tuple[str, ...] = ()
     records: list[dict[str, str | None]] = field(default_factory=list)
     bad_records: list[tuple[int, str]] = field(default_factory=list)
     #: strptime format shared by every Date and Updated On value seen in the sample, if any.
@@ -76,13 +78,29 @@ def _first_bytes(path: Path, gz: bool, n: int = 65536) -> bytes:
         ) from None
 
 
-def _map_header(path: Path, header: list[str]) -> tuple[dict[str, str], tuple[str, ...]]:
+#: How ``ignored`` names the row-index column that R's ``write.csv`` (header ``""``) and
+#: pandas' ``to_csv`` (an empty header, or ``Unnamed: 0`` once read and written again) put first.
+ROW_INDEX = "(row index)"
+_ROW_INDEX_HEADERS = ("", "Unnamed: 0")
+ROW_INDEX_NOTE = (
+    "column 1 has no name: a row index (as R's write.csv and pandas' to_csv write), ignored"
+)
+
+
+def _map_header(
+    path: Path, header: list[str]
+) -> tuple[dict[str, str], tuple[str, ...], tuple[str, ...]]:
+    """Canonical column → the file's name, the ignored columns, and notes about them."""
     mapping: dict[str, str] = {}
     ignored: list[str] = []
-    for name in header:
+    notes: list[str] = []
+    for i, name in enumerate(header):
         canon = canonical_column(name)
-        if canon is None or canon in mapping:
-            ignored.append(name)
+        if i == 0 and name.strip() in _ROW_INDEX_HEADERS:
+            ignored.append(ROW_INDEX)
+            notes.append(ROW_INDEX_NOTE)
+        elif canon is None or canon in mapping:
+            ignored.append(name if name.strip() else f"(unnamed column {i + 1})")
         else:
             mapping[canon] = name
     missing = missing_required(set(mapping))
@@ -94,7 +112,7 @@ def _map_header(path: Path, header: list[str]) -> tuple[dict[str, str], tuple[st
             file=str(path),
             line=1,
         )
-    return mapping, tuple(ignored)
+    return mapping, tuple(ignored), tuple(notes)
 
 
 def open_incident_source(path: Path) -> IncidentSource:
@@ -118,7 +136,7 @@ def open_incident_source(path: Path) -> IncidentSource:
             f"header is not UTF-8 text (binary file?); expected {EXPECTED}", file=str(path), line=1
         ) from None
     header = next(csv.reader([first_line]))
-    mapping, ignored = _map_header(path, header)
+    mapping, ignored, notes = _map_header(path, header)
     return IncidentSource(
         path=path,
         format="csv",
@@ -126,16 +144,21 @@ def open_incident_source(path: Path) -> IncidentSource:
         header=tuple(header),
         mapping=mapping,
         ignored=ignored,
+        notes=notes,
         timestamp_format=_sample_timestamp_format(head, header, mapping),
     )
 
 
-#: Timestamp layouts seen in portal exports, most common first.
+#: Timestamp layouts seen in portal exports, most common first; then those of a spreadsheet
+#: that saved the file again (Excel writes 6/28/2023 23:04: no leading zeros, no seconds).
 TIMESTAMP_FORMATS = (
     "%m/%d/%Y %I:%M:%S %p",
     "%Y-%m-%d %H:%M:%S",
     "%Y-%m-%dT%H:%M:%S",
     "%Y-%m-%dT%H:%M:%S.%f",
+    "%m/%d/%Y %H:%M",
+    "%m/%d/%Y %H:%M:%S",
+    "%m/%d/%Y %I:%M %p",
 )
 
 

@@ -2,7 +2,8 @@
 
 Three files join on ``trr_id``: the reports, the actions of member and subject, and the
 subjects. Only non-identifying fields are kept: no hashed RD or CB numbers, no subject
-demographics (gender, race, birth year, height, weight, ZIP).
+demographics (gender, race, birth year, height, weight, ZIP). The 2017-2020 release has no
+``trr_status`` in its reports and no ``other_description`` in its actions: both are optional.
 """
 
 from __future__ import annotations
@@ -14,12 +15,24 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from safer77.sources.tabular import Reject, read_rows
+from safer77.sources.tabular import Reject, read_header, read_rows
 
-MAIN = ("trr_id", "trr_status", "trr_date", "beat", "location", "indoor_or_outdoor")
-ACTIONS = ("trr_id", "person", "action", "other_description")
+MAIN = ("trr_id", "trr_date", "beat", "location", "indoor_or_outdoor")
+ACTIONS = ("trr_id", "person", "action")
+#: Columns of the 2021-2023 release that the 2017-2020 layout lacks: read when present.
+OPTIONAL = {"main": ("trr_status",), "actions": ("other_description",)}
 SUBJECTS = ("trr_id", "injured", "alleged_injury", "hospitalized", "armed")
 SUBJECT_FLAGS = ("injured", "alleged_injury", "hospitalized", "armed")
+
+
+def layout_notes(path: Path, kind: str) -> list[str]:
+    """What a file of ``kind`` ("main" or "actions") in the older layout is read without."""
+    header = read_header(path)
+    return [
+        f"no {c} column (the 2017-2020 layout): read without it"
+        for c in OPTIONAL.get(kind, ())
+        if c not in header
+    ]
 
 
 @dataclass
@@ -64,7 +77,7 @@ def read_reports(path: Path) -> Iterator[ForceReport | Reject]:
         yield ForceReport(
             trr_id=trr,
             trr_date=day,
-            status=(row["trr_status"] or "").strip() or None,
+            status=(row.get("trr_status") or "").strip() or None,
             beat=beat,
             district=beat // 100 if beat else None,
             details={
@@ -93,7 +106,9 @@ def read_actions(path: Path) -> SideFile:
     side = SideFile(path, data=defaultdict(lambda: {"member": [], "subject": []}))
     for line, row in read_rows(path, ACTIONS):
         side.rows += 1
-        trr, person, action, category = ((row[c] or "").strip() for c in ACTIONS)
+        trr, person, action, category = (
+            (row.get(c) or "").strip() for c in ACTIONS + OPTIONAL["actions"]
+        )
         # the release fills either the action or only its category (e.g. "Control Tactic")
         action = action or (f"[{category}]" if category else "")
         who = (

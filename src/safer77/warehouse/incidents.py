@@ -24,7 +24,6 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from safer77.errors import InvalidInput
 from safer77.sources.chicago_crimes import IncidentSource, open_incident_source, record_lines
 from safer77.sources.files import fingerprint
 from safer77.warehouse.coverage import record_coverage
@@ -36,6 +35,7 @@ from safer77.warehouse.normalise import staged_select
 from safer77.warehouse.quarantine import replace_quarantine
 from safer77.warehouse.readers import (
     csv_relation,
+    engine_refusal,
     records_relation,
     reject_lines_sql,
     typed_columns,
@@ -109,6 +109,7 @@ class LoadResult:
     load_id: int
     #: Rows matched to a stored row of another file (:mod:`safer77.warehouse.crosssource`).
     cross_source: int = 0
+    notes: tuple[str, ...] = ()  # e.g. a row-index column ignored
 
 
 def load_incidents(
@@ -154,10 +155,9 @@ def _load_once(
         con.execute("COMMIT")
     except duckdb.Error as exc:
         con.execute("ROLLBACK")
-        first = str(exc).splitlines()[0]
-        raise InvalidInput(
-            f"could not read to the end, nothing loaded: {first}", file=file_label
-        ) from None
+        raise engine_refusal(
+            exc, file_label, doing="could not read to the end, nothing loaded"
+        ) from exc
     except BaseException:
         con.execute("ROLLBACK")
         raise
@@ -349,4 +349,5 @@ def _load(
         seconds=seconds,
         load_id=load_id,
         cross_source=cross,
+        notes=src.notes,
     )

@@ -12,7 +12,13 @@ from collections.abc import Callable
 from safer77.schema import category_sql, primary_type_from_iucr_sql
 
 #: Date formats accepted besides ISO 8601 (which a plain cast reads).
-DATE_FORMATS = ("%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%m/%d/%Y")
+DATE_FORMATS = (
+    "%m/%d/%Y %I:%M:%S %p",
+    "%m/%d/%Y %H:%M:%S",
+    "%m/%d/%Y %H:%M",
+    "%m/%d/%Y %I:%M %p",
+    "%m/%d/%Y",
+)
 
 INT_FIELDS = ("id", "beat", "district", "ward", "community_area", "year")
 FLOAT_FIELDS = ("x_coordinate", "y_coordinate", "latitude", "longitude")

@@ -23,6 +23,13 @@ def list_quarantine(
     ]
 
 
+def count_quarantine(con: duckdb.DuckDBPyConnection, *, file: str | None = None) -> int:
+    """How many rows :func:`list_quarantine` lists without a limit."""
+    sql = "SELECT count(*) FROM quarantine" + (" WHERE file = ?" if file else "")
+    rows = con.execute(sql, [file] if file else []).fetchall()
+    return int(rows[0][0])
+
+
 def replace_quarantine(con: duckdb.DuckDBPyConnection, file: str, fingerprint: str) -> None:
     """Make the quarantine of this file (path and content) equal the temp table ``_q``.
 
