@@ -147,3 +147,63 @@ def test_demand_without_districts_uses_the_areas_districts(synth_db: Path, tmp_p
         for a, d in mapping.items()
     ]
     assert len(mapping) == 77 and sum(inside) >= 0.85 * len(inside)
+
+
+def test_plan_calibrate_writes_a_profile_that_plan_simulate_takes(tmp_path: Path) -> None:
+    """Hand-made records: two weeks of police calls, priorities 1-3, one unit's worth of
+    work; calibrate on one, validate on the other, simulate from the saved profile."""
+    from safer77.warehouse.calls import load_calls
+
+    rng = np.random.default_rng(3)
+    lines = ["EVENT_NO,AGENCY_CODE,EVENT_TYPE,PRI,SOURCE,CREATED,PENDING,ASSIGNED,ENROUTE,"
+             "ONSCENE,CLOSED"]  # fmt: skip
+    start = np.datetime64("2025-03-03T00:00:00")
+    for i in range(1200):
+        t0 = start + np.timedelta64(int(rng.uniform(0, 14 * 86400)), "s")
+        steps = np.cumsum([20, rng.exponential(60) + 5, 30, rng.exponential(300) + 30,
+                           rng.lognormal(3, 0.5) * 60]).astype(int)  # fmt: skip
+        ts = [str(t0).replace("T", " ")] + [
+            str(t0 + np.timedelta64(int(s), "s")).replace("T", " ") for s in steps
+        ]
+        kind, pri = [("MENTAL HEALTH CASE", "B"), ("ALARM", "C"), ("SHOTS FIRED", "A")][i % 3]
+        lines.append(f"E{i},CPD,{kind},{pri},PHONE," + ",".join(ts))
+    export = tmp_path / "x.csv"
+    export.write_text("\n".join(lines) + "\n")
+    db = tmp_path / "w.duckdb"
+    with connect(db) as con:
+        load_calls(con, export, Path(__file__).parent / "fixtures" / "cad-test.toml")
+        weeks = sorted(w for (w,) in con.execute("SELECT DISTINCT week FROM calls").fetchall())
+    assert len(weeks) >= 2
+    profile = tmp_path / "profile.json"
+    r = runner.invoke(
+        app,
+        [
+            "plan",
+            "calibrate",
+            "--train-weeks",
+            str(weeks[0]),
+            "--test-weeks",
+            str(weeks[1]),
+            "--db",
+            str(db),
+            "--save",
+            str(profile),
+            "--format",
+            "json",
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    rows = json.loads(r.stdout)
+    need = {"agency", "priority", "measure", "quantile", "observed", "simulated", "naive"}
+    assert rows and need | {"rel_error"} <= set(rows[0])
+    assert {x["measure"] for x in rows} == {"time_to_dispatch", "response"}
+    r = runner.invoke(
+        app, ["plan", "simulate", "--profile", str(profile), "--days", "7", "--format", "json"]
+    )
+    assert r.exit_code == 0, r.output
+    sims = json.loads(r.stdout)
+    assert sims[0]["crisis_teams"] == 0 and sims[0]["diverted"] == 0
+    assert any(s["diverted"] > 0 for s in sims[1:])  # the mental-health calls go to the team
+    bad = runner.invoke(app, ["plan", "calibrate", "--train-weeks", "10-12", "--test-weeks",
+                              "12", "--db", str(db)])  # fmt: skip
+    assert bad.exit_code != 0 and "overlap" in bad.output

@@ -78,3 +78,30 @@ def test_intervals_equal_an_independent_recount(
         assert len(got) == len(want) > 10_000, name
         assert got.keys() == want.keys()
         assert all(abs(got[k] - want[k]) < 1e-6 for k in want), name
+
+
+def test_calibrated_on_weeks_35_44_the_model_reproduces_weeks_45_48(
+    loaded: tuple[duckdb.DuckDBPyConnection, LoadResult, Path],
+) -> None:
+    from safer77.dispatch.calibrate import calibrate
+    from safer77.dispatch.policy import load_policy
+
+    con, _, _ = loaded
+    result = calibrate(con, list(range(35, 45)), list(range(45, 49)), load_policy(), ("police",))
+    rows = {
+        (r["priority"], r["quantile"]): r for r in result.rows if r["measure"] == "time_to_dispatch"
+    }
+    # the observed figures are recounted here, straight from the table
+    for p in (1, 2):
+        for q in (0.5, 0.9):
+            (obs,) = con.execute(
+                "SELECT quantile_cont(dispatch_s / 60, ?) FROM calls WHERE agency = 'police' "
+                "AND priority = ? AND NOT self_initiated AND week BETWEEN 45 AND 48",
+                [q, p],
+            ).fetchall()[0]
+            r = rows[(p, q)]
+            assert abs(r["observed"] - obs) < 0.01
+            limit = 0.20 if q == 0.5 else 0.30
+            assert abs(r["simulated"] / obs - 1) <= limit, r
+            assert abs(r["rel_error"]) < abs(r["naive_rel_error"]), r
+    assert set(result.profile["agencies"]["police"]["units"]) == {"day", "night"}
