@@ -207,3 +207,28 @@ def test_plan_calibrate_writes_a_profile_that_plan_simulate_takes(tmp_path: Path
     bad = runner.invoke(app, ["plan", "calibrate", "--train-weeks", "10-12", "--test-weeks",
                               "12", "--db", str(db)])  # fmt: skip
     assert bad.exit_code != 0 and "overlap" in bad.output
+
+
+def test_the_crisis_page_shows_the_calibration_and_the_diversion_table() -> None:
+    from types import SimpleNamespace
+
+    from safer77.publish.dispatch import calibration_body, store_calibration
+
+    con = connect(":memory:")
+    assert calibration_body(con) == ""  # nothing stored yet
+    rows = [
+        {"agency": "police", "priority": p, "measure": "time_to_dispatch", "quantile": q,
+         "observed": obs, "simulated": sim, "naive": 0.0, "rel_error": sim / obs - 1,
+         "naive_rel_error": -1.0}
+        for p, q, obs, sim in ((1, 0.5, 0.64, 0.63), (1, 0.9, 2.31, 1.86), (2, 0.5, 2.89, 3.03))
+    ]  # fmt: skip
+    diversion = [{"policy": "star", "team_hours": "06-22, every day", "crisis_calls": 955,
+                  "share_police_calls": 0.0796, "share_police_busy_hours": 0.1258,
+                  "top_types": "MENTAL HEALTH CASE (269)"}]  # fmt: skip
+    store_calibration(con, SimpleNamespace(rows=rows), {"diversion": diversion})
+    html = calibration_body(con)
+    assert html.count("<rect") >= 2 * len(rows) and "<svg" in html
+    assert "not Chicago" in html and "DECCreport3" in html
+    assert "8.0%" in html and "12.6%" in html and "MENTAL HEALTH CASE (269)" in html
+    assert "+4.8%" in html  # priority 2 p50 error
+    assert "CAHOOTS" in html and "11% of mental-health-tagged calls" in html
