@@ -5,6 +5,10 @@ daily and weekly rhythm) through our event loop, and through a straightforward S
 the same system (police only, one priority queue per district, no preemption, the same
 arrivals, service and travel times) on the same input. Prints calls per second of each and
 their ratio (target: ours >= 5x SimPy), then the scenario table for the year.
+
+``--calibrated PROFILE.json --db WAREHOUSE``: instead, the calibrated year: the police profile
+of ``plan calibrate --save`` with the held-out weeks' arrival rates (re-counted from the
+warehouse's ``calls``) for ``--days`` days, through the calibrated simulation; prints calls/s.
 """
 
 from __future__ import annotations
@@ -73,7 +77,12 @@ def main() -> None:
     ap.add_argument("--days", type=int, default=365)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--no-scenarios", action="store_true")
+    ap.add_argument("--calibrated", help="a profile from plan calibrate --save")
+    ap.add_argument("--db", default="safer77.duckdb", help="the warehouse holding calls")
     args = ap.parse_args()
+    if args.calibrated:
+        calibrated_year(args.calibrated, args.db, args.days, args.seed)
+        return
     policy = load_policy()
     rates = city_rates(args.calls, args.seed)
     units = police_units(rates, policy)
@@ -127,6 +136,32 @@ def main() -> None:
     print(" | ".join(keys))
     for r in rows:
         print(" | ".join(str(r.get(k, "")) for k in keys))
+
+
+def calibrated_year(profile_path: str, db: str, days: int, seed: int) -> None:
+    """The held-out weeks' rates, scaled to ``days`` days, through the calibrated model."""
+    from pathlib import Path
+
+    from safer77.dispatch.calibrate import estimate, load_profile, read_records, run
+    from safer77.warehouse import connect
+
+    doc = load_profile(Path(profile_path))
+    profile = doc["agencies"]["police"]
+    con = connect(db, read_only=True)
+    try:
+        held_out = estimate(read_records(con, "police", doc["test_weeks"]))
+    finally:
+        con.close()
+    profile = profile | {k: held_out[k] for k in ("rates", "self_rates")}
+    t = time.perf_counter()
+    r = run(profile, days, seed, load_policy())
+    seconds = time.perf_counter() - t
+    n = r.drawn.calls.time.size
+    ok = r.measured() & (r.drawn.given.priority == 1)
+    p90 = float(np.quantile(r.response()[ok], 0.9))
+    print(f"calibrated police, weeks {doc['test_weeks'][0]}-{doc['test_weeks'][-1]} rates, "
+          f"{days} days: {n:,} calls (officer-initiated included) in {seconds:.2f} s, "
+          f"{n / seconds:,.0f} calls/s; priority-1 response p90 {p90:.2f} min")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -147,3 +147,88 @@ def test_demand_without_districts_uses_the_areas_districts(synth_db: Path, tmp_p
         for a, d in mapping.items()
     ]
     assert len(mapping) == 77 and sum(inside) >= 0.85 * len(inside)
+
+
+def test_plan_calibrate_writes_a_profile_that_plan_simulate_takes(tmp_path: Path) -> None:
+    """Hand-made records: two weeks of police calls, priorities 1-3, one unit's worth of
+    work; calibrate on one, validate on the other, simulate from the saved profile."""
+    from safer77.warehouse.calls import load_calls
+
+    rng = np.random.default_rng(3)
+    lines = ["EVENT_NO,AGENCY_CODE,EVENT_TYPE,PRI,SOURCE,CREATED,PENDING,ASSIGNED,ENROUTE,"
+             "ONSCENE,CLOSED"]  # fmt: skip
+    start = np.datetime64("2025-03-03T00:00:00")
+    for i in range(1200):
+        t0 = start + np.timedelta64(int(rng.uniform(0, 14 * 86400)), "s")
+        steps = np.cumsum([20, rng.exponential(60) + 5, 30, rng.exponential(300) + 30,
+                           rng.lognormal(3, 0.5) * 60]).astype(int)  # fmt: skip
+        ts = [str(t0).replace("T", " ")] + [
+            str(t0 + np.timedelta64(int(s), "s")).replace("T", " ") for s in steps
+        ]
+        kind, pri = [("MENTAL HEALTH CASE", "B"), ("ALARM", "C"), ("SHOTS FIRED", "A")][i % 3]
+        lines.append(f"E{i},CPD,{kind},{pri},PHONE," + ",".join(ts))
+    export = tmp_path / "x.csv"
+    export.write_text("\n".join(lines) + "\n")
+    db = tmp_path / "w.duckdb"
+    with connect(db) as con:
+        load_calls(con, export, Path(__file__).parent / "fixtures" / "cad-test.toml")
+        weeks = sorted(w for (w,) in con.execute("SELECT DISTINCT week FROM calls").fetchall())
+    assert len(weeks) >= 2
+    profile = tmp_path / "profile.json"
+    r = runner.invoke(
+        app,
+        [
+            "plan",
+            "calibrate",
+            "--train-weeks",
+            str(weeks[0]),
+            "--test-weeks",
+            str(weeks[1]),
+            "--db",
+            str(db),
+            "--save",
+            str(profile),
+            "--format",
+            "json",
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    rows = json.loads(r.stdout)
+    need = {"agency", "priority", "measure", "quantile", "observed", "simulated", "naive"}
+    assert rows and need | {"rel_error"} <= set(rows[0])
+    assert {x["measure"] for x in rows} == {"time_to_dispatch", "response"}
+    r = runner.invoke(
+        app, ["plan", "simulate", "--profile", str(profile), "--days", "7", "--format", "json"]
+    )
+    assert r.exit_code == 0, r.output
+    sims = json.loads(r.stdout)
+    assert sims[0]["crisis_teams"] == 0 and sims[0]["diverted"] == 0
+    assert any(s["diverted"] > 0 for s in sims[1:])  # the mental-health calls go to the team
+    bad = runner.invoke(app, ["plan", "calibrate", "--train-weeks", "10-12", "--test-weeks",
+                              "12", "--db", str(db)])  # fmt: skip
+    assert bad.exit_code != 0 and "overlap" in bad.output
+
+
+def test_the_crisis_page_shows_the_calibration_and_the_diversion_table() -> None:
+    from types import SimpleNamespace
+
+    from safer77.publish.dispatch import calibration_body, store_calibration
+
+    con = connect(":memory:")
+    assert calibration_body(con) == ""  # nothing stored yet
+    rows = [
+        {"agency": "police", "priority": p, "measure": "time_to_dispatch", "quantile": q,
+         "observed": obs, "simulated": sim, "naive": 0.0, "rel_error": sim / obs - 1,
+         "naive_rel_error": -1.0}
+        for p, q, obs, sim in ((1, 0.5, 0.64, 0.63), (1, 0.9, 2.31, 1.86), (2, 0.5, 2.89, 3.03))
+    ]  # fmt: skip
+    diversion = [{"policy": "star", "team_hours": "06-22, every day", "crisis_calls": 955,
+                  "share_police_calls": 0.0796, "share_police_busy_hours": 0.1258,
+                  "top_types": "MENTAL HEALTH CASE (269)"}]  # fmt: skip
+    store_calibration(con, SimpleNamespace(rows=rows), {"diversion": diversion})
+    html = calibration_body(con)
+    assert html.count("<rect") >= 2 * len(rows) and "<svg" in html
+    assert "not Chicago" in html and "DECCreport3" in html
+    assert "8.0%" in html and "12.6%" in html and "MENTAL HEALTH CASE (269)" in html
+    assert "+4.8%" in html  # priority 2 p50 error
+    assert "CAHOOTS" in html and "11% of mental-health-tagged calls" in html

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -57,7 +57,11 @@ def simulate_command(
     ] = 3_000_000,
     profile: Annotated[
         Path | None,
-        typer.Option(help="Demand CSV: district,hour_of_week,calls_per_hour (no warehouse)."),
+        typer.Option(
+            help="Demand CSV: district,hour_of_week,calls_per_hour (no warehouse); or a "
+            "calibrated profile (.json, from plan calibrate --save): real demand and the "
+            "calibrated police fleet, with and without the policy's crisis teams."
+        ),
     ] = None,
     police_units: Annotated[
         int | None, typer.Option(help="Police units per district [sized for 70% busy].")
@@ -95,6 +99,16 @@ def simulate_command(
             levels = tuple(int(x) for x in staffing.split(",") if x.strip())
         except ValueError:
             raise typer.BadParameter(f"staffing levels must be numbers: {staffing!r}") from None
+    if profile is not None and profile.suffix == ".json":
+        from safer77.dispatch.calibrate import load_profile
+        from safer77.dispatch.diversion import crisis_scenarios
+
+        with errors_to_exit():
+            prof = load_profile(profile)["agencies"]["police"]
+            load_policy(policy)
+            rows = crisis_scenarios(prof, (policy,), days=days, seeds=(seed,))
+        emit(rows, fmt, f"Calibrated police fleet, {days} days, seed {seed}", ("policy",))
+        return
     cfg = settings(db)
     with errors_to_exit():
         pol = load_policy(policy)
@@ -148,3 +162,75 @@ def simulate_command(
             + f"; policy: {pol.source}",
             highlight=False,
         )
+
+
+def calibrate_command(
+    train_weeks: Annotated[
+        str, typer.Option(help="Weeks to estimate from, e.g. 35-44 (the export's week numbers).")
+    ] = "35-44",
+    test_weeks: Annotated[str, typer.Option(help="Held-out weeks to validate on.")] = "45-48",
+    db: DbOption = None,
+    save: Annotated[
+        Path | None,
+        typer.Option(help="Write the calibrated profile (JSON) for plan simulate --profile."),
+    ] = None,
+    store: Annotated[
+        bool,
+        typer.Option(
+            help="Store the validation, the diversion by policy, the crisis-team scenarios and "
+            "text against voice in the warehouse, for the public site."
+        ),
+    ] = False,
+    fmt: Annotated[OutputFormat, typer.Option("--format", help="table, csv or json.")] = (
+        OutputFormat.table
+    ),
+) -> None:
+    """Calibrate the dispatch simulation on the warehouse's CAD records (ingest calls):
+    arrivals, call types, on-scene and travel times, dispatcher handling and units per shift
+    from the training weeks; then the held-out weeks observed against simulated and against
+    Erlang C (p50/p90 time to dispatch and response per agency and priority, in minutes)."""
+    from safer77.cli.common import reading
+    from safer77.dispatch.calibrate import calibrate, parse_weeks, save_profile
+    from safer77.dispatch.policy import load_policy
+    from safer77.warehouse import connect
+
+    with errors_to_exit():
+        train, test = parse_weeks(train_weeks), parse_weeks(test_weeks)
+        with reading(db) as con:
+            result = calibrate(con, train, test, load_policy())
+            extra = _diversion(con, result.profile) if store or fmt is OutputFormat.table else {}
+            extra["utilisation"] = result.utilisation.get("police", [])
+        if save is not None:
+            save_profile(result.profile, save)
+        if store:
+            from safer77.publish.dispatch import store_calibration
+
+            con = connect(settings(db).db)
+            try:
+                store_calibration(con, result, extra)
+            finally:
+                con.close()
+    emit(result.rows, fmt, f"Weeks {test_weeks}: observed, simulated (trained on {train_weeks}) "
+         "and Erlang C, minutes", ("agency", "measure"))  # fmt: skip
+    if fmt is not OutputFormat.table:
+        return
+    units = {a: p["units"] for a, p in result.profile["agencies"].items()}
+    console.print(f"units on duty per shift (fitted): {units}", highlight=False)
+    for title, key in (
+        ("Police utilisation by hour (held-out weeks)", "utilisation"),
+        ("What a crisis team could take, by policy (all weeks)", "diversion"),
+        ("Crisis teams on the calibrated police fleet", "scenarios"),
+        ("Text calls against voice (police)", "text_voice"),
+    ):
+        emit(extra[key], fmt, title, ("policy", "reception", "team_hours", "top_types"))
+
+
+def _diversion(con: Any, profile: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    from safer77.dispatch.diversion import crisis_scenarios, diversion_table, text_vs_voice
+
+    police = profile["agencies"].get("police")
+    return {
+        "diversion": diversion_table(con),
+        "scenarios": crisis_scenarios(police) if police else [],
+        "text_voice": text_vs_voice(con),
+    }

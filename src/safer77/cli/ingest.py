@@ -137,6 +137,29 @@ def requests_311(
     )
 
 
+@app.command("calls")
+def calls(
+    paths: Annotated[list[Path], typer.Argument(help="CAD export(s): CSV or CSV.gz.")],
+    mapping: Annotated[
+        str,
+        typer.Option(
+            help="Column mapping: the built-in 'cad-default' (the DECC weekly reports) or a "
+            "TOML file naming the export's columns, priority codes and agencies [docs/calls.md]."
+        ),
+    ] = "cad-default",
+    db: DbOption = None,
+    fmt: Annotated[
+        OutputFormat, typer.Option("--format", help="table: counts on stderr; json: one object.")
+    ] = OutputFormat.table,
+) -> None:
+    """Load computer-aided-dispatch records: one row per incident and agency, with the queue,
+    dispatch, roll-out, travel, on-scene and total intervals. Rows with a negative or
+    impossible interval are quarantined with line and field; reloading changes nothing."""
+    from safer77.warehouse.calls import load_calls
+
+    _load_files(paths, db, fmt, lambda con, path, _progress: load_calls(con, path, mapping))
+
+
 @app.command("victims")
 def victims(
     paths: Annotated[

@@ -15,6 +15,11 @@ Outputs per run: calls by responder, the share diverted from the police, police 
 response times (wait + travel) p50/p90, waits per fleet, utilisation per fleet, backups,
 preemptions, and calls still waiting at the end (an overloaded system says so instead of
 hanging: the loop always stops at the horizon).
+
+A calibrated run (:mod:`safer77.dispatch.calibrate`) passes :class:`Given` per-call times drawn
+from real records instead (priority, minutes on scene and of travel, officer-initiated work)
+and a police fleet whose units on duty follow a schedule per hour of the week; the result then
+holds when each call got its unit (``started``).
 """
 
 from __future__ import annotations
@@ -42,9 +47,23 @@ class Fleet:
     travel_by_pool: tuple[float, ...] = ()  # per district instead, when given
     hours: tuple[int, int] = (0, 24)  # on duty [start, end) each day of ``days``
     days: frozenset[int] = ALL_WEEK  # 0 = Monday
+    # units on duty per hour of the week (168 values), instead of units/hours/days: one pool
+    schedule: tuple[int, ...] = ()
 
     def on_duty(self, hour_of_week: int) -> bool:
+        if self.schedule:
+            return self.schedule[hour_of_week % 168] > 0
         return on_duty(hour_of_week, self.days, self.hours)
+
+
+@dataclass(frozen=True)
+class Given:
+    """Per-call times drawn outside the loop (a calibrated run), one value per call."""
+
+    priority: NDArray[np.int64]  # 1..3
+    service: NDArray[np.float64]  # minutes of work on scene
+    travel: NDArray[np.float64]  # minutes from the dispatch to the arrival, for police
+    self_initiated: NDArray[np.bool_]  # officer-initiated: made only when a unit is free
 
 
 @dataclass(frozen=True)
@@ -84,6 +103,9 @@ class Result:
     preemptions: int
     handed_over: int
     unserved: int  # still waiting at the end
+    # minute each call got its first unit (NaN: never, or EMS); with :class:`Given` only
+    started: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    not_initiated: int = 0  # officer-initiated calls not made: no unit was free
 
     @property
     def overloaded(self) -> bool:
@@ -180,11 +202,13 @@ def simulate(
     seed: int,
     warmup_days: float = 0.0,
     preempt: bool = True,
+    given: Given | None = None,
 ) -> Result:
     """Run one scenario over the given arrivals; statistics skip calls before ``warmup_days``.
 
     Utilisation counts the minutes units are busy while on duty over their minutes on duty
-    (work finished after a shift ends is not counted twice)."""
+    (work finished after a shift ends is not counted twice). With ``given``, crisis teams and
+    co-responders travel the police draw scaled by their own mean over the police mean."""
     if "police" not in scenario.fleets:
         raise InvalidInput(f"scenario {scenario.name!r} has no police fleet")
     n_districts = calls.districts
@@ -198,6 +222,14 @@ def simulate(
     prio = np.array([c.priority for c in policy.calls])[calls.kind].tolist()
     travel_draw = rng.gamma(4.0, 0.25, n).tolist()  # mean 1: scaled by the fleet's mean travel
     backup_draw = rng.random(n).tolist()
+    own = [False] * n  # officer-initiated
+    if given is not None:
+        police_mean = scenario.fleets["police"].travel_minutes or 1.0
+        service, prio = given.service.tolist(), given.priority.tolist()
+        travel_draw = (given.travel / police_mean).tolist()
+        own = given.self_initiated.tolist()
+    started_at = [float("nan")] * n
+    not_initiated = 0
     times = calls.time.tolist()
     districts = calls.district.tolist()
     resp = resp_codes.tolist()
@@ -215,8 +247,16 @@ def simulate(
                 f"({n_districts})"
             )
     # a pool: [capacity now, units, busy, queue (heap), priority-3 work {token: (end, call)}]
+    sched = [f.schedule for f in fleets]
+    for name, f in zip(names, fleets, strict=True):
+        if f.schedule and (len(f.schedule) != 168 or len(f.units) != 1):
+            raise InvalidInput(f"fleet {name}: a schedule is 168 hours of one city-wide pool")
     pools: list[list[list[Any]]] = [
-        [[u if f.on_duty(0) else 0, u, 0, [], {}] for u in f.units] for f in fleets
+        [
+            [(f.schedule[0] if f.schedule else u) if f.on_duty(0) else 0, u, 0, [], {}]
+            for u in f.units
+        ]
+        for f in fleets
     ]
     per_district = [len(f.units) > 1 for f in fleets]
     is_police = [name == "police" for name in names]
@@ -242,7 +282,11 @@ def simulate(
     fleet_stats = [stats[name] for name in names]
     for fi, f in enumerate(fleets):
         on_minutes = sum(duty[fi][:hours]) * MINUTES_PER_HOUR
-        fleet_stats[fi].duty_unit_minutes = sum(f.units) * on_minutes
+        fleet_stats[fi].duty_unit_minutes = (
+            sum(f.schedule[h % 168] for h in range(hours)) * MINUTES_PER_HOUR
+            if f.schedule
+            else sum(f.units) * on_minutes
+        )
     busy = [0.0] * len(names)
     served = [0] * len(names)
     waits: list[list[float]] = [[] for _ in names]
@@ -259,7 +303,8 @@ def simulate(
 
     for fi in range(len(names)):  # shift changes, as events (kind 2)
         for h in range(1, hours + 1):
-            if duty[fi][h] != duty[fi][h - 1]:
+            changed = sched[fi][h % 168] != sched[fi][(h - 1) % 168] if sched[fi] else False
+            if duty[fi][h] != duty[fi][h - 1] or changed:
                 seq += 1
                 events.append((h * MINUTES_PER_HOUR, seq, 2, fi, -1, int(duty[fi][h])))
     heapq.heapify(events)
@@ -274,7 +319,7 @@ def simulate(
         end = now + travel + remaining
         seq += 1
         tokens[seq] = end
-        if prio[call] == 3:
+        if prio[call] == 3 or own[call]:
             pool[4][seq] = (end, call)
         push(events, (end, seq, 0, fi, pi, call))
         hour = int(now // MINUTES_PER_HOUR)
@@ -282,6 +327,8 @@ def simulate(
             busy[fi] += min(end, block_end[fi][hour]) - now
         if first:
             served[fi] += 1
+            if call < n:
+                started_at[call] = now
             if since >= warm:
                 wait = now - since
                 waits[fi].append(wait)
@@ -295,10 +342,13 @@ def simulate(
     def offer(
         fi: int, pi: int, call: int, now: float, remaining: float, first: bool, since: float
     ) -> None:
-        nonlocal preemptions, seq
+        nonlocal preemptions, seq, not_initiated
         pool = pools[fi][pi]
         if pool[2] < pool[0]:
             start(fi, pi, call, now, remaining, first, since)
+            return
+        if own[call] and first:  # an officer busy elsewhere initiates nothing
+            not_initiated += 1
             return
         if preempt and prio[call] == 1 and is_police[fi] and pool[4]:
             work = pool[4]
@@ -345,6 +395,7 @@ def simulate(
                 prio.append(2)
                 travel_draw.append(travel_draw[x])
                 backup_draw.append(1.0)
+                own.append(False)
                 districts.append(d)
                 service.append(service[x] * 0.5)
                 b = len(prio) - 1
@@ -355,7 +406,11 @@ def simulate(
                 heir = HANDOVER.get(names[fi])
                 nxt = fleet_of.get(heir, police) if heir else -1
                 for pi2, pool in enumerate(pools[fi]):
-                    pool[0] = pool[1] if x else 0
+                    pool[0] = (
+                        (sched[fi][int(now // MINUTES_PER_HOUR) % 168] if sched[fi] else pool[1])
+                        if x
+                        else 0
+                    )
                     if x:
                         drain(fi, pi2, now)
                         continue
@@ -398,6 +453,8 @@ def simulate(
         preemptions=preemptions,
         handed_over=handed,
         unserved=unserved,
+        started=np.asarray(started_at) if given is not None else np.zeros(0),
+        not_initiated=not_initiated,
     )
 
 

@@ -25,7 +25,7 @@ from safer77.metrics.coverage import ALL_TYPES, cell_coverage, scope_label, shif
 from safer77.publish.charts import Point, line_with_band, ranked_bars, year_over_year
 from safer77.publish.clearance import clearance_body, clearance_rows
 from safer77.publish.data import Cell, Place, SiteData, load_site_data
-from safer77.publish.dispatch import dispatch_body, dispatch_rows
+from safer77.publish.dispatch import calibration_body, dispatch_body, dispatch_rows
 from safer77.publish.district_plan import beat_rows, district_plan_body, read_plan
 from safer77.publish.maps import Shape, choropleth
 from safer77.publish.pages import about_body, methodology_body
@@ -614,7 +614,8 @@ def _homicides(w: _Writer, con: duckdb.DuckDBPyConnection, site: SiteData) -> No
 def _dispatch(w: _Writer, con: duckdb.DuckDBPyConnection) -> None:
     rows, how = dispatch_rows(con)
     w.table("data/dispatch/scenarios", rows, "simulated dispatch scenarios (plan simulate)")
-    w.page("dispatch.html", "text.html", title="Crisis response", body=dispatch_body(rows, how))
+    body = dispatch_body(rows, how) + calibration_body(con)
+    w.page("dispatch.html", "text.html", title="Crisis response", body=body)
 
 
 def _requests(w: _Writer, con: duckdb.DuckDBPyConnection, site: SiteData) -> None:
