@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from hypothesis import given
@@ -152,3 +153,23 @@ def test_shift_months_round_trips() -> None:
     assert shift_months("2022-01", -1) == "2021-12"
     assert shift_months("2021-12", 1) == "2022-01"
     assert shift_months("2022-03", -27) == "2019-12"
+
+
+def test_an_update_file_covers_only_the_months_it_holds_in_bulk() -> None:
+    # the rows revised since the last download: a new month in full, a few old rows each month
+    rows = {m: 3 for m in months_between("2019-01", "2024-04")} | {"2024-05": 20_000}
+    update = LoadSpan(
+        load_id=2,
+        file="/data/update.csv",
+        rows=sum(rows.values()),
+        first=datetime(2019, 1, 3),
+        last=datetime(2024, 5, 31, 23, 50),
+        fields=frozenset({"date", "primary_type"}),
+        types=dict(FULL_TYPES),
+        month_rows=rows,
+    )
+    assert [m for m, full in update.spans.items() if full] == ["2024-05"]
+    # a year of a full extract varies by season, far less than that
+    seasonal = {m: 15_000 + 7_000 * (m[5:] in ("06", "07", "08")) for m in rows if m < "2020"}
+    year = replace(span("2019-01-01", "2019-12-31 23:59", 200_000), month_rows=seasonal)
+    assert all(year.spans.values())

@@ -41,6 +41,11 @@ from safer77.warehouse.db import has_table
 #: has 30 or more a month); one with fewer holds only the types it has.
 GENERAL_MIN_TYPES: Final = 10
 
+#: A full extract covers a month only where it holds at least this share of its busiest
+#: month's rows (a year's months vary by less than half; an update file's old months hold a
+#: handful of revised rows).
+DENSE_SHARE: Final = 0.2
+
 #: A level shows rates for a month only where at least this share of its incidents record it.
 LEVEL_THRESHOLD: Final = 0.9
 
@@ -119,6 +124,8 @@ class LoadSpan:
     last: datetime | None
     fields: frozenset[str]
     types: dict[str, tuple[str, ...]]  # primary type -> IUCR codes present (none: no IUCR)
+    #: rows per month of occurrence (none given: every month is dense enough)
+    month_rows: dict[str, int] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -143,10 +150,14 @@ class LoadSpan:
             return {}
         first, last = self.first.strftime("%Y-%m"), self.last.strftime("%Y-%m")
         tol = self.tolerance
+        # a full extract holds every month of its span in bulk; an update file (the rows
+        # revised since the last download) touches old months with a few rows only
+        floor = DENSE_SHARE * max(self.month_rows.values(), default=0) if self.general else 0
         out = {}
         for m in months_between(first, last):
             start, stop = _month_start(m), _month_start(_next_month(m))
-            out[m] = self.first <= start + tol and self.last >= stop - tol
+            dense = not self.month_rows or self.month_rows.get(m, 0) >= floor
+            out[m] = self.first <= start + tol and self.last >= stop - tol and dense
         return out
 
     def scope_for(self, ctype: str) -> Scope:
@@ -342,6 +353,7 @@ def read_coverage(
     of each month's incidents that record each level); ``agency``: its loads alone."""
     recorded = has_table(con, "coverage") and has_table(con, "coverage_loads")
     types: dict[int, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    per_month: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     filled: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
     cur = con.execute(
         "SELECT load_id, primary_type, iucr, strftime(month, '%Y-%m'), rows, district, beat, "
@@ -354,6 +366,7 @@ def read_coverage(
         cell = filled[(str(ptype), str(month))]
         for name, n in zip(names, counts, strict=True):
             cell[name] += int(n)
+        per_month[int(lid)][str(month)] += int(counts[0])
     loads = [
         LoadSpan(
             load_id=int(lid),
@@ -363,6 +376,7 @@ def read_coverage(
             last=last,
             fields=frozenset(str(fields).split(",")) - {""},
             types={t: tuple(sorted(c)) for t, c in types.get(int(lid), {}).items()},
+            month_rows=dict(per_month.get(int(lid), {})),
         )
         for lid, file, who, rows, first, last, fields in con.execute(
             f"SELECT * FROM ({coverage_loads_sql(recorded)}) ORDER BY load_id"
@@ -483,6 +497,9 @@ RULES: Final[tuple[str, ...]] = (
     "every crime type in its months, so a type it has no row of counts as zero. A file with "
     "fewer (a homicide extract, a carjacking layer) covers only the types and IUCR codes it "
     "holds.",
+    f"A full extract covers a month only where it holds at least {DENSE_SHARE:.0%} of its "
+    "busiest month's rows: an update file (the rows revised since the last download) touches "
+    "old months with a handful of rows and covers only the months it holds in bulk. "
     "A month counts as covered only when the file spans all of it. A file that starts or "
     "stops inside a month (the homicide file ends on 19 July 2023) covers that month only in "
     "part, and its figures are not published as the month's. A file's first and last rows "
