@@ -14,6 +14,7 @@ from typing import Any
 from safer77.config import Settings
 from safer77.metrics.coverage import RULES as COVERAGE_RULES
 from safer77.metrics.registry import DEFINITIONS, METRICS
+from safer77.release.revisions import METHOD as REVISIONS_METHOD
 from safer77.schema import AGE_BUCKETS, FBI_CODE_CATEGORY, LOW_N_THRESHOLD, PRIMARY_TYPE_CATEGORY
 from safer77.service.clearance_method import methodology_section as clearance_section
 
@@ -79,6 +80,9 @@ def methodology() -> str:
         "",
         *[f"- {rule}" for rule in COVERAGE_RULES],
         "",
+        "## Revisions",
+        "",
+        *[line for p in REVISIONS_METHOD for line in (p, "")],
         "## Metrics",
         "",
     ]

@@ -14,6 +14,7 @@ from safer77.cli import (
     ingest,
     plan,
     publish,
+    release,
     service,
     solve,
     stats,
@@ -46,6 +47,7 @@ app.command("cross-source")(ingest.cross_source)
 app.command("demo")(demo.demo)
 app.command("publish")(publish.publish)
 app.command("serve")(publish.serve)
+app.command("release")(release.release)
 
 
 def main() -> None:

@@ -12,7 +12,7 @@ import io
 import json
 import shutil
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -91,6 +91,7 @@ class _Writer:
         self.out, self.env, self.site = out, env, site
         self.pages = 0
         self.files: list[tuple[str, str]] = []  # (path, description) for data.json
+        self.revised: dict[tuple[str, str], list[str]] = {}  # (level, key) -> months revised
 
     def page(self, path: str, template: str, **ctx: Any) -> None:
         depth = path.count("/")
@@ -208,9 +209,15 @@ def build_site(
     month: str | None = None,
     on_page: Callable[[int], None] | None = None,
     district_plan: Path | None = None,
+    revised: Collection[tuple[str, str, str]] = (),
+    methodology_extra: str = "",
 ) -> BuildResult:
     """Build the whole site for ``month`` (default: the newest) into ``out`` (replaced);
-    ``district_plan`` is a folder written by ``safer77 plan districts --out`` to publish."""
+    ``district_plan`` is a folder written by ``safer77 plan districts --out`` to publish.
+
+    For ``safer77 release``: ``revised`` holds the (level, key, month) whose figures were
+    revised since first published (their pages say so), ``methodology_extra`` is HTML added
+    to the methodology page."""
     started = time.perf_counter()
     site = load_site_data(con, month)
     plan = read_plan(district_plan) if district_plan is not None else None
@@ -219,6 +226,8 @@ def build_site(
     out.mkdir(parents=True)
     w = _Writer(out, _env(), site)
     w.env.globals["has_district_plan"] = plan is not None
+    for lv, key, m in sorted(set(revised)):
+        w.revised.setdefault((lv, key), []).append(m)
     # Synthetic incidents loaded (alone or mixed): every page says so, and names no real city.
     origin = w.env.globals["provenance"] = provenance(con)
     w.env.globals["city"] = "Synthetic city" if origin.is_synthetic else "Chicago"
@@ -259,7 +268,8 @@ def build_site(
         ],
         "FBI codes and the categories they count in",
     )
-    w.page("methodology.html", "text.html", title="Methodology", body=methodology_body())
+    body = methodology_body() + methodology_extra
+    w.page("methodology.html", "text.html", title="Methodology", body=body)
     w.table("data/about/loads", site.loads, "files loaded into the warehouse behind this site")
     w.page("about.html", "text.html", title="About the data", body=about_body(site.loads, origin))
     _monthly_facts(con, out, w, site)
@@ -434,6 +444,7 @@ def _place_pages(
             categories=cats,
             open_age=_open_rows(site, level, p.key),
             as_of=site.months[-1],
+            revised=w.revised.get((level, p.key), []),
         )
         if on_page:
             on_page(w.pages)

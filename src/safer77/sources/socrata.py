@@ -50,7 +50,7 @@ def state_path(out: Path) -> Path:
 
 def fetch_crimes(
     *,
-    since: datetime.date,
+    since: datetime.date | None = None,
     out: Path,
     domain: str = "data.cityofchicago.org",
     dataset: str = "ijzp-q8t2",
@@ -61,8 +61,11 @@ def fetch_crimes(
     base_url: str | None = None,
     on_page: Callable[[int, int], None] | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    updated_after: datetime.datetime | None = None,
 ) -> FetchResult:
-    """Download every crime that occurred on or after ``since`` to ``out`` as JSON Lines.
+    """Download every crime that occurred on or after ``since`` to ``out`` as JSON Lines; or,
+    with ``updated_after`` instead, every crime whose ``updated_on`` is later (new records and
+    the ones the portal revised since: an incremental download).
 
     Pages of ``page_size`` rows are requested in ``:id`` order. ``base_url`` replaces
     ``https://{domain}`` (a mirror, or a test server). ``on_page(page_rows, total_rows)`` is
@@ -76,10 +79,48 @@ def fetch_crimes(
     FetchError
         The portal refused the request (4xx) or kept failing after ``max_retries`` retries.
     """
+    if (since is None) == (updated_after is None):
+        raise ValueError("give since or updated_after, not both")
+    if updated_after is not None:
+        stamp = updated_after.strftime("%Y-%m-%dT%H:%M:%S.000")
+        where = f"updated_on > '{stamp}'"
+        query = {"domain": domain, "dataset": dataset, "updated_after": stamp}
+    else:
+        assert since is not None
+        day = datetime.date(since.year, since.month, since.day).isoformat()
+        where = f"date >= '{day}T00:00:00.000'"
+        query = {"domain": domain, "dataset": dataset, "since": day}
+    return _download(
+        where=where,
+        query=query,
+        out=out,
+        app_token=app_token,
+        page_size=page_size,
+        max_retries=max_retries,
+        backoff=backoff,
+        base_url=base_url,
+        on_page=on_page,
+        sleep=sleep,
+    )
+
+
+def _download(
+    *,
+    where: str,
+    query: dict[str, str],
+    out: Path,
+    app_token: str | None,
+    page_size: int,
+    max_retries: int,
+    backoff: float,
+    base_url: str | None,
+    on_page: Callable[[int, int], None] | None,
+    sleep: Callable[[float], None],
+) -> FetchResult:
+    """Page through ``$where=where`` in ``:id`` order into ``out`` (state keyed by ``query``)."""
     if page_size < 1:
         raise ValueError("page_size must be at least 1")
-    day = datetime.date(since.year, since.month, since.day).isoformat()
-    query = {"domain": domain, "dataset": dataset, "since": day}
+    domain, dataset = query["domain"], query["dataset"]
     root = (base_url or f"https://{domain}").rstrip("/")
     url = f"{root}/resource/{dataset}.json"
     headers = {"Accept": "application/json", "User-Agent": f"safer77/{__version__}"}
@@ -105,7 +146,7 @@ def fetch_crimes(
     with out.open("ab") as fh:
         while True:
             params = {
-                "$where": f"date >= '{day}T00:00:00.000'",
+                "$where": where,
                 "$order": ":id",
                 "$limit": str(page_size),
                 "$offset": str(state["next_offset"]),
@@ -173,6 +214,10 @@ def _load_state(out: Path, spath: Path, query: dict[str, str]) -> dict[str, Any]
 def _describe(query: Any) -> str:
     if not isinstance(query, dict):
         return repr(query)
+    if "updated_after" in query:
+        return (
+            f"{query.get('domain')}/{query.get('dataset')} updated after {query['updated_after']}"
+        )
     return f"{query.get('domain')}/{query.get('dataset')} since {query.get('since')}"
 
 
