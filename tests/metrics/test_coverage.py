@@ -173,3 +173,13 @@ def test_an_update_file_covers_only_the_months_it_holds_in_bulk() -> None:
     seasonal = {m: 15_000 + 7_000 * (m[5:] in ("06", "07", "08")) for m in rows if m < "2020"}
     year = replace(span("2019-01-01", "2019-12-31 23:59", 200_000), month_rows=seasonal)
     assert all(year.spans.values())
+
+
+def test_the_reason_names_a_cut_edge_or_a_sparse_month() -> None:
+    rows = {m: 3 for m in months_between("2019-01", "2024-04")} | {"2024-05": 20_000}
+    update = replace(
+        span("2019-01-03", "2024-05-31 23:50", sum(rows.values()), lid=2), month_rows=rows
+    )
+    cov = Coverage([update])
+    assert "holds only 3 rows of March 2022" in cov.uncovered_reason("ALL", "2022-03")
+    assert "covers only 3 Jan to 31 Jan 2019" in cov.uncovered_reason("ALL", "2019-01")

@@ -160,6 +160,22 @@ class LoadSpan:
             out[m] = self.first <= start + tol and self.last >= stop - tol and dense
         return out
 
+    def partial(self, month: str) -> str:
+        """How the file covers a month it touches only in part, in words."""
+        assert self.first is not None and self.last is not None
+        start = max(self.first, _month_start(month))
+        stop = min(self.last, _month_start(_next_month(month)) - timedelta(seconds=1))
+        if (
+            start > _month_start(month) + self.tolerance
+            or stop < _month_start(_next_month(month)) - self.tolerance
+        ):
+            return f"{self.name} covers only {start.day} {start:%b} to {stop.day} {stop:%b %Y}"
+        rows = self.month_rows.get(month, 0)
+        return (
+            f"{self.name} holds only {rows:,} rows of {month_label(month)}, against "
+            f"{max(self.month_rows.values()):,} in its busiest month: an update, not a full extract"
+        )
+
     def scope_for(self, ctype: str) -> Scope:
         if self.general:
             return ALL_TYPES
@@ -217,14 +233,9 @@ class Coverage:
         partial = [ld for ld in self.loads if ld.spans.get(month) is False]
         partial = [ld for ld in partial if ld.general or ld.scope_for(ctype)]
         if partial:
-            spans = "; ".join(
-                f"{ld.name} covers only {_days(ld, month)}" for ld in sorted(partial, key=_key)
-            )
+            spans = "; ".join(ld.partial(month) for ld in sorted(partial, key=_key))
             return f"the loaded files cover only part of {label} ({spans})"
         return f"no loaded file covers {_what(ctype)} in {label}"
-
-    def level_share(self, level: str, ctype: str, month: str) -> float | None:
-        return self.shares.get((level, ctype, month))
 
     def level_reason(self, level: str, ctype: str, month: str) -> str | None:
         """Why ``level`` shows no rates for ``ctype`` in ``month`` (None: it may)."""
@@ -307,7 +318,7 @@ class Coverage:
             if state is None:
                 continue
             what = "all crime types" if ld.general else scope_label(ld.scope_for("ALL"))
-            part = "" if state else f" (partial: {_days(ld, month)})"
+            part = "" if state else f" (partial: {ld.partial(month)})"
             out.append(f"{ld.name}: {what}{part}")
         return out
 
@@ -326,14 +337,7 @@ def _key(ld: LoadSpan) -> int:
 
 
 def _what(ctype: str) -> str:
-    return "any crime" if ctype == "ALL" else ctype.lower() if ctype.islower() else ctype
-
-
-def _days(ld: LoadSpan, month: str) -> str:
-    assert ld.first is not None and ld.last is not None
-    start = max(ld.first, _month_start(month))
-    stop = min(ld.last, _month_start(_next_month(month)) - timedelta(seconds=1))
-    return f"{start.day} {start:%b} to {stop.day} {stop:%b %Y}"
+    return "any crime" if ctype == "ALL" else ctype
 
 
 def knows_loads(con: duckdb.DuckDBPyConnection) -> bool:
