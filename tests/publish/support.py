@@ -8,6 +8,7 @@ import random
 import shutil
 from dataclasses import dataclass
 from datetime import date, timedelta
+from html.parser import HTMLParser
 from pathlib import Path
 
 from safer77.publish.site import BuildResult, build_site
@@ -166,3 +167,50 @@ def build(warehouse: Path, out: Path) -> BuildResult:
         return build_site(con, out)
     finally:
         con.close()
+
+
+class _Tables(HTMLParser):
+    """Every table of a page with an id: its rows as cell texts (th and td alike)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: dict[str, list[list[str]]] = {}
+        self._id: str | None = None
+        self._row: list[str] | None = None
+        self._cell: list[str] | None = None
+        self.links: dict[str, list[str]] = {}  # table id -> hrefs inside it
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "table" and a.get("id"):
+            self._id = a["id"]
+            self.found[self._id] = []
+            self.links[self._id] = []
+        elif self._id and tag == "tr":
+            self._row = []
+        elif self._id and tag in ("td", "th") and self._row is not None:
+            self._cell = []
+        elif self._id and tag == "a" and a.get("href"):
+            self.links[self._id].append(str(a["href"]))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "table":
+            self._id = None
+        elif tag in ("td", "th") and self._cell is not None and self._row is not None:
+            self._row.append("".join(self._cell).strip())
+            self._cell = None
+        elif tag == "tr" and self._row is not None and self._id:
+            if self._row:
+                self.found[self._id].append(self._row)
+            self._row = None
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def html_tables(html: str) -> tuple[dict[str, list[list[str]]], dict[str, list[str]]]:
+    """The page's tables with an id (header row first) and the links inside each."""
+    p = _Tables()
+    p.feed(html)
+    return p.found, p.links

@@ -22,6 +22,15 @@ import duckdb
 import jinja2
 
 from safer77.metrics.coverage import ALL_TYPES, cell_coverage, scope_label, shift_months
+from safer77.publish.accountability import (
+    accountability_body,
+    accountability_data,
+    force_rows,
+    ledger_rows,
+    overdue_rows,
+)
+from safer77.publish.accountability import district_rows as force_by_district
+from safer77.publish.accountability import summary as accountability_summary
 from safer77.publish.charts import Point, line_with_band, ranked_bars, year_over_year
 from safer77.publish.clearance import clearance_body, clearance_rows
 from safer77.publish.data import Cell, Place, SiteData, load_site_data
@@ -206,9 +215,12 @@ def build_site(
     month: str | None = None,
     on_page: Callable[[int], None] | None = None,
     district_plan: Path | None = None,
+    release_deadline: int = 30,
 ) -> BuildResult:
     """Build the whole site for ``month`` (default: the newest) into ``out`` (replaced);
-    ``district_plan`` is a folder written by ``safer77 plan districts --out`` to publish."""
+    ``district_plan`` is a folder written by ``safer77 plan districts --out`` to publish;
+    ``release_deadline`` is the use-of-force release deadline the accountability page counts
+    against (30 days, or COPA's 60)."""
     started = time.perf_counter()
     site = load_site_data(con, month)
     plan = read_plan(district_plan) if district_plan is not None else None
@@ -235,6 +247,7 @@ def build_site(
     _requests(w, con, site)
     _dispatch(w, con)
     _homicides(w, con, site)
+    accountability = _accountability(w, con, site, release_deadline)
     clearance = clearance_rows(con)
     w.table("data/clearance/by_year", clearance, "UCR clearance from case records, by year")
     w.page("clearance.html", "text.html", title="Clearance", body=clearance_body(clearance))
@@ -248,7 +261,7 @@ def build_site(
             title="District plan",
             body=district_plan_body(doc, svg),
         )
-    _report(w, site)
+    _report(w, site, accountability)
     w.table(
         "data/methodology/categories",
         [
@@ -473,7 +486,38 @@ def _category_page(w: _Writer, site: SiteData, cat: str, title: str) -> None:
     )
 
 
-def _report(w: _Writer, site: SiteData) -> None:
+def _accountability(
+    w: _Writer, con: duckdb.DuckDBPyConnection, site: SiteData, deadline: int
+) -> dict[str, Any] | None:
+    """The accountability page and its downloads; its headline figures for the report (None
+    when the service has not exported)."""
+    data = accountability_data(con, deadline)
+    names = {int(p.key): p.name for p in site.places["district"]}
+    links = {int(p.key): _href(p) for p in site.places["district"]}
+    base = "data/accountability/"
+    w.table(base + "ledger", ledger_rows(data), "use-of-force reports' release, by month")
+    w.table(base + "overdue", overdue_rows(data), "release records overdue now, by days overdue")
+    w.table(
+        base + "by_district",
+        force_by_district(data, names),
+        "use-of-force reports by district, last twelve months and before",
+    )
+    w.table(
+        base + "by_month_district",
+        force_rows(data, names),
+        "use-of-force reports by month and district",
+    )
+    alternative = 60 if deadline == 30 else 30
+    w.page(
+        "accountability.html",
+        "text.html",
+        title="Accountability",
+        body=accountability_body(data, names, links, alternative),
+    )
+    return accountability_summary(data)
+
+
+def _report(w: _Writer, site: SiteData, accountability: dict[str, Any] | None) -> None:
     """The printable monthly report: headline, categories, movers, districts, unsolved."""
     cats = [
         (title, c, site.change("city", "city", cat))
@@ -538,6 +582,7 @@ def _report(w: _Writer, site: SiteData) -> None:
         districts=districts,
         districts_note=site.level_reason("district", "ALL"),
         open_age=_open_rows(site, "city", "city"),
+        accountability=accountability,
     )
 
 
