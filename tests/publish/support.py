@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import random
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from html.parser import HTMLParser
@@ -14,7 +15,7 @@ from pathlib import Path
 from safer77.publish.site import BuildResult, build_site
 from safer77.service.db import make_engine, session_factory, transaction, upgrade
 from safer77.service.export import export_to_warehouse
-from safer77.service.models import ResourceRequest, Unit
+from safer77.service.models import Release, ResourceRequest, Unit
 from safer77.warehouse import connect
 from safer77.warehouse.indicators import load_indicators
 
@@ -113,9 +114,53 @@ def requests_fixture() -> list[Filed]:
     return out
 
 
-def export_requests(warehouse: Path, folder: Path, rows: list[Filed]) -> None:
-    """Store ``rows`` in a fresh service database and export its aggregates to ``warehouse``."""
-    engine = make_engine(f"sqlite:///{folder / 'service.db'}")
+#: A release record as stored: (kind, incident date, district, posted on).
+Released = tuple[str, date, int | None, date | None]
+
+
+DISTRICTS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 14, 15, 16, 17, 18, 19, 20, 22, 24, 25]
+
+#: release records' edge cases, named: (kind, incident date, district, posted on)
+EDGES: list[Released] = [
+    ("use_of_force", date(2024, 1, 10), 7, date(2024, 1, 25)),  # on time at 30 and 60
+    ("use_of_force", date(2024, 1, 10), 7, date(2024, 2, 9)),  # on its 30-day due date
+    ("use_of_force", date(2024, 1, 10), 8, date(2024, 2, 10)),  # late at 30, on time at 60
+    ("use_of_force", date(2024, 2, 3), 8, date(2024, 4, 18)),  # late at both
+    ("use_of_force", date(2024, 2, 15), None, None),  # overdue at both, district unknown
+    ("use_of_force", date(2024, 5, 20), 7, None),  # overdue at 30, not yet due at 60
+    ("use_of_force", date(2024, 6, 20), 9, None),  # not yet due at both
+    ("use_of_force", date(2023, 1, 5), 9, None),  # overdue for over a year
+    ("body_camera", date(2024, 3, 1), 7, None),
+    ("body_camera", date(2024, 3, 2), 7, date(2024, 3, 20)),
+]
+
+
+def releases_fixture() -> list[Released]:
+    """The edge cases and 400 seeded records over two years (none in January 2024)."""
+    rng = random.Random(22)
+    out = list(EDGES)
+    for _ in range(400):
+        day = AS_OF - timedelta(days=rng.randint(0, 760))
+        if (day.year, day.month) == (2024, 1):  # January 2024 holds the edge cases alone
+            day -= timedelta(days=31)
+        delay = rng.choice(
+            [None, None, rng.randint(0, 29), rng.randint(30, 45), rng.randint(46, 120)]
+        )
+        posted = None if delay is None else day + timedelta(days=delay)
+        if posted is not None and posted > AS_OF:
+            posted = None
+        district = rng.choice([*DISTRICTS, None]) if rng.random() < 0.95 else None
+        out.append((rng.choice(["use_of_force"] * 4 + ["body_camera"]), day, district, posted))
+    return out
+
+
+def export_requests(
+    warehouse: Path, folder: Path, rows: list[Filed], released: Sequence[Released] = ()
+) -> Path:
+    """Store ``rows`` (and ``released`` release records) in a fresh service database and
+    export its aggregates to ``warehouse``; the service database's file."""
+    db = folder / "service.db"
+    engine = make_engine(f"sqlite:///{db}")
     upgrade(engine)
     with transaction(session_factory(engine)) as s:
         org = Unit(name=ORGANISATION)
@@ -136,8 +181,22 @@ def export_requests(warehouse: Path, folder: Path, rows: list[Filed]) -> None:
                     outcome=SECRET if r.closed_on else None,
                 )
             )
+        for i, (kind, day, district, posted) in enumerate(released):
+            s.add(
+                Release(
+                    kind=kind,
+                    source="test",
+                    source_key=f"TRR-CASE-{i:05d}",  # must never reach the site
+                    incident_date=day,
+                    district=district,
+                    stage="posted" if posted else "notified",
+                    notified_on=day,
+                    posted_on=posted,
+                )
+            )
     export_to_warehouse(engine, warehouse, as_of=AS_OF)
     engine.dispose()
+    return db
 
 
 def with_indicators(synth_db: Path, folder: Path, *, without: str | None = None) -> Path:
@@ -154,9 +213,10 @@ def with_indicators(synth_db: Path, folder: Path, *, without: str | None = None)
 
 
 def coordinated_warehouse(synth_db: Path, folder: Path) -> Path:
-    """A copy of the synthetic city with the index's indicators and exported requests."""
+    """A copy of the synthetic city with the index's indicators, and resource requests and
+    release records exported by the service."""
     warehouse = with_indicators(synth_db, folder)
-    export_requests(warehouse, folder, requests_fixture())
+    export_requests(warehouse, folder, requests_fixture(), releases_fixture())
     return warehouse
 
 
@@ -210,7 +270,11 @@ class _Tables(HTMLParser):
 
 
 def html_tables(html: str) -> tuple[dict[str, list[list[str]]], dict[str, list[str]]]:
-    """The page's tables with an id (header row first) and the links inside each."""
+    """The page's tables with an id (header row first) and the links inside each; a long
+    table's folded rows (table ``ID-more``) are joined to it."""
     p = _Tables()
     p.feed(html)
+    for key in [k for k in p.found if k.endswith("-more")]:
+        p.found[key.removesuffix("-more")] += p.found.pop(key)[1:]
+        p.links[key.removesuffix("-more")] += p.links.pop(key)
     return p.found, p.links

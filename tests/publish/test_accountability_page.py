@@ -9,7 +9,6 @@ and with none recorded. The service exports its aggregates; the site is built ag
 
 from __future__ import annotations
 
-import random
 import re
 import shutil
 import sqlite3
@@ -19,48 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from publish.support import html_tables
+from publish.support import AS_OF, export_requests, html_tables, releases_fixture
 from safer77.publish.site import build_site
-from safer77.service.db import make_engine, session_factory, transaction, upgrade
-from safer77.service.export import export_to_warehouse
-from safer77.service.models import Release
 from safer77.warehouse import connect
-
-AS_OF = date(2024, 6, 30)
-DISTRICTS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 14, 15, 16, 17, 18, 19, 20, 22, 24, 25]
-
-# (kind, incident date, district, posted on): the edge cases, named
-EDGES = [
-    ("use_of_force", date(2024, 1, 10), 7, date(2024, 1, 25)),  # on time at 30 and 60
-    ("use_of_force", date(2024, 1, 10), 7, date(2024, 2, 9)),  # on its 30-day due date
-    ("use_of_force", date(2024, 1, 10), 8, date(2024, 2, 10)),  # late at 30, on time at 60
-    ("use_of_force", date(2024, 2, 3), 8, date(2024, 4, 18)),  # late at both
-    ("use_of_force", date(2024, 2, 15), None, None),  # overdue at both, district unknown
-    ("use_of_force", date(2024, 5, 20), 7, None),  # overdue at 30, not yet due at 60
-    ("use_of_force", date(2024, 6, 20), 9, None),  # not yet due at both
-    ("use_of_force", date(2023, 1, 5), 9, None),  # overdue for over a year
-    ("body_camera", date(2024, 3, 1), 7, None),
-    ("body_camera", date(2024, 3, 2), 7, date(2024, 3, 20)),
-]
-
-
-def releases() -> list[tuple[str, date, int | None, date | None]]:
-    """The edge cases and 400 seeded records over two years (none in January 2024)."""
-    rng = random.Random(22)
-    out = list(EDGES)
-    for _ in range(400):
-        day = AS_OF - timedelta(days=rng.randint(0, 760))
-        if (day.year, day.month) == (2024, 1):  # January 2024 holds the edge cases alone
-            day -= timedelta(days=31)
-        delay = rng.choice(
-            [None, None, rng.randint(0, 29), rng.randint(30, 45), rng.randint(46, 120)]
-        )
-        posted = None if delay is None else day + timedelta(days=delay)
-        if posted is not None and posted > AS_OF:
-            posted = None
-        district = rng.choice([*DISTRICTS, None]) if rng.random() < 0.95 else None
-        out.append((rng.choice(["use_of_force"] * 4 + ["body_camera"]), day, district, posted))
-    return out
 
 
 @pytest.fixture(scope="module")
@@ -69,26 +29,7 @@ def service(synth_db: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[P
     folder = tmp_path_factory.mktemp("accountability")
     warehouse = folder / "w.duckdb"
     shutil.copy(synth_db, warehouse)
-    db = folder / "service.db"
-    engine = make_engine(f"sqlite:///{db}")
-    upgrade(engine)
-    with transaction(session_factory(engine)) as s:
-        for i, (kind, day, district, posted) in enumerate(releases()):
-            s.add(
-                Release(
-                    kind=kind,
-                    source="test",
-                    source_key=f"TRR-CASE-{i:05d}",
-                    incident_date=day,
-                    district=district,
-                    stage="posted" if posted else "notified",
-                    notified_on=day,
-                    posted_on=posted,
-                )
-            )
-    export_to_warehouse(engine, warehouse, as_of=AS_OF)
-    engine.dispose()
-    return warehouse, db
+    return warehouse, export_requests(warehouse, folder, [], releases_fixture())
 
 
 @pytest.fixture(scope="module", params=[30, 60])

@@ -19,8 +19,9 @@ import duckdb
 
 from safer77.metrics.coverage import month_label, shift_months
 from safer77.metrics.intervals import wilson
-from safer77.publish.charts import Point, line_with_band
+from safer77.publish.charts import Point, line_with_band, pair
 from safer77.publish.html import downloads, percent
+from safer77.schema import LOW_N_THRESHOLD
 from safer77.warehouse.db import has_table, table_dicts
 
 BASE = "data/accountability/"
@@ -254,9 +255,12 @@ def accountability_body(
         f"<h2>Use-of-force reports by month</h2><figure><figcaption>Use-of-force reports per "
         f"month, {escape(window[0] if window else '')} to {escape(window[-1] if window else '')}"
         "</figcaption>"
-        + line_with_band(
-            [Point(m, float(data.reports(m))) for m in window],
-            title="Use-of-force reports per month",
+        + pair(
+            lambda width: line_with_band(
+                [Point(m, float(data.reports(m))) for m in window],
+                title="Use-of-force reports per month",
+                width=width,
+            )
         )
         + "</figure>",
         _district_table(district_rows(data, names), links, s),
@@ -316,15 +320,19 @@ def _district_table(rows: list[dict[str, Any]], links: dict[int, str], s: dict[s
 def _ledger(data: Accountability, window: list[str]) -> str:
     rows = ledger_rows(data)
     by_month = {r["month"]: r for r in rows}
-    chart = line_with_band(
-        [
-            Point(m, r["on_time_rate"], r["ci_low"], r["ci_high"])
-            if (r := by_month.get(m))
-            else Point(m, None)
-            for m in window
-        ],
-        title=f"Share of use-of-force reports released within {data.deadline} days",
-        percent=True,
+    points = [
+        Point(m, r["on_time_rate"], r["ci_low"], r["ci_high"], _decided(r) < LOW_N_THRESHOLD)
+        if (r := by_month.get(m))
+        else Point(m, None)
+        for m in window
+    ]
+    chart = pair(
+        lambda width: line_with_band(
+            points,
+            title=f"Share of use-of-force reports released within {data.deadline} days",
+            percent=True,
+            width=width,
+        )
     )
     body = "".join(
         f"<tr><th scope='row'>{r['month']}</th><td>{r['reports']:,}</td>"
@@ -349,6 +357,10 @@ def _ledger(data: Accountability, window: list[str]) -> str:
         "<th scope='col'>On time</th><th scope='col'>95% interval</th></tr></thead>"
         f"<tbody>{body}</tbody></table>" + downloads(BASE + "ledger")
     )
+
+
+def _decided(r: dict[str, Any]) -> int:
+    return int(r["posted_on_time"]) + int(r["posted_late"]) + int(r["overdue_unposted"])
 
 
 def _overdue(data: Accountability) -> str:

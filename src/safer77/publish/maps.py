@@ -94,12 +94,12 @@ def choropleth(
         legend.append(
             f'<rect x="10" y="{height + 6 + i * 18}" width="14" height="14" '
             f'fill="{PALETTE[i]}" stroke="#999"/><text x="30" y="{height + 17 + i * 18}" '
-            f'font-size="11">{escape(text)}</text>'
+            f'font-size="13">{escape(text)}</text>'
         )
     legend.append(
         f'<rect x="10" y="{height + 6 + len(bounds) * 18}" width="14" height="14" '
         f'fill="{NO_DATA}" stroke="#999"/><text x="30" '
-        f'y="{height + 17 + len(bounds) * 18}" font-size="11">no data</text>'
+        f'y="{height + 17 + len(bounds) * 18}" font-size="13">no data</text>'
     )
     total_h = height + 12 + (len(bounds) + 1) * 18
     desc = (

@@ -31,11 +31,12 @@ from safer77.publish.accountability import (
 )
 from safer77.publish.accountability import district_rows as force_by_district
 from safer77.publish.accountability import summary as accountability_summary
-from safer77.publish.charts import Point, line_with_band, ranked_bars, year_over_year
+from safer77.publish.charts import Point, line_with_band, pair, ranked_bars, year_over_year
 from safer77.publish.clearance import clearance_body, clearance_rows
 from safer77.publish.data import Cell, Place, SiteData, load_site_data
 from safer77.publish.dispatch import dispatch_body, dispatch_rows
 from safer77.publish.district_plan import beat_rows, district_plan_body, read_plan
+from safer77.publish.html import finish_tables
 from safer77.publish.maps import Shape, choropleth
 from safer77.publish.pages import about_body, methodology_body
 from safer77.publish.priority import priority_body, priority_page
@@ -109,7 +110,7 @@ class _Writer:
             month_label=_month_label(self.site.month),
             **ctx,
         )
-        self.write(path, html)
+        self.write(path, finish_tables(html))
         self.pages += 1
 
     def table(self, base: str, rows: Sequence[dict[str, Any]], description: str) -> None:
@@ -142,44 +143,68 @@ def _cell_row(c: Cell) -> dict[str, Any]:
     }
 
 
-def _charts(site: SiteData, level: str, key: str, ctype: str, name: str) -> tuple[str, str, str]:
+def _charts(
+    site: SiteData, level: str, key: str, ctype: str, name: str, city: str | None = None
+) -> tuple[str, str, str]:
     """Incidents and arrest rate (with band) for the 24 months to the build's month, and
     the last twelve months against the twelve before. Months that may not stand beside the
-    build's month (not covered, another scope, the level not recorded) are gaps."""
+    build's month (not covered, another scope, the level not recorded) are gaps. ``city``
+    names the city, whose arrest rate is drawn beside an area's."""
     slots = [shift_months(site.month, -k) for k in range(23, -1, -1)]
     window = site.window(level, key, ctype, slots)
-    incidents = line_with_band(
-        [
-            Point(m, None if c is None else float(c.incidents))
-            for m, c in zip(slots, window, strict=True)
-        ],
-        title=f"Incidents per month, {name}",
+    city_rate = (
+        [None if c is None else c.rate for c in site.window("city", "city", ctype, slots)]
+        if city
+        else None
     )
-    rate = line_with_band(
-        [
-            Point(m, None, None, None) if c is None else Point(m, c.rate, c.low, c.high)
-            for m, c in zip(slots, window, strict=True)
-        ],
-        title=f"Arrest rate (proxy) per month, {name}",
-        percent=True,
+    incidents = pair(
+        lambda width: line_with_band(
+            [
+                Point(m, None if c is None else float(c.incidents))
+                for m, c in zip(slots, window, strict=True)
+            ],
+            title=f"Incidents per month, {name}",
+            width=width,
+        )
     )
-    months, earlier = slots[12:], slots[:12]
-    yoy = year_over_year(
-        months,
-        [None if c is None else float(c.incidents) for c in window[12:]],
-        [None if c is None else float(c.incidents) for c in window[:12]],
-        title=f"Incidents, this year and a year earlier, {name}",
+    rate = pair(
+        lambda width: line_with_band(
+            [
+                Point(m, None) if c is None else Point(m, c.rate, c.low, c.high, c.low_n)
+                for m, c in zip(slots, window, strict=True)
+            ],
+            title=f"Arrest rate (proxy) per month, {name}",
+            percent=True,
+            width=width,
+            reference=city_rate,
+            reference_label=f"{city} rate" if city else "",
+        )
     )
-    del earlier
+    yoy = pair(
+        lambda width: year_over_year(
+            slots[12:],
+            [None if c is None else float(c.incidents) for c in window[12:]],
+            [None if c is None else float(c.incidents) for c in window[:12]],
+            title=f"Incidents, this year and a year earlier, {name}",
+            width=width,
+        )
+    )
     return incidents, rate, yoy
 
 
 def _series(
-    site: SiteData, level: str, key: str, ctype: str, name: str, data_base: str
+    site: SiteData,
+    level: str,
+    key: str,
+    ctype: str,
+    name: str,
+    data_base: str,
+    city: str | None = None,
 ) -> dict[str, Any]:
     """What every statistics page shows about one series: the month's cell, its change on a
-    year earlier, the monthly cells, the three charts, and where its tables are."""
-    incidents, rate, yoy = _charts(site, level, key, ctype, name)
+    year earlier, the monthly cells, the three charts, and where its tables are; ``city``
+    (an area's page) names the city whose figures stand beside the area's."""
+    incidents, rate, yoy = _charts(site, level, key, ctype, name, city)
     return {
         "cell": site.cell(level, key, ctype),
         "yoy": site.change(level, key, ctype),
@@ -233,7 +258,7 @@ def build_site(
     origin = w.env.globals["provenance"] = provenance(con)
     w.env.globals["city"] = "Synthetic city" if origin.is_synthetic else "Chicago"
     static = resources.files("safer77.publish").joinpath("static")
-    for name in ("site.css", "search.js"):
+    for name in ("site.css", "site.js", "search.js"):
         w.write(f"static/{name}", static.joinpath(name).read_text("utf-8"))
     _search_index(w, site)
     _citywide(w, site)
@@ -365,9 +390,12 @@ def _citywide(w: _Writer, site: SiteData) -> None:
         map_title=f"Incidents by community area, {_month_label(site.month)}",
         map_svg=choropleth(shapes, values, title="Incidents by community area"),
         ranking_title=f"Community areas by incidents, {_month_label(site.month)}",
-        ranking=ranked_bars(
-            [(p.title, float(c.incidents)) for p, c in ranking],
-            title="Community areas with the most incidents",
+        ranking=pair(
+            lambda width: ranked_bars(
+                [(p.title, float(c.incidents)) for p, c in ranking],
+                title="Community areas with the most incidents",
+                width=width,
+            )
         ),
         ranking_rows=[(_PlaceLink(p, _href(p)), c) for p, c in ranking],
     )
@@ -416,7 +444,7 @@ def _place_pages(
     )
     for p in site.places[level]:
         base = f"data/{section}/{p.key}/"
-        series = _series(site, level, p.key, "ALL", p.title, base)
+        series = _series(site, level, p.key, "ALL", p.title, base, _city(w))
         cells = series["cells"]
         w.table(base + "monthly", [_cell_row(c) for c in cells], f"{p.title}: monthly statistics")
         cats = [(t, c) for cat, t in CATEGORIES if (c := site.cell(level, p.key, cat))]
@@ -442,6 +470,7 @@ def _place_pages(
             heading=p.title,
             lede=f"{noun} {p.key}: incidents reported and how many led to an arrest.",
             **series,
+            city_cell=site.cell("city", "city", "ALL"),
             categories=cats,
             open_age=_open_rows(site, level, p.key),
             as_of=site.months[-1],
@@ -478,9 +507,12 @@ def _category_page(w: _Writer, site: SiteData, cat: str, title: str) -> None:
             _shapes(site, "community-area", "../"), values, title=f"{title} by area"
         ),
         ranking_title=f"Community areas by {title.lower()}, {_month_label(site.month)}",
-        ranking=ranked_bars(
-            [(p.title, float(c.incidents)) for p, c in ranking],
-            title=f"Community areas with the most {title.lower()}",
+        ranking=pair(
+            lambda width: ranked_bars(
+                [(p.title, float(c.incidents)) for p, c in ranking],
+                title=f"Community areas with the most {title.lower()}",
+                width=width,
+            )
         ),
         ranking_rows=[(_PlaceLink(p, _href(p)), c) for p, c in ranking],
     )
