@@ -313,7 +313,7 @@ def _district_table(rows: list[dict[str, Any]], links: dict[int, str], s: dict[s
         "<th scope='col'>12 months before</th><th scope='col'>Change</th>"
         f"<th scope='col'>All months</th></tr></thead><tbody>{body}</tbody></table>"
         + downloads(BASE + "by_district")
-        + downloads(BASE + "by_month_district", "(every month and district)")
+        + downloads(BASE + "by_month_district", what="every month and district")
     )
 
 

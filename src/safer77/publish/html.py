@@ -11,11 +11,11 @@ def percent(v: float | None, digits: int = 1) -> str:
     return "–" if v is None else f"{v * 100:.{digits}f}%"
 
 
-def downloads(base: str, note: str = "") -> str:
+def downloads(base: str, note: str = "", what: str = "this table") -> str:
     """The CSV and JSON links under a table (``base`` without its extension)."""
     tail = f" {escape(note)}" if note else ""
     return (
-        f"<p class='downloads'>Download this table: <a href='{base}.csv'>CSV</a> · "
+        f"<p class='downloads'>Download {what}: <a href='{base}.csv'>CSV</a> · "
         f"<a href='{base}.json'>JSON</a>{tail}</p>"
     )
 

@@ -352,8 +352,7 @@ def _citywide(w: _Writer, site: SiteData) -> None:
     series = _series(site, "city", "city", "ALL", city, "data/city/")
     cells = series["cells"]
     ranking = _ranking(site, "community-area", "ALL")
-    values = {int(p.key): float(c.incidents) for p, c in ranking}
-    shapes = _shapes(site, "community-area", "")
+    area_map = _area_map(w, site, "ALL", "", "data/city/map", "Incidents")
     w.table("data/city/monthly", [_cell_row(c) for c in cells], "citywide monthly statistics")
     cats = [(title, c) for cat, title in CATEGORIES if (c := site.cell("city", "city", cat))]
     w.table(
@@ -387,8 +386,8 @@ def _citywide(w: _Writer, site: SiteData) -> None:
         categories=cats,
         open_age=_open_rows(site, "city", "city"),
         as_of=site.months[-1],
-        map_title=f"Incidents by community area, {_month_label(site.month)}",
-        map_svg=choropleth(shapes, values, title="Incidents by community area"),
+        **area_map,
+        map_first=True,
         ranking_title=f"Community areas by incidents, {_month_label(site.month)}",
         ranking=pair(
             lambda width: ranked_bars(
@@ -399,6 +398,67 @@ def _citywide(w: _Writer, site: SiteData) -> None:
         ),
         ranking_rows=[(_PlaceLink(p, _href(p)), c) for p, c in ranking],
     )
+
+
+def _area_map(
+    w: _Writer, site: SiteData, ctype: str, root: str, data: str, what: str
+) -> dict[str, Any]:
+    """The community areas shaded by ``what`` per 100,000 residents in the month (counts when
+    no population is loaded, and the note says so), and its table as a download."""
+    month = _month_label(site.month)
+    rows = []
+    for p in site.places["community-area"]:
+        c = site.cell("community-area", p.key, ctype)
+        rows.append(
+            {
+                "community_area": p.key,
+                "name": p.name,
+                "incidents": None if c is None else c.incidents,
+                "population": site.population.get(p.key),
+                "per_100k": None if (r := site.per_100k(p.key, ctype)) is None else round(r, 1),
+            }
+        )
+    w.table(data, rows, f"{what} by community area, {month}: counts and per 100,000 residents")
+    rates = any(r["per_100k"] is not None for r in rows)
+    key = "per_100k" if rates else "incidents"
+    values = {
+        int(p.key): site.per_100k(p.key, ctype) if rates else _float(r["incidents"])
+        for p, r in zip(site.places["community-area"], rows, strict=True)
+    }
+    city = site.city_per_100k(ctype)
+    if rates:
+        note = (
+            f"{what} in {month} per 100,000 residents (population from the loaded "
+            "indicators)"
+            + (f"; the city as a whole: {city:,.1f}." if city is not None else ".")
+            + " Choose an area for its page."
+        )
+    else:
+        note = (
+            f"Counts of {what.lower()} in {month}, not rates: no population figures are "
+            "loaded (safer77 ingest indicators FILE --mapping population-2010), so areas of "
+            "different sizes are not comparable on this map."
+        )
+    unit = "per 100,000" if rates else "incidents"
+    return {
+        "map_title": f"{what} {'per 100,000 residents' if rates else ''} by community area, "
+        f"{month}".replace("  ", " "),
+        "map_note": note,
+        "map_kind": key,
+        "map_data": data,
+        "map_svg": choropleth(
+            _shapes(site, "community-area", root),
+            values,
+            title=f"{what} {'per 100,000 residents' if rates else '(counts)'} by community area",
+            fmt="{:,.0f}",
+            unit=unit,
+            legend=f"{what} per 100,000 residents" if rates else f"{what} (count)",
+        ),
+    }
+
+
+def _float(v: object) -> float | None:
+    return None if v is None else float(str(v))
 
 
 @dataclass(frozen=True)
@@ -471,6 +531,9 @@ def _place_pages(
             lede=f"{noun} {p.key}: incidents reported and how many led to an arrest.",
             **series,
             city_cell=site.cell("city", "city", "ALL"),
+            per_100k={"value": site.per_100k(p.key), "city": site.city_per_100k()}
+            if level == "community-area"
+            else None,
             categories=cats,
             open_age=_open_rows(site, level, p.key),
             as_of=site.months[-1],
@@ -490,7 +553,7 @@ def _category_page(w: _Writer, site: SiteData, cat: str, title: str) -> None:
         [{"community_area": p.key, "name": p.name, **_cell_row(c)} for p, c in ranking],
         f"{title}: community areas ranked",
     )
-    values = {int(p.key): float(c.incidents) for p, c in ranking}
+    area_map = _area_map(w, site, cat, "../", base + "map", title)
     w.page(
         f"categories/{cat}.html",
         "place.html",
@@ -502,10 +565,7 @@ def _category_page(w: _Writer, site: SiteData, cat: str, title: str) -> None:
         categories=[],
         open_age=[],
         as_of=site.months[-1],
-        map_title=f"{title} by community area, {_month_label(site.month)}",
-        map_svg=choropleth(
-            _shapes(site, "community-area", "../"), values, title=f"{title} by area"
-        ),
+        **area_map,
         ranking_title=f"Community areas by {title.lower()}, {_month_label(site.month)}",
         ranking=pair(
             lambda width: ranked_bars(
@@ -524,7 +584,7 @@ def _accountability(
     """The accountability page and its downloads; its headline figures for the report (None
     when the service has not exported)."""
     data = accountability_data(con, deadline)
-    names = {int(p.key): p.name for p in site.places["district"]}
+    names = {int(p.key): p.known_as for p in site.places["district"]}
     links = {int(p.key): _href(p) for p in site.places["district"]}
     base = "data/accountability/"
     w.table(base + "ledger", ledger_rows(data), "use-of-force reports' release, by month")
