@@ -44,6 +44,11 @@ class Settings(BaseSettings):
         "the site's accountability page counts it: 30 (the platform's promise) or 60 (COPA's "
         "policy for video).",
     )
+    site_url: str = Field(
+        default="",
+        description="The public site's address (e.g. https://stats.example.org): pages then "
+        "carry canonical links and Open Graph URLs; empty: none.",
+    )
     host: str = Field(
         default="127.0.0.1",
         description="Address `safer77 serve` listens on (0.0.0.0 to publish on a network).",

@@ -97,17 +97,30 @@ def _month_label(month: str) -> str:
 class _Writer:
     """Writes pages and data files under ``out``, counting them."""
 
-    def __init__(self, out: Path, env: jinja2.Environment, site: SiteData) -> None:
+    def __init__(
+        self, out: Path, env: jinja2.Environment, site: SiteData, site_url: str = ""
+    ) -> None:
         self.out, self.env, self.site = out, env, site
+        self.site_url = site_url.rstrip("/")
         self.pages = 0
         self.files: list[tuple[str, str]] = []  # (path, description) for data.json
 
-    def page(self, path: str, template: str, **ctx: Any) -> None:
-        depth = path.count("/")
+    def page(self, path: str, template: str, *, root: str | None = None, **ctx: Any) -> None:
+        """Render ``template`` to ``path``; ``root`` (default: relative) leads to the site's
+        top, ``description`` (default: one naming the page, city and month) goes into the
+        meta description and Open Graph tags, and a canonical URL is given when the site's
+        address is set."""
+        label = _month_label(self.site.month)
+        ctx.setdefault(
+            "description",
+            f"{ctx.get('title', 'safer77')}: {self.env.globals['city']} public-safety "
+            f"statistics for {label}, with 95% intervals and open data downloads.",
+        )
         html = self.env.get_template(template).render(
-            root="../" * depth,
+            root="../" * path.count("/") if root is None else root,
             month=self.site.month,
-            month_label=_month_label(self.site.month),
+            month_label=label,
+            canonical=f"{self.site_url}/{path}" if self.site_url else "",
             **ctx,
         )
         self.write(path, finish_tables(html))
@@ -241,18 +254,20 @@ def build_site(
     on_page: Callable[[int], None] | None = None,
     district_plan: Path | None = None,
     release_deadline: int = 30,
+    site_url: str = "",
 ) -> BuildResult:
     """Build the whole site for ``month`` (default: the newest) into ``out`` (replaced);
     ``district_plan`` is a folder written by ``safer77 plan districts --out`` to publish;
     ``release_deadline`` is the use-of-force release deadline the accountability page counts
-    against (30 days, or COPA's 60)."""
+    against (30 days, or COPA's 60); ``site_url`` is the site's public address, for canonical
+    links (none when empty)."""
     started = time.perf_counter()
     site = load_site_data(con, month)
     plan = read_plan(district_plan) if district_plan is not None else None
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
-    w = _Writer(out, _env(), site)
+    w = _Writer(out, _env(), site, site_url)
     w.env.globals["has_district_plan"] = plan is not None
     # Synthetic incidents loaded (alone or mixed): every page says so, and names no real city.
     origin = w.env.globals["provenance"] = provenance(con)
@@ -298,6 +313,7 @@ def build_site(
     w.page("methodology.html", "text.html", title="Methodology", body=methodology_body())
     w.table("data/about/loads", site.loads, "files loaded into the warehouse behind this site")
     w.page("about.html", "text.html", title="About the data", body=about_body(site.loads, origin))
+    _not_found(w)
     _monthly_facts(con, out, w, site)
     index = [{"path": p, "description": d} for p, d in sorted(w.files)]
     w.write(
@@ -528,6 +544,7 @@ def _place_pages(
             profile_base=base + "profile",
             title=p.title,
             heading=p.title,
+            description=_describe(p.title, site.cell(level, p.key, "ALL"), site.month),
             lede=f"{noun} {p.key}: incidents reported and how many led to an arrest.",
             **series,
             city_cell=site.cell("city", "city", "ALL"),
@@ -607,6 +624,35 @@ def _accountability(
         body=accountability_body(data, names, links, alternative),
     )
     return accountability_summary(data)
+
+
+def _describe(title: str, cell: Cell | None, month: str) -> str:
+    """A place page's meta description: its month in one sentence."""
+    if cell is None:
+        return f"{title}: incidents and arrests by month, with the city beside it."
+    rate = "" if cell.rate is None else f", {cell.rate * 100:.1f}% with an arrest"
+    return (
+        f"{title}: {cell.incidents:,} incidents in {_month_label(month)}{rate}; every month "
+        "since records began, set beside the city, with open data downloads."
+    )
+
+
+def _not_found(w: _Writer) -> None:
+    """The page a host shows for an address that is not on the site (at any depth, so its
+    links start at the site's top)."""
+    w.page(
+        "404.html",
+        "text.html",
+        root="/",
+        title="Page not found",
+        description="There is no page at this address on the site.",
+        body="<h1>Page not found</h1><p class='lede'>There is no page at this address. "
+        "It may have moved when the site was rebuilt for a new month.</p><ul>"
+        "<li><a href='/index.html'>Citywide figures</a></li>"
+        "<li><a href='/areas/index.html'>Every community area</a> (or search above by name, "
+        "number or address)</li><li><a href='/districts/index.html'>Every police district"
+        "</a></li><li><a href='/data.json'>Every data file</a></li></ul>",
+    )
 
 
 def _report(w: _Writer, site: SiteData, accountability: dict[str, Any] | None) -> None:
