@@ -38,6 +38,17 @@ class Settings(BaseSettings):
         default=Path("site"),
         description="Folder the public site is built into and served from.",
     )
+    release_deadline_days: Literal[30, 60] = Field(
+        default=30,
+        description="Days after a use-of-force incident by which its report must be public, as "
+        "the site's accountability page counts it: 30 (the platform's promise) or 60 (COPA's "
+        "policy for video).",
+    )
+    site_url: str = Field(
+        default="",
+        description="The public site's address (e.g. https://stats.example.org): pages then "
+        "carry canonical links and Open Graph URLs; empty: none.",
+    )
     host: str = Field(
         default="127.0.0.1",
         description="Address `safer77 serve` listens on (0.0.0.0 to publish on a network).",

@@ -4,6 +4,8 @@ Pages load with no console errors, no failed requests and no request to another 
 draws 77 areas; a figure on an area page equals the warehouse; the search finds Englewood; the
 navigation reaches the Priority areas and Resource requests pages, whose tables, downloads and
 area links work.
+Every page type is no wider than a 390 px screen and its chart and map text is at least 11 px;
+/docs, /redoc and the 404 page ask no other host.
 Screenshots at 1280x800 and 390x844 are saved to $SAFER77_ARTIFACTS (default build/artifacts).
 """
 
@@ -70,7 +72,19 @@ class Watch:
 
 @pytest.mark.parametrize(
     "path",
-    ["index.html", "areas/68-englewood.html", "methodology.html", "priority.html", "requests.html"],
+    [
+        "index.html",
+        "areas/68-englewood.html",
+        "districts/7-district-7.html",
+        "accountability.html",
+        "dispatch.html",
+        "methodology.html",
+        "priority.html",
+        "requests.html",
+        "homicides.html",
+        "clearance.html",
+        "about.html",
+    ],
 )
 @pytest.mark.parametrize(("width", "height"), [(1280, 800), (390, 844)])
 def test_pages_load_cleanly(browser, server: str, path: str, width: int, height: int) -> None:  # type: ignore[no-untyped-def]
@@ -79,8 +93,35 @@ def test_pages_load_cleanly(browser, server: str, path: str, width: int, height:
     page.goto(server + path, wait_until="networkidle")
     assert page.locator("h1").count() == 1
     assert watch.problems == []
+    # no page wider than the screen; chart and map text readable (at least 11 CSS px)
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    sizes = page.evaluate(SVG_TEXT_PX)
+    assert not sizes or min(sizes) >= 11, (path, min(sizes))
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{path.replace('/', '_')}-{width}x{height}.png"))
+    page.close()
+
+
+#: The drawn size (CSS px) of every visible chart or map text: font size x the SVG's scale.
+SVG_TEXT_PX = """() => [...document.querySelectorAll('svg text')].flatMap(t => {
+  const svg = t.ownerSVGElement, box = svg.getBoundingClientRect();
+  if (!box.width) return [];
+  return [parseFloat(getComputedStyle(t).fontSize) * box.width / svg.viewBox.baseVal.width];
+})"""
+
+
+@pytest.mark.parametrize("path", ["docs", "redoc", "no/such/page.html"])
+def test_api_docs_and_404_load_from_this_host(browser, server: str, path: str) -> None:  # type: ignore[no-untyped-def]
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    watch = Watch(page, server)
+    page.goto(server + path, wait_until="networkidle")
+    page.wait_for_timeout(500)
+    if path.startswith("no/"):
+        assert page.locator("h1").inner_text() == "Page not found"
+        watch.problems = [p for p in watch.problems if not p.startswith(("HTTP 404", "console"))]
+    else:
+        page.locator("text=Community areas").first.wait_for()
+    assert watch.problems == []
     page.close()
 
 

@@ -6,14 +6,16 @@ from __future__ import annotations
 import csv
 import random
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from html.parser import HTMLParser
 from pathlib import Path
 
 from safer77.publish.site import BuildResult, build_site
 from safer77.service.db import make_engine, session_factory, transaction, upgrade
 from safer77.service.export import export_to_warehouse
-from safer77.service.models import ResourceRequest, Unit
+from safer77.service.models import Release, ResourceRequest, Unit
 from safer77.warehouse import connect
 from safer77.warehouse.indicators import load_indicators
 
@@ -112,9 +114,53 @@ def requests_fixture() -> list[Filed]:
     return out
 
 
-def export_requests(warehouse: Path, folder: Path, rows: list[Filed]) -> None:
-    """Store ``rows`` in a fresh service database and export its aggregates to ``warehouse``."""
-    engine = make_engine(f"sqlite:///{folder / 'service.db'}")
+#: A release record as stored: (kind, incident date, district, posted on).
+Released = tuple[str, date, int | None, date | None]
+
+
+DISTRICTS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 14, 15, 16, 17, 18, 19, 20, 22, 24, 25]
+
+#: release records' edge cases, named: (kind, incident date, district, posted on)
+EDGES: list[Released] = [
+    ("use_of_force", date(2024, 1, 10), 7, date(2024, 1, 25)),  # on time at 30 and 60
+    ("use_of_force", date(2024, 1, 10), 7, date(2024, 2, 9)),  # on its 30-day due date
+    ("use_of_force", date(2024, 1, 10), 8, date(2024, 2, 10)),  # late at 30, on time at 60
+    ("use_of_force", date(2024, 2, 3), 8, date(2024, 4, 18)),  # late at both
+    ("use_of_force", date(2024, 2, 15), None, None),  # overdue at both, district unknown
+    ("use_of_force", date(2024, 5, 20), 7, None),  # overdue at 30, not yet due at 60
+    ("use_of_force", date(2024, 6, 20), 9, None),  # not yet due at both
+    ("use_of_force", date(2023, 1, 5), 9, None),  # overdue for over a year
+    ("body_camera", date(2024, 3, 1), 7, None),
+    ("body_camera", date(2024, 3, 2), 7, date(2024, 3, 20)),
+]
+
+
+def releases_fixture() -> list[Released]:
+    """The edge cases and 400 seeded records over two years (none in January 2024)."""
+    rng = random.Random(22)
+    out = list(EDGES)
+    for _ in range(400):
+        day = AS_OF - timedelta(days=rng.randint(0, 760))
+        if (day.year, day.month) == (2024, 1):  # January 2024 holds the edge cases alone
+            day -= timedelta(days=31)
+        delay = rng.choice(
+            [None, None, rng.randint(0, 29), rng.randint(30, 45), rng.randint(46, 120)]
+        )
+        posted = None if delay is None else day + timedelta(days=delay)
+        if posted is not None and posted > AS_OF:
+            posted = None
+        district = rng.choice([*DISTRICTS, None]) if rng.random() < 0.95 else None
+        out.append((rng.choice(["use_of_force"] * 4 + ["body_camera"]), day, district, posted))
+    return out
+
+
+def export_requests(
+    warehouse: Path, folder: Path, rows: list[Filed], released: Sequence[Released] = ()
+) -> Path:
+    """Store ``rows`` (and ``released`` release records) in a fresh service database and
+    export its aggregates to ``warehouse``; the service database's file."""
+    db = folder / "service.db"
+    engine = make_engine(f"sqlite:///{db}")
     upgrade(engine)
     with transaction(session_factory(engine)) as s:
         org = Unit(name=ORGANISATION)
@@ -135,8 +181,22 @@ def export_requests(warehouse: Path, folder: Path, rows: list[Filed]) -> None:
                     outcome=SECRET if r.closed_on else None,
                 )
             )
+        for i, (kind, day, district, posted) in enumerate(released):
+            s.add(
+                Release(
+                    kind=kind,
+                    source="test",
+                    source_key=f"TRR-CASE-{i:05d}",  # must never reach the site
+                    incident_date=day,
+                    district=district,
+                    stage="posted" if posted else "notified",
+                    notified_on=day,
+                    posted_on=posted,
+                )
+            )
     export_to_warehouse(engine, warehouse, as_of=AS_OF)
     engine.dispose()
+    return db
 
 
 def with_indicators(synth_db: Path, folder: Path, *, without: str | None = None) -> Path:
@@ -153,9 +213,10 @@ def with_indicators(synth_db: Path, folder: Path, *, without: str | None = None)
 
 
 def coordinated_warehouse(synth_db: Path, folder: Path) -> Path:
-    """A copy of the synthetic city with the index's indicators and exported requests."""
+    """A copy of the synthetic city with the index's indicators, and resource requests and
+    release records exported by the service."""
     warehouse = with_indicators(synth_db, folder)
-    export_requests(warehouse, folder, requests_fixture())
+    export_requests(warehouse, folder, requests_fixture(), releases_fixture())
     return warehouse
 
 
@@ -166,3 +227,54 @@ def build(warehouse: Path, out: Path) -> BuildResult:
         return build_site(con, out)
     finally:
         con.close()
+
+
+class _Tables(HTMLParser):
+    """Every table of a page with an id: its rows as cell texts (th and td alike)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: dict[str, list[list[str]]] = {}
+        self._id: str | None = None
+        self._row: list[str] | None = None
+        self._cell: list[str] | None = None
+        self.links: dict[str, list[str]] = {}  # table id -> hrefs inside it
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "table" and a.get("id"):
+            self._id = a["id"]
+            self.found[self._id] = []
+            self.links[self._id] = []
+        elif self._id and tag == "tr":
+            self._row = []
+        elif self._id and tag in ("td", "th") and self._row is not None:
+            self._cell = []
+        elif self._id and tag == "a" and a.get("href"):
+            self.links[self._id].append(str(a["href"]))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "table":
+            self._id = None
+        elif tag in ("td", "th") and self._cell is not None and self._row is not None:
+            self._row.append("".join(self._cell).strip())
+            self._cell = None
+        elif tag == "tr" and self._row is not None and self._id:
+            if self._row:
+                self.found[self._id].append(self._row)
+            self._row = None
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def html_tables(html: str) -> tuple[dict[str, list[list[str]]], dict[str, list[str]]]:
+    """The page's tables with an id (header row first) and the links inside each; a long
+    table's folded rows (table ``ID-more``) are joined to it."""
+    p = _Tables()
+    p.feed(html)
+    for key in [k for k in p.found if k.endswith("-more")]:
+        p.found[key.removesuffix("-more")] += p.found.pop(key)[1:]
+        p.links[key.removesuffix("-more")] += p.links.pop(key)
+    return p.found, p.links

@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 import shapely
 from shapely.geometry import box
 
-from safer77.publish.charts import Point, line_with_band, ranked_bars
+from safer77.publish.charts import FONT, NARROW, WIDTH, Point, line_with_band, pair, ranked_bars
 from safer77.publish.maps import PALETTE, Shape, choropleth, classes
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -36,7 +36,7 @@ def test_line_with_band_draws_points_band_and_gaps() -> None:
 def test_counts_axis_covers_the_largest_value() -> None:
     root = parse(line_with_band([Point("a", 10_001.0), Point("b", 3.0)], title="n"))
     labels = [t.text for t in root.findall(f"{SVG}text")]
-    assert "20,000" in labels and "10,001" not in labels
+    assert "12,000" in labels and "10,001" not in labels  # four round steps just above
     tops = [float(c.get("cy")) for c in root.findall(f"{SVG}circle")]
     assert min(tops) >= 16  # inside the frame
 
@@ -70,3 +70,35 @@ def test_choropleth_colours_links_and_no_data() -> None:
     x2 = float(paths["2"].get("d")[1:].split(",")[0])
     assert x1 < x2
     assert shapely.is_valid(shapes[0].geometry)
+
+
+def test_a_small_rate_is_drawn_on_an_axis_scaled_to_it() -> None:
+    # a 10% series with one wide low-n interval: the axis ends at a round number just above
+    # the values and the other intervals, not at 100% and not at the low-n month's 90%
+    pts = [Point(f"2024-{m:02d}", 0.1, 0.08, 0.12) for m in range(1, 12)]
+    pts.append(Point("2024-12", 0.1, 0.01, 0.9, low_n=True))
+    root = parse(line_with_band(pts, title="rate", percent=True))
+    labels = [t.text for t in root.findall(f"{SVG}text")]
+    assert "12%" in labels and "100%" not in labels and "90%" not in labels  # top: 12%
+    hollow = [c for c in root.findall(f"{SVG}circle") if c.get("fill") == "#fff"]
+    assert len(hollow) == 1 and "low n" in hollow[0].find(f"{SVG}title").text
+    assert "cut at its top" in root.find(f"{SVG}desc").text
+
+
+def test_month_labels_stay_inside_the_frame_at_both_widths() -> None:
+    pts = [Point(f"{2022 + m // 12}-{m % 12 + 1:02d}", float(m)) for m in range(24)]
+    for width in (WIDTH, NARROW):
+        root = parse(line_with_band(pts, title="n", width=width))
+        assert root.get("viewBox") == f"0 0 {width} 260"
+        months = [t for t in root.findall(f"{SVG}text") if t.text and t.text[:2] == "20"]
+        assert months[-1].text == "2023-12"  # the last month is always labelled
+        for t in months:  # 7 characters at 0.6 em of 12 units, centred
+            half = 7 * 0.6 * FONT / 2
+            assert float(t.get("x")) - half >= 0 and float(t.get("x")) + half <= width
+        assert int(root.get("font-size")) * NARROW / 358 <= FONT * 1.01  # drawn about 1:1
+
+
+def test_a_chart_pair_holds_a_wide_and_a_narrow_drawing() -> None:
+    html = pair(lambda w: line_with_band([Point("2024-01", 1.0)], title="t", width=w))
+    assert f'viewBox="0 0 {WIDTH} 260"' in html and f'viewBox="0 0 {NARROW} 260"' in html
+    assert html.index("chart-wide") < html.index("chart-narrow")

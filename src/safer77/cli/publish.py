@@ -52,6 +52,8 @@ def build(
                 month=month,
                 on_page=lambda n: bar.update(task, completed=n),
                 district_plan=district_plan,
+                release_deadline=cfg.release_deadline_days,
+                site_url=cfg.site_url,
             )
         finally:
             con.close()

@@ -19,8 +19,36 @@ from safer77.errors import NotFound
 from safer77.metrics.coverage import Coverage, Scope, month_label, read_coverage, shift_months
 from safer77.metrics.stats import compute_all, stats_are_current
 from safer77.publish.maps import Shape
+from safer77.publish.profile import population
 
 LEVEL_KIND = {"community-area": "community_areas", "district": "districts"}
+
+#: The Chicago Police Department's names for its 22 districts since the 2012 consolidation,
+#: as the City's "Police Stations" dataset (data.cityofchicago.org, z8bn-74gv) gives them.
+DISTRICT_NAMES = {
+    1: "Central",
+    2: "Wentworth",
+    3: "Grand Crossing",
+    4: "South Chicago",
+    5: "Calumet",
+    6: "Gresham",
+    7: "Englewood",
+    8: "Chicago Lawn",
+    9: "Deering",
+    10: "Ogden",
+    11: "Harrison",
+    12: "Near West",
+    14: "Shakespeare",
+    15: "Austin",
+    16: "Jefferson Park",
+    17: "Albany Park",
+    18: "Near North",
+    19: "Town Hall",
+    20: "Lincoln",
+    22: "Morgan Park",
+    24: "Rogers Park",
+    25: "Grand Central",
+}
 
 
 @dataclass(frozen=True)
@@ -44,10 +72,13 @@ class Place:
     key: str
     name: str
     slug: str
+    known_as: str = ""  # a district's name ("Englewood" for District 7)
 
     @property
     def title(self) -> str:
-        return f"{self.name} ({self.key})" if self.level == "community-area" else self.name
+        if self.level == "community-area":
+            return f"{self.name} ({self.key})"
+        return f"{self.name} ({self.known_as})" if self.known_as else self.name
 
 
 @dataclass
@@ -64,6 +95,22 @@ class SiteData:
     loads: list[dict[str, object]] = field(default_factory=list)
     crime_types: list[str] = field(default_factory=list)
     coverage: Coverage = field(default_factory=lambda: Coverage([]))
+    population: dict[str, float] = field(default_factory=dict)  # community area -> residents
+
+    def per_100k(self, key: str, ctype: str = "ALL") -> float | None:
+        """A community area's incidents in the month per 100,000 residents (None: no cell
+        or no population)."""
+        cell, people = self.cell("community-area", key, ctype), self.population.get(key)
+        return None if cell is None or not people else cell.incidents / people * 100_000
+
+    def city_per_100k(self, ctype: str = "ALL") -> float | None:
+        """The city's incidents in the month per 100,000 residents, where every community
+        area's population is loaded (None otherwise)."""
+        cell = self.cell("city", "city", ctype)
+        keys = {p.key for p in self.places.get("community-area", [])}
+        if cell is None or not keys or not keys <= set(self.population):
+            return None
+        return cell.incidents / sum(self.population[k] for k in keys) * 100_000
 
     def cell(self, level: str, key: str, ctype: str, month: str | None = None) -> Cell | None:
         """The month's cell, where the month is covered and the level recorded: a covered
@@ -219,7 +266,13 @@ def load_site_data(con: duckdb.DuckDBPyConnection, month: str | None = None) -> 
         loads,
         crime_types,
         coverage,
+        _population(con),
     )
+
+
+def _population(con: duckdb.DuckDBPyConnection) -> dict[str, float]:
+    """Residents per community area, where the ``population`` indicator is loaded."""
+    return {str(a): v for a, v in population(con).items()}
 
 
 def _has_cross_source(con: duckdb.DuckDBPyConnection) -> bool:
@@ -250,7 +303,11 @@ def _places(
                 name = (raw or f"Community area {key}").title()
             else:
                 name = f"District {key}"
-            found.append(Place(level, key, name, f"{key}-{slugify(name)}"))
+            found.append(
+                Place(level, key, name, f"{key}-{slugify(name)}", DISTRICT_NAMES.get(int(key), ""))
+                if level == "district"
+                else Place(level, key, name, f"{key}-{slugify(name)}")
+            )
         places[level] = found
         shapes[level] = [
             Shape(

@@ -68,7 +68,8 @@ def load_profiles(
     return out
 
 
-def _population(con: duckdb.DuckDBPyConnection) -> dict[int, float]:
+def population(con: duckdb.DuckDBPyConnection) -> dict[int, float]:
+    """Residents per community area, where the ``population`` indicator is loaded."""
     if not has_table(con, "indicators"):
         return {}
     rows = con.execute(
@@ -95,7 +96,7 @@ SOURCES = {"city": "the City's victims file", "gva": "Gun Violence Archive (mass
 def _victims(con: duckdb.DuckDBPyConnection, month: str) -> list[dict[str, dict[str, Any]]]:
     """Victims per 100,000 residents over the 12 months to ``month``, per kind, every area
     with a population counted (zero where none), when the window holds any victim."""
-    pop = _population(con)
+    pop = population(con)
     if not pop or not has_table(con, "victims"):
         return []
     start, stop = _window(month)

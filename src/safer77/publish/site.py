@@ -22,11 +22,21 @@ import duckdb
 import jinja2
 
 from safer77.metrics.coverage import ALL_TYPES, cell_coverage, scope_label, shift_months
-from safer77.publish.charts import Point, line_with_band, ranked_bars, year_over_year
+from safer77.publish.accountability import (
+    accountability_body,
+    accountability_data,
+    force_rows,
+    ledger_rows,
+    overdue_rows,
+)
+from safer77.publish.accountability import district_rows as force_by_district
+from safer77.publish.accountability import summary as accountability_summary
+from safer77.publish.charts import Point, line_with_band, pair, ranked_bars, year_over_year
 from safer77.publish.clearance import clearance_body, clearance_rows
 from safer77.publish.data import Cell, Place, SiteData, load_site_data
 from safer77.publish.dispatch import calibration_body, dispatch_body, dispatch_rows
 from safer77.publish.district_plan import beat_rows, district_plan_body, read_plan
+from safer77.publish.html import finish_tables
 from safer77.publish.maps import Shape, choropleth
 from safer77.publish.pages import about_body, methodology_body
 from safer77.publish.priority import priority_body, priority_page
@@ -87,21 +97,34 @@ def _month_label(month: str) -> str:
 class _Writer:
     """Writes pages and data files under ``out``, counting them."""
 
-    def __init__(self, out: Path, env: jinja2.Environment, site: SiteData) -> None:
+    def __init__(
+        self, out: Path, env: jinja2.Environment, site: SiteData, site_url: str = ""
+    ) -> None:
         self.out, self.env, self.site = out, env, site
+        self.site_url = site_url.rstrip("/")
         self.pages = 0
         self.files: list[tuple[str, str]] = []  # (path, description) for data.json
         self.revised: dict[tuple[str, str], list[str]] = {}  # (level, key) -> months revised
 
-    def page(self, path: str, template: str, **ctx: Any) -> None:
-        depth = path.count("/")
+    def page(self, path: str, template: str, *, root: str | None = None, **ctx: Any) -> None:
+        """Render ``template`` to ``path``; ``root`` (default: relative) leads to the site's
+        top, ``description`` (default: one naming the page, city and month) goes into the
+        meta description and Open Graph tags, and a canonical URL is given when the site's
+        address is set."""
+        label = _month_label(self.site.month)
+        ctx.setdefault(
+            "description",
+            f"{ctx.get('title', 'safer77')}: {self.env.globals['city']} public-safety "
+            f"statistics for {label}, with 95% intervals and open data downloads.",
+        )
         html = self.env.get_template(template).render(
-            root="../" * depth,
+            root="../" * path.count("/") if root is None else root,
             month=self.site.month,
-            month_label=_month_label(self.site.month),
+            month_label=label,
+            canonical=f"{self.site_url}/{path}" if self.site_url else "",
             **ctx,
         )
-        self.write(path, html)
+        self.write(path, finish_tables(html))
         self.pages += 1
 
     def table(self, base: str, rows: Sequence[dict[str, Any]], description: str) -> None:
@@ -134,46 +157,70 @@ def _cell_row(c: Cell) -> dict[str, Any]:
     }
 
 
-def _charts(site: SiteData, level: str, key: str, ctype: str, name: str) -> tuple[str, str, str]:
+def _charts(
+    site: SiteData, level: str, key: str, ctype: str, name: str, city: str | None = None
+) -> tuple[str, str, str]:
     """Incidents and arrest rate (with band) for the 24 months to the build's month, and
     the last twelve months against the twelve before. Months that may not stand beside the
-    build's month (not covered, another scope, the level not recorded) are gaps."""
+    build's month (not covered, another scope, the level not recorded) are gaps. ``city``
+    names the city, whose arrest rate is drawn beside an area's."""
     slots = [shift_months(site.month, -k) for k in range(23, -1, -1)]
     window = site.window(level, key, ctype, slots)
     if all(c is None for c in window):  # nothing to draw: no empty axes
         return "", "", ""
-    incidents = line_with_band(
-        [
-            Point(m, None if c is None else float(c.incidents))
-            for m, c in zip(slots, window, strict=True)
-        ],
-        title=f"Incidents per month, {name}",
+    city_rate = (
+        [None if c is None else c.rate for c in site.window("city", "city", ctype, slots)]
+        if city
+        else None
     )
-    rate = line_with_band(
-        [
-            Point(m, None, None, None) if c is None else Point(m, c.rate, c.low, c.high)
-            for m, c in zip(slots, window, strict=True)
-        ],
-        title=f"Arrest rate (proxy) per month, {name}",
-        percent=True,
+    incidents = pair(
+        lambda width: line_with_band(
+            [
+                Point(m, None if c is None else float(c.incidents))
+                for m, c in zip(slots, window, strict=True)
+            ],
+            title=f"Incidents per month, {name}",
+            width=width,
+        )
     )
-    months, earlier = slots[12:], slots[:12]
-    yoy = year_over_year(
-        months,
-        [None if c is None else float(c.incidents) for c in window[12:]],
-        [None if c is None else float(c.incidents) for c in window[:12]],
-        title=f"Incidents, this year and a year earlier, {name}",
+    rate = pair(
+        lambda width: line_with_band(
+            [
+                Point(m, None) if c is None else Point(m, c.rate, c.low, c.high, c.low_n)
+                for m, c in zip(slots, window, strict=True)
+            ],
+            title=f"Arrest rate (proxy) per month, {name}",
+            percent=True,
+            width=width,
+            reference=city_rate,
+            reference_label=f"{city} rate" if city else "",
+        )
     )
-    del earlier
+    yoy = pair(
+        lambda width: year_over_year(
+            slots[12:],
+            [None if c is None else float(c.incidents) for c in window[12:]],
+            [None if c is None else float(c.incidents) for c in window[:12]],
+            title=f"Incidents, this year and a year earlier, {name}",
+            width=width,
+        )
+    )
     return incidents, rate, yoy
 
 
 def _series(
-    site: SiteData, level: str, key: str, ctype: str, name: str, data_base: str
+    site: SiteData,
+    level: str,
+    key: str,
+    ctype: str,
+    name: str,
+    data_base: str,
+    city: str | None = None,
 ) -> dict[str, Any]:
     """What every statistics page shows about one series: the month's cell, its change on a
-    year earlier, the monthly cells, the three charts, and where its tables are."""
-    incidents, rate, yoy = _charts(site, level, key, ctype, name)
+    year earlier, the monthly cells, the three charts, and where its tables are; ``city``
+    (an area's page) names the city whose figures stand beside the area's."""
+    incidents, rate, yoy = _charts(site, level, key, ctype, name, city)
     return {
         "cell": site.cell(level, key, ctype),
         "yoy": site.change(level, key, ctype),
@@ -211,9 +258,14 @@ def build_site(
     district_plan: Path | None = None,
     revised: Collection[tuple[str, str, str]] = (),
     methodology_extra: str = "",
+    release_deadline: int = 30,
+    site_url: str = "",
 ) -> BuildResult:
     """Build the whole site for ``month`` (default: the newest) into ``out`` (replaced);
-    ``district_plan`` is a folder written by ``safer77 plan districts --out`` to publish.
+    ``district_plan`` is a folder written by ``safer77 plan districts --out`` to publish;
+    ``release_deadline`` is the use-of-force release deadline the accountability page counts
+    against (30 days, or COPA's 60); ``site_url`` is the site's public address, for canonical
+    links (none when empty).
 
     For ``safer77 release``: ``revised`` holds the (level, key, month) whose figures were
     revised since first published (their pages say so), ``methodology_extra`` is HTML added
@@ -224,7 +276,7 @@ def build_site(
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
-    w = _Writer(out, _env(), site)
+    w = _Writer(out, _env(), site, site_url)
     w.env.globals["has_district_plan"] = plan is not None
     for lv, key, m in sorted(set(revised)):
         w.revised.setdefault((lv, key), []).append(m)
@@ -232,7 +284,7 @@ def build_site(
     origin = w.env.globals["provenance"] = provenance(con)
     w.env.globals["city"] = "Synthetic city" if origin.is_synthetic else "Chicago"
     static = resources.files("safer77.publish").joinpath("static")
-    for name in ("site.css", "search.js"):
+    for name in ("site.css", "site.js", "search.js"):
         w.write(f"static/{name}", static.joinpath(name).read_text("utf-8"))
     _search_index(w, site)
     _citywide(w, site)
@@ -246,6 +298,7 @@ def build_site(
     _requests(w, con, site)
     _dispatch(w, con)
     _homicides(w, con, site)
+    accountability = _accountability(w, con, site, release_deadline)
     clearance = clearance_rows(con)
     w.table("data/clearance/by_year", clearance, "UCR clearance from case records, by year")
     w.page("clearance.html", "text.html", title="Clearance", body=clearance_body(clearance))
@@ -259,7 +312,7 @@ def build_site(
             title="District plan",
             body=district_plan_body(doc, svg),
         )
-    _report(w, site)
+    _report(w, site, accountability)
     w.table(
         "data/methodology/categories",
         [
@@ -272,6 +325,7 @@ def build_site(
     w.page("methodology.html", "text.html", title="Methodology", body=body)
     w.table("data/about/loads", site.loads, "files loaded into the warehouse behind this site")
     w.page("about.html", "text.html", title="About the data", body=about_body(site.loads, origin))
+    _not_found(w)
     _monthly_facts(con, out, w, site)
     index = [{"path": p, "description": d} for p, d in sorted(w.files)]
     w.write(
@@ -326,8 +380,7 @@ def _citywide(w: _Writer, site: SiteData) -> None:
     series = _series(site, "city", "city", "ALL", city, "data/city/")
     cells = series["cells"]
     ranking = _ranking(site, "community-area", "ALL")
-    values = {int(p.key): float(c.incidents) for p, c in ranking}
-    shapes = _shapes(site, "community-area", "")
+    area_map = _area_map(w, site, "ALL", "", "data/city/map", "Incidents")
     w.table("data/city/monthly", [_cell_row(c) for c in cells], "citywide monthly statistics")
     cats = [(title, c) for cat, title in CATEGORIES if (c := site.cell("city", "city", cat))]
     w.table(
@@ -361,15 +414,79 @@ def _citywide(w: _Writer, site: SiteData) -> None:
         categories=cats,
         open_age=_open_rows(site, "city", "city"),
         as_of=site.months[-1],
-        map_title=f"Incidents by community area, {_month_label(site.month)}",
-        map_svg=choropleth(shapes, values, title="Incidents by community area"),
+        **area_map,
+        map_first=True,
         ranking_title=f"Community areas by incidents, {_month_label(site.month)}",
-        ranking=ranked_bars(
-            [(p.title, float(c.incidents)) for p, c in ranking],
-            title="Community areas with the most incidents",
+        ranking=pair(
+            lambda width: ranked_bars(
+                [(p.title, float(c.incidents)) for p, c in ranking],
+                title="Community areas with the most incidents",
+                width=width,
+            )
         ),
         ranking_rows=[(_PlaceLink(p, _href(p)), c) for p, c in ranking],
     )
+
+
+def _area_map(
+    w: _Writer, site: SiteData, ctype: str, root: str, data: str, what: str
+) -> dict[str, Any]:
+    """The community areas shaded by ``what`` per 100,000 residents in the month (counts when
+    no population is loaded, and the note says so), and its table as a download."""
+    month = _month_label(site.month)
+    rows = []
+    for p in site.places["community-area"]:
+        c = site.cell("community-area", p.key, ctype)
+        rows.append(
+            {
+                "community_area": p.key,
+                "name": p.name,
+                "incidents": None if c is None else c.incidents,
+                "population": site.population.get(p.key),
+                "per_100k": None if (r := site.per_100k(p.key, ctype)) is None else round(r, 1),
+            }
+        )
+    w.table(data, rows, f"{what} by community area, {month}: counts and per 100,000 residents")
+    rates = any(r["per_100k"] is not None for r in rows)
+    key = "per_100k" if rates else "incidents"
+    values = {
+        int(p.key): site.per_100k(p.key, ctype) if rates else _float(r["incidents"])
+        for p, r in zip(site.places["community-area"], rows, strict=True)
+    }
+    city = site.city_per_100k(ctype)
+    if rates:
+        note = (
+            f"{what} in {month} per 100,000 residents (population from the loaded "
+            "indicators)"
+            + (f"; the city as a whole: {city:,.1f}." if city is not None else ".")
+            + " Choose an area for its page."
+        )
+    else:
+        note = (
+            f"Counts of {what.lower()} in {month}, not rates: no population figures are "
+            "loaded (safer77 ingest indicators FILE --mapping population-2010), so areas of "
+            "different sizes are not comparable on this map."
+        )
+    unit = "per 100,000" if rates else "incidents"
+    return {
+        "map_title": f"{what} {'per 100,000 residents' if rates else ''} by community area, "
+        f"{month}".replace("  ", " "),
+        "map_note": note,
+        "map_kind": key,
+        "map_data": data,
+        "map_svg": choropleth(
+            _shapes(site, "community-area", root),
+            values,
+            title=f"{what} {'per 100,000 residents' if rates else '(counts)'} by community area",
+            fmt="{:,.0f}",
+            unit=unit,
+            legend=f"{what} per 100,000 residents" if rates else f"{what} (count)",
+        ),
+    }
+
+
+def _float(v: object) -> float | None:
+    return None if v is None else float(str(v))
 
 
 @dataclass(frozen=True)
@@ -415,7 +532,7 @@ def _place_pages(
     )
     for p in site.places[level]:
         base = f"data/{section}/{p.key}/"
-        series = _series(site, level, p.key, "ALL", p.title, base)
+        series = _series(site, level, p.key, "ALL", p.title, base, _city(w))
         cells = series["cells"]
         w.table(base + "monthly", [_cell_row(c) for c in cells], f"{p.title}: monthly statistics")
         cats = [(t, c) for cat, t in CATEGORIES if (c := site.cell(level, p.key, cat))]
@@ -439,8 +556,13 @@ def _place_pages(
             profile_base=base + "profile",
             title=p.title,
             heading=p.title,
+            description=_describe(p.title, site.cell(level, p.key, "ALL"), site.month),
             lede=f"{noun} {p.key}: incidents reported and how many led to an arrest.",
             **series,
+            city_cell=site.cell("city", "city", "ALL"),
+            per_100k={"value": site.per_100k(p.key), "city": site.city_per_100k()}
+            if level == "community-area"
+            else None,
             categories=cats,
             open_age=_open_rows(site, level, p.key),
             as_of=site.months[-1],
@@ -461,7 +583,7 @@ def _category_page(w: _Writer, site: SiteData, cat: str, title: str) -> None:
         [{"community_area": p.key, "name": p.name, **_cell_row(c)} for p, c in ranking],
         f"{title}: community areas ranked",
     )
-    values = {int(p.key): float(c.incidents) for p, c in ranking}
+    area_map = _area_map(w, site, cat, "../", base + "map", title)
     w.page(
         f"categories/{cat}.html",
         "place.html",
@@ -473,20 +595,80 @@ def _category_page(w: _Writer, site: SiteData, cat: str, title: str) -> None:
         categories=[],
         open_age=[],
         as_of=site.months[-1],
-        map_title=f"{title} by community area, {_month_label(site.month)}",
-        map_svg=choropleth(
-            _shapes(site, "community-area", "../"), values, title=f"{title} by area"
-        ),
+        **area_map,
         ranking_title=f"Community areas by {title.lower()}, {_month_label(site.month)}",
-        ranking=ranked_bars(
-            [(p.title, float(c.incidents)) for p, c in ranking],
-            title=f"Community areas with the most {title.lower()}",
+        ranking=pair(
+            lambda width: ranked_bars(
+                [(p.title, float(c.incidents)) for p, c in ranking],
+                title=f"Community areas with the most {title.lower()}",
+                width=width,
+            )
         ),
         ranking_rows=[(_PlaceLink(p, _href(p)), c) for p, c in ranking],
     )
 
 
-def _report(w: _Writer, site: SiteData) -> None:
+def _accountability(
+    w: _Writer, con: duckdb.DuckDBPyConnection, site: SiteData, deadline: int
+) -> dict[str, Any] | None:
+    """The accountability page and its downloads; its headline figures for the report (None
+    when the service has not exported)."""
+    data = accountability_data(con, deadline)
+    names = {int(p.key): p.known_as for p in site.places["district"]}
+    links = {int(p.key): _href(p) for p in site.places["district"]}
+    base = "data/accountability/"
+    w.table(base + "ledger", ledger_rows(data), "use-of-force reports' release, by month")
+    w.table(base + "overdue", overdue_rows(data), "release records overdue now, by days overdue")
+    w.table(
+        base + "by_district",
+        force_by_district(data, names),
+        "use-of-force reports by district, last twelve months and before",
+    )
+    w.table(
+        base + "by_month_district",
+        force_rows(data, names),
+        "use-of-force reports by month and district",
+    )
+    alternative = 60 if deadline == 30 else 30
+    w.page(
+        "accountability.html",
+        "text.html",
+        title="Accountability",
+        body=accountability_body(data, names, links, alternative),
+    )
+    return accountability_summary(data)
+
+
+def _describe(title: str, cell: Cell | None, month: str) -> str:
+    """A place page's meta description: its month in one sentence."""
+    if cell is None:
+        return f"{title}: incidents and arrests by month, with the city beside it."
+    rate = "" if cell.rate is None else f", {cell.rate * 100:.1f}% with an arrest"
+    return (
+        f"{title}: {cell.incidents:,} incidents in {_month_label(month)}{rate}; every month "
+        "since records began, set beside the city, with open data downloads."
+    )
+
+
+def _not_found(w: _Writer) -> None:
+    """The page a host shows for an address that is not on the site (at any depth, so its
+    links start at the site's top)."""
+    w.page(
+        "404.html",
+        "text.html",
+        root="/",
+        title="Page not found",
+        description="There is no page at this address on the site.",
+        body="<h1>Page not found</h1><p class='lede'>There is no page at this address. "
+        "It may have moved when the site was rebuilt for a new month.</p><ul>"
+        "<li><a href='/index.html'>Citywide figures</a></li>"
+        "<li><a href='/areas/index.html'>Every community area</a> (or search above by name, "
+        "number or address)</li><li><a href='/districts/index.html'>Every police district"
+        "</a></li><li><a href='/data.json'>Every data file</a></li></ul>",
+    )
+
+
+def _report(w: _Writer, site: SiteData, accountability: dict[str, Any] | None) -> None:
     """The printable monthly report: headline, categories, movers, districts, unsolved."""
     cats = [
         (title, c, site.change("city", "city", cat))
@@ -551,6 +733,7 @@ def _report(w: _Writer, site: SiteData) -> None:
         districts=districts,
         districts_note=site.level_reason("district", "ALL"),
         open_age=_open_rows(site, "city", "city"),
+        accountability=accountability,
     )
 
 

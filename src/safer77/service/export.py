@@ -30,6 +30,7 @@ from safer77.service.clearance import (
 from safer77.service.clubs import per_area as clubs_per_area
 from safer77.service.models import Release
 from safer77.service.release import on_time_figures
+from safer77.service.release_ledger import DEADLINES, Record, ledger, overdue_bands
 from safer77.service.requests import summary as request_summary
 from safer77.service.town_halls import per_district as town_halls_per_district
 from safer77.warehouse.db import connect, next_load_id, replace_table
@@ -40,6 +41,8 @@ TABLES = (
     "service_clearance_cohort",
     "service_release_on_time",
     "service_use_of_force_monthly",
+    "service_release_ledger",
+    "service_release_overdue",
     "service_requests_summary",
     "service_block_clubs",
     "service_town_halls",
@@ -105,6 +108,12 @@ def aggregates(session: Session, *, as_of: date) -> dict[str, list[dict[str, Any
         {"month": m, "district": dist, "reports": n, "low_n": n < LOW_N_THRESHOLD}
         for (m, dist), n in sorted(force.items(), key=lambda kv: (kv[0][0], kv[0][1] or 0))
     ]
+    records = [
+        Record(k, d, p)
+        for k, d, p in session.execute(
+            select(Release.kind, Release.incident_date, Release.posted_on)
+        )
+    ]
     needs = [vars(s) for s in request_summary(session, None, today=as_of)]
     return {
         "service_requests_summary": needs,
@@ -114,6 +123,9 @@ def aggregates(session: Session, *, as_of: date) -> dict[str, list[dict[str, Any
         "service_clearance_cohort": cohort,
         "service_release_on_time": on_time,
         "service_use_of_force_monthly": monthly,
+        # both deadlines (30 days, COPA's 60): the site publishes against the one in force
+        "service_release_ledger": [r for d in DEADLINES for r in ledger(records, as_of, d)],
+        "service_release_overdue": [r for d in DEADLINES for r in overdue_bands(records, as_of, d)],
     }
 
 
@@ -160,6 +172,32 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("on_time_rate", pa.float64()),
             ("ci_low", pa.float64()),
             ("ci_high", pa.float64()),
+        ]
+    ),
+    "service_release_ledger": pa.schema(
+        [
+            ("month", pa.string()),  # the incident's month
+            ("kind", pa.string()),
+            ("deadline_days", pa.int64()),
+            ("records", pa.int64()),
+            ("on_time", pa.int64()),
+            ("late", pa.int64()),
+            ("overdue", pa.int64()),
+            ("pending", pa.int64()),
+            ("on_time_rate", pa.float64()),
+            ("ci_low", pa.float64()),
+            ("ci_high", pa.float64()),
+            ("as_of", pa.string()),
+        ]
+    ),
+    "service_release_overdue": pa.schema(
+        [
+            ("kind", pa.string()),
+            ("deadline_days", pa.int64()),
+            ("days_overdue", pa.string()),
+            ("band", pa.int64()),
+            ("records", pa.int64()),
+            ("as_of", pa.string()),
         ]
     ),
     "service_requests_summary": pa.schema(

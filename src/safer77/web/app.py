@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -15,7 +16,7 @@ import duckdb
 import shapely
 from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -59,6 +60,8 @@ class Error(BaseModel):
     status: int
 
 
+#: The one address of another host in the vendored Redoc bundle (its logo), left out.
+REDOC_LOGO = "https://cdn.redoc.ly/redoc/logo-mini.svg"
 MONTH = r"^[1-9]\d{3}-(0[1-9]|1[0-2])$"  # YYYY-MM, years 1000-9999
 ADDRESS = r"^\s*[0-9]+\s+[NSEWnsew][A-Za-z]*\.?\s+\S.*$"  # number, direction, street
 
@@ -84,14 +87,39 @@ def create_app(settings: Settings, site_dir: Path | None = None) -> FastAPI:
         "data's Arrest flag (definition arrest_rate_proxy): a proxy for clearance.",
         lifespan=lifespan,
         responses={400: {"model": Error}, 404: {"model": Error}, 422: {"model": Error}},
+        docs_url=None,  # served below from the package's own assets, never a CDN
+        redoc_url=None,
     )
+    assets = Path(str(resources.files("safer77.web").joinpath("assets")))
+
+    @app.get("/api-assets/redoc.standalone.js", include_in_schema=False)
+    def redoc_script() -> Response:
+        # Redoc's sidebar shows its maker's logo from their CDN: served without it
+        if "redoc" not in state:
+            text = (assets / "redoc.standalone.js").read_text("utf-8")
+            state["redoc"] = text.replace(f'src:"{REDOC_LOGO}"', 'src:""')
+        return Response(state["redoc"], media_type="text/javascript")
+
+    app.mount("/api-assets", StaticFiles(directory=assets), name="api-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger() -> HTMLResponse:
+        return HTMLResponse(_DOCS_PAGE.format(title="safer77 API", body=_SWAGGER))
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc() -> HTMLResponse:
+        return HTMLResponse(_DOCS_PAGE.format(title="safer77 API (Redoc)", body=_REDOC))
 
     def cursor() -> duckdb.DuckDBPyConnection:
         con: duckdb.DuckDBPyConnection = state["con"]
         return con.cursor()  # one cursor per request: connections are not shared
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        # a page that is not there answers as a page; the API answers as JSON
+        api = request.url.path.startswith(("/api/", "/openapi.json"))
+        if exc.status_code == 404 and not api:
+            return HTMLResponse(_not_found(site_dir), status_code=404)
         return _error(exc.status_code, str(exc.detail))
 
     @app.exception_handler(RequestValidationError)
@@ -219,9 +247,41 @@ def create_app(settings: Settings, site_dir: Path | None = None) -> FastAPI:
             if r.key == str(number)
         ]
 
+    # after every API route: an unknown API address answers JSON, not the site's 404 page
+    @app.api_route("/api/{rest:path}", include_in_schema=False)
+    def no_endpoint(rest: str) -> None:
+        raise HTTPException(404, f"no API endpoint /api/{rest}; see /docs")
+
     if site_dir is not None:
         app.mount("/", StaticFiles(directory=site_dir, html=True), name="site")
     return app
+
+
+_DOCS_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title><link rel="icon" href="data:,">{body}</html>"""
+_SWAGGER = (
+    '<link rel="stylesheet" href="/api-assets/swagger-ui.css"></head><body>'
+    '<main id="swagger-ui"></main><script src="/api-assets/swagger-ui-bundle.js"></script>'
+    '<script src="/api-assets/swagger-init.js"></script></body>'
+)
+_REDOC = (
+    '</head><body><redoc spec-url="/openapi.json"></redoc>'
+    '<script src="/api-assets/redoc.standalone.js"></script></body>'
+)
+
+
+def _not_found(site_dir: Path | None) -> str:
+    """The site's own 404 page, or a plain one when no site is served."""
+    page = site_dir / "404.html" if site_dir is not None else None
+    if page is not None and page.exists():
+        return page.read_text("utf-8")
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Not found · '
+        "safer77</title></head><body><main><h1>Page not found</h1><p>There is no page at this "
+        'address. The API is at <a href="/docs">/docs</a>.</p></main></body></html>'
+    )
 
 
 def _slug(name: str) -> str:
