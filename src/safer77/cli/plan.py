@@ -11,6 +11,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from safer77.cli.common import DbOption, OutputFormat, console, out, reading
 from safer77.cli.coordinate import emit
+from safer77.cli.dispatch import calibrate_command, simulate_command, triage_command
 
 app = typer.Typer(
     help="Planning: police districts redrawn from beats; crisis-response triage and dispatch "
@@ -193,3 +194,8 @@ def _district_numbers(text: str) -> tuple[int, ...]:
         raise typer.BadParameter(
             f"--keep takes district numbers like 31,12; got {text!r}"
         ) from None
+
+
+app.command("triage")(triage_command)
+app.command("simulate")(simulate_command)
+app.command("calibrate")(calibrate_command)

@@ -17,7 +17,6 @@ from safer77.cli.common import DbOption, OutputFormat, console, errors_to_exit, 
 from safer77.errors import InvalidInput
 from safer77.metrics.stats import ArrestRow, arrest_stats, compute_all, open_by_age, yoy
 from safer77.warehouse import connect
-from safer77.warehouse.fileview import connect_file
 
 app = typer.Typer(
     help="Statistics from the warehouse. Arrest rates use the open data's Arrest flag "
@@ -98,6 +97,8 @@ def _open(
         finally:
             session.stop()
     if file is not None:
+        from safer77.warehouse.fileview import connect_file
+
         return connect_file(file), agency
     return connect(settings(db).db, read_only=True), agency
 

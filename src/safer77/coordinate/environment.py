@@ -23,7 +23,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.stats import binom
 
 from safer77.errors import InvalidInput
 
@@ -46,6 +45,8 @@ def median_ci(values: Sequence[float] | NDArray[np.float64], level: float = 0.95
     n = int(x.size)
     if n == 0:
         return MedianCI(0, None, None, None)
+    from scipy.stats import binom  # ~0.6 s to import: paid by the pages that use it only
+
     med = float(np.median(x))
     # coverage of [x(j), x(n+1-j)] (1-based) = 1 - 2 * P(B <= j - 1)
     j = int(binom.ppf((1 - level) / 2, n, 0.5))

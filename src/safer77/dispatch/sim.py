@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass, field
+from enum import IntEnum
 from typing import Any
 
 import numpy as np
@@ -35,6 +36,16 @@ from safer77.dispatch.policy import Policy, on_duty
 from safer77.errors import InvalidInput
 
 FLEETS = ("police", "crisis", "co_response")
+
+
+class Event(IntEnum):
+    """What an event in the loop's heap is (compared as plain ints in the loop)."""
+
+    FINISH = 0  # a unit finishes its work
+    BACKUP = 1  # a crisis team's police backup arrives as a call
+    SHIFT = 2  # a fleet goes on or off duty (or its units on duty change)
+
+
 HANDOVER = {"crisis": "co_response", "co_response": "police"}
 ALL_WEEK = frozenset(range(7))
 MINUTES_PER_HOUR = 60.0
@@ -221,7 +232,7 @@ def simulate(
     service = (rng.exponential(1.0, n) * svc_mean).tolist()
     prio = np.array([c.priority for c in policy.calls])[calls.kind].tolist()
     travel_draw = rng.gamma(4.0, 0.25, n).tolist()  # mean 1: scaled by the fleet's mean travel
-    backup_draw = rng.random(n).tolist()
+    backup_draw = rng.random(n).tolist() if "crisis" in staffed else []  # crisis teams only
     own = [False] * n  # officer-initiated
     if given is not None:
         police_mean = scenario.fleets["police"].travel_minutes or 1.0
@@ -232,7 +243,6 @@ def simulate(
     not_initiated = 0
     times = calls.time.tolist()
     districts = calls.district.tolist()
-    resp = resp_codes.tolist()
     horizon = days * 24 * MINUTES_PER_HOUR
     warm = warmup_days * 24 * MINUTES_PER_HOUR
     hours = days * 24
@@ -269,15 +279,18 @@ def simulate(
         for f in fleets
     ]
     duty = [[f.on_duty(h) for h in range(hours + 1)] for f in fleets]
-    block_end: list[list[float]] = []  # per fleet and hour: when the current duty block ends
+    # per fleet and hour: when the duty block under way ends, or None off duty (and at the
+    # horizon): the share of a job that counts as busy time on duty
+    until: list[list[float | None]] = []
     for on in duty:
-        ends = [0.0] * (hours + 1)
+        ends: list[float | None] = [None] * (hours + 1)
         nxt = horizon
         for h in range(hours, -1, -1):
             if not on[h]:
                 nxt = h * MINUTES_PER_HOUR
-            ends[h] = nxt
-        block_end.append(ends)
+            elif h < hours:
+                ends[h] = nxt
+        until.append(ends)
     stats = {name: FleetStats() for name in names}
     fleet_stats = [stats[name] for name in names]
     for fi, f in enumerate(fleets):
@@ -293,41 +306,48 @@ def simulate(
     codes = {name: i for i, name in enumerate(RESPONDER_CODES)}
     by_responder = {r: int((resp_codes == codes[r]).sum()) for r in RESPONDER_CODES}
     p1: list[float] = []
-    events: list[tuple[float, int, int, int, int, int]] = []  # time, seq, kind, fleet, pool, x
+    inf = float("inf")
+    # (time, seq, kind, fleet, pool, x); seq breaks ties in push order. A sentinel at infinity
+    # keeps the heap non-empty.
+    events: list[tuple[float, int, int, int, int, int]] = [(inf, 0, Event.SHIFT, 0, -1, 0)]
     seq = 0
-    tokens: dict[int, float] = {}  # live completions: token -> end
+    cancelled: set[int] = set()  # completions of preempted work: skipped when they come
     preemptions = backups = handed = 0
     backup_p = policy.backup_probability
     police = fleet_of["police"]
     push, pop = heapq.heappush, heapq.heappop
+    finish, backup, shift = int(Event.FINISH), int(Event.BACKUP), int(Event.SHIFT)
 
-    for fi in range(len(names)):  # shift changes, as events (kind 2)
+    for fi in range(len(names)):  # shift changes, as events
         for h in range(1, hours + 1):
             changed = sched[fi][h % 168] != sched[fi][(h - 1) % 168] if sched[fi] else False
             if duty[fi][h] != duty[fi][h - 1] or changed:
                 seq += 1
-                events.append((h * MINUTES_PER_HOUR, seq, 2, fi, -1, int(duty[fi][h])))
+                events.append((h * MINUTES_PER_HOUR, seq, shift, fi, -1, int(duty[fi][h])))
     heapq.heapify(events)
+
+    def occupy(fi: int, pi: int, call: int, now: float, end: float) -> None:
+        """A unit of pool ``pi`` of fleet ``fi`` works on ``call`` from ``now`` to ``end``."""
+        nonlocal seq
+        pool = pools[fi][pi]
+        pool[2] += 1
+        seq += 1
+        if preempt and (prio[call] == 3 or own[call]):
+            pool[4][seq] = (end, call)
+        push(events, (end, seq, finish, fi, pi, call))
+        block = until[fi][int(now // MINUTES_PER_HOUR)]
+        if block is not None:
+            busy[fi] += (end if end <= block else block) - now
 
     def start(
         fi: int, pi: int, call: int, now: float, remaining: float, first: bool, since: float
     ) -> None:
         nonlocal seq, backups
-        pool = pools[fi][pi]
-        pool[2] += 1
         travel = travel_draw[call] * travel_mean[fi][pi] if first else 0.0
-        end = now + travel + remaining
-        seq += 1
-        tokens[seq] = end
-        if prio[call] == 3 or own[call]:
-            pool[4][seq] = (end, call)
-        push(events, (end, seq, 0, fi, pi, call))
-        hour = int(now // MINUTES_PER_HOUR)
-        if hour < hours and duty[fi][hour]:
-            busy[fi] += min(end, block_end[fi][hour]) - now
+        occupy(fi, pi, call, now, now + travel + remaining)
         if first:
             served[fi] += 1
-            if call < n:
+            if track_starts and call < n:
                 started_at[call] = now
             if since >= warm:
                 wait = now - since
@@ -337,7 +357,7 @@ def simulate(
             if is_crisis[fi] and backup_draw[call] < backup_p:
                 backups += 1
                 seq += 1
-                push(events, (now + travel, seq, 1, police, -1, call))
+                push(events, (now + travel, seq, backup, police, -1, call))
 
     def offer(
         fi: int, pi: int, call: int, now: float, remaining: float, first: bool, since: float
@@ -354,11 +374,11 @@ def simulate(
             work = pool[4]
             victim = max(work, key=lambda t: work[t][0])
             end, other = work.pop(victim)
-            del tokens[victim]
+            cancelled.add(victim)
             pool[2] -= 1
-            hour = int(now // MINUTES_PER_HOUR)
-            if hour < hours and duty[fi][hour]:
-                busy[fi] -= max(0.0, min(end, block_end[fi][hour]) - now)
+            block = until[fi][int(now // MINUTES_PER_HOUR)]
+            if block is not None:
+                busy[fi] -= max(0.0, min(end, block) - now)
             preemptions += 1
             seq += 1
             push(pool[3], (3, times[other], seq, other, end - now, False))
@@ -374,23 +394,32 @@ def simulate(
             _, since, _, call, remaining, first = pop(q)
             start(fi, pi, call, now, remaining, first, since)
 
-    inf = float("inf")
+    track_starts = given is not None
+    times.append(inf)  # after the last arrival
+    # each call's pool on arrival, as an index into ``flat`` (-1: EMS, not ours)
+    flat = [(fi, pi, pool) for fi, fleet in enumerate(pools) for pi, pool in enumerate(fleet)]
+    first_pool = np.cumsum([0] + [len(fleet) for fleet in pools])
+    fleet_code = np.array([fleet_of.get(r, -1) for r in RESPONDER_CODES])[resp_codes]
+    own_pool = np.where(np.array(per_district)[fleet_code], calls.district, 0)
+    arrival_pool = np.where(fleet_code < 0, -1, first_pool[fleet_code] + own_pool).tolist()
     i = 0
+    next_arrival = times[0]
     while True:
-        next_arrival = times[i] if i < n else inf
-        if events and events[0][0] <= next_arrival:
+        if events[0][0] <= next_arrival:
             now, token, kind, fi, pi, x = pop(events)
             if now > horizon:
                 break
-            if kind == 0:  # a unit finishes
-                if tokens.pop(token, None) is None:
-                    continue  # its work was preempted
+            if kind == finish:  # a unit finishes
+                if cancelled and token in cancelled:
+                    cancelled.remove(token)  # its work was preempted
+                    continue
                 pool = pools[fi][pi]
-                pool[4].pop(token, None)
+                if pool[4]:
+                    pool[4].pop(token, None)
                 pool[2] -= 1
                 if pool[3]:
                     drain(fi, pi, now)
-            elif kind == 1:  # police backup for a crisis team: a priority-2 call of its own
+            elif kind == backup:  # police backup for a crisis team: a priority-2 call of its own
                 d = districts[x]
                 prio.append(2)
                 travel_draw.append(travel_draw[x])
@@ -427,16 +456,27 @@ def simulate(
         if next_arrival > horizon:
             break
         call = i
+        now = next_arrival
         i += 1
-        code = resp[call]
-        if code == EMS:
+        next_arrival = times[i]
+        where = arrival_pool[call]
+        if where < 0:  # EMS
             continue
-        fi = fleet_of[RESPONDER_CODES[code]]
-        d = districts[call]
-        offer(
-            fi, d if per_district[fi] else 0, call, next_arrival, service[call], True, next_arrival
-        )
-
+        fi, pi, pool = flat[where]
+        if pool[2] >= pool[0] or is_crisis[fi]:
+            offer(fi, pi, call, now, service[call], True, now)
+            continue
+        # start() for a call that finds a free unit on arrival (most calls): no wait
+        travel = travel_draw[call] * travel_mean[fi][pi]
+        occupy(fi, pi, call, now, now + travel + service[call])
+        served[fi] += 1
+        if track_starts:
+            started_at[call] = now
+        if now >= warm:
+            waits[fi].append(0.0)
+            if is_police[fi] and prio[call] == 1:
+                p1.append(travel)
+    times.pop()
     for fi, st in enumerate(fleet_stats):
         st.calls, st.waits, st.busy_minutes = served[fi], waits[fi], busy[fi]
     unserved = sum(len(p[3]) for fleet in pools for p in fleet)

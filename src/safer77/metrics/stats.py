@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -40,7 +40,8 @@ class ArrestRow:
     coverage: str | None = None
 
     def as_dict(self) -> dict[str, object]:
-        return asdict(self)
+        # flat values only: a plain copy, not asdict()'s deep copy of each
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
 
 
 def parse_month(text: str | None, option: str) -> date | None:

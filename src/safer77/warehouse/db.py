@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pyarrow as pa
 
 from safer77.errors import Conflict, InvalidInput, NotFound
 from safer77.warehouse.coverage import COVERAGE_DDL, COVERAGE_LOADS_DDL
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 DDL: tuple[str, ...] = (
     """
