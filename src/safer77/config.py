@@ -95,6 +95,20 @@ class Settings(BaseSettings):
         "contention on a small machine).",
     )
     service_port: int = Field(default=8078, description="Port `safer77 service serve` listens on.")
+    service_concurrency: int = Field(
+        default=32,
+        ge=1,
+        le=1024,
+        description="Requests per service process allowed to work at once (the rest wait up to "
+        "`pool_timeout` seconds, then answer 503 with Retry-After); `/health` is not counted.",
+    )
+    pool_timeout: float = Field(
+        default=2.0,
+        gt=0,
+        le=60,
+        description="Seconds a service request waits for a database connection or a slot "
+        "before answering 503 with Retry-After.",
+    )
     triage_policy: str = Field(
         default="default",
         description="Triage policy of the service's call intake: `default` (built in) or a TOML "

@@ -29,6 +29,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(import_app, name="import")
 
+GRACE = 8  # seconds SIGTERM waits for requests in flight (then they are cancelled)
+
 UrlOption = Annotated[
     str | None,
     typer.Option("--url", help="Database URL [env SAFER77_DATABASE_URL; default SQLite file]."),
@@ -90,9 +92,16 @@ def serve(
             port=port or cfg.service_port,
             workers=workers,
             log_level="warning",
+            timeout_graceful_shutdown=GRACE,
         )
         return
-    uvicorn.run(app_, host=host or cfg.host, port=port or cfg.service_port, log_level="warning")
+    uvicorn.run(
+        app_,
+        host=host or cfg.host,
+        port=port or cfg.service_port,
+        log_level="warning",
+        timeout_graceful_shutdown=GRACE,
+    )
 
 
 @user_app.command("add")

@@ -13,6 +13,7 @@ import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio
 import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -37,6 +38,7 @@ from safer77.service.auth import (
 )
 from safer77.service.db import check_migrated, make_engine, session_factory
 from safer77.service.deps import ActorCache, Require, bearer
+from safer77.service.guard import Guard
 from safer77.service.permissions import Permission
 from safer77.service.routes import ROUTERS
 
@@ -52,12 +54,27 @@ STATUS: list[tuple[type[Exception], int]] = [
 ]
 
 
+CLOSERS = 8  # threads per process that give connections back
+
 INTAKE = {("POST", "/intake/text"): "text", ("POST", "/intake/call"): "call"}
 
 
 def error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse(
         {"ok": False, "error": message, "status": status}, status_code=status, headers=headers
+    )
+
+
+UNWRITABLE = ("readonly", "read-only", "disk is full", "disk full", "disk i/o", "no space")
+
+
+def unwritable(exc: Exception) -> bool:
+    """A database refusing writes for good (read-only, disk full), not a busy one."""
+    orig = getattr(exc, "orig", exc)
+    text = f"{type(orig).__name__} {orig}".lower()
+    return any(word in text for word in UNWRITABLE) or type(orig).__name__ in (
+        "DiskFull",
+        "ReadOnlySqlTransaction",
     )
 
 
@@ -70,7 +87,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         # never forge a token; tokens then end with the process
         log.warning("SAFER77_SECRET_KEY not set: tokens are signed with a per-process key")
         settings = settings.model_copy(update={"secret_key": secrets.token_urlsafe(48)})
-    engine = engine or make_engine(settings.database_url)
+    engine = engine or make_engine(settings.database_url, pool_timeout=settings.pool_timeout)
     check_migrated(engine)
 
     @asynccontextmanager
@@ -100,12 +117,15 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.state.sessions = session_factory(engine)
     app.state.limiter = LoginLimiter(settings.login_attempts, settings.login_window)
     app.state.actors = ActorCache()
+    # threads that only give connections back (deps.release), never behind route work
+    app.state.closers = anyio.CapacityLimiter(CLOSERS)
     app.state.verified_tokens = {}
     app.state.outcomes = {}  # clearance inputs, memoised per data stamp
     app.state.policy = load_policy(settings.triage_policy)  # a bad file stops the start
     app.state.intake_limits = intake.Limits(settings.intake_rate, settings.intake_window)
     for router in ROUTERS:
         app.include_router(router)
+    app.add_middleware(Guard, limit=settings.service_concurrency, wait=settings.pool_timeout)
 
     @app.exception_handler(Safer77Error)
     async def _library(_: Request, exc: Safer77Error) -> JSONResponse:
@@ -141,7 +161,9 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     @app.exception_handler(OperationalError)
     async def _operational(_: Request, exc: OperationalError) -> JSONResponse:
         log.warning("database unavailable: %s", type(exc.orig).__name__)
-        return error(503, "the database is busy or unavailable; try again")
+        if unwritable(exc):
+            return error(503, "the database cannot be written (read-only or disk full)")
+        return error(503, "the database is busy or unavailable; try again", {"Retry-After": "1"})
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -10,6 +10,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from safer77.errors import Safer77Error
@@ -24,17 +25,25 @@ class NotMigrated(Safer77Error):
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for ``url``; SQLite gets foreign keys on, WAL and a busy timeout."""
+    """An engine for ``url``; SQLite gets foreign keys on, WAL and a busy timeout.
+
+    A request waits at most ``pool_timeout`` seconds (2) for a connection, then fails with
+    a pool time-out (the service answers 503 with Retry-After) instead of piling up.
+    """
     # SQL parameters can hold case notes or victim details: never put them in logs or errors
     kwargs.setdefault("hide_parameters", True)
+    parsed = make_url(url)
     if url.startswith("sqlite"):
+        memory = parsed.database in (None, "", ":memory:") or ":memory:" in url
+        if not memory:
+            kwargs.setdefault("pool_timeout", 2.0)
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_con: Any, _: Any) -> None:
             cur = dbapi_con.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
-            if ":memory:" not in url:
+            if not memory:
                 cur.execute("PRAGMA journal_mode=WAL")
             cur.close()
 
@@ -44,6 +53,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     kwargs.setdefault("pool_size", 20)
     kwargs.setdefault("max_overflow", 20)
     kwargs.setdefault("pool_recycle", 1800)
+    kwargs.setdefault("pool_timeout", 2.0)
+    if parsed.get_backend_name() == "postgresql" and "application_name" not in parsed.query:
+        # names the service's connections in pg_stat_activity
+        kwargs.setdefault("connect_args", {"application_name": "safer77-service"})
     return create_engine(url, **kwargs)
 
 

@@ -7,6 +7,8 @@ import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any, cast
 
+import anyio
+import anyio.to_thread
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session, sessionmaker
@@ -24,18 +26,28 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     """A session per request; routes commit explicitly before answering, so an acknowledged
     write is a committed one. Anything uncommitted is rolled back on close.
 
-    Async on purpose: making a session touches no database, so it needs no worker thread;
-    only a close that must roll back (a connection still held) is sent to one.
+    Async on purpose: making a session touches no database, so it needs no worker thread.
+    Its connection is given back when the request ends, whatever the outcome (an error, a
+    404, a client gone): by :func:`release`, which never waits for a busy worker thread.
     """
     session: Session = request.app.state.sessions()
     session.info["tz"] = request.app.state.settings.timezone
     try:
         yield session
     finally:
-        if session.in_transaction():
-            await run_in_threadpool(session.close)
-        else:
-            session.close()
+        await release(session, request.app.state.closers)
+
+
+async def release(session: Session, closers: anyio.CapacityLimiter) -> None:
+    """Close ``session``. A session still holding a connection rolls back on a thread of
+    ``closers``, threads kept for that alone, so a connection is never held while requests
+    queue for the route workers (the burst that froze the service, issue 23); shielded, so a
+    cancelled request still gives its connection back."""
+    if not session.in_transaction():
+        session.close()
+        return
+    with anyio.CancelScope(shield=True):
+        await anyio.to_thread.run_sync(session.close, limiter=closers)
 
 
 def get_settings(request: Request) -> Settings:

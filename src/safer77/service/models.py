@@ -377,3 +377,12 @@ class AuditEntry(Base):
     entity: Mapped[str] = mapped_column(String(32))
     entity_id: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class Heartbeat(Base):
+    """One row the readiness check rewrites: ``/health/ready`` answers 200 only when a
+    committed write works (not on a read-only or full disk)."""
+
+    __tablename__ = "service_heartbeat"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from safer77.service import audit
 from safer77.service.auth import authenticate, create_user, issue_token
 from safer77.service.deps import PUBLIC, Me, SessionDep, UsersManage
-from safer77.service.models import User
+from safer77.service.models import Heartbeat, User
 from safer77.service.permissions import Role
 from safer77.service.schemas import Login, TokenOut, UserCreate, UserPublic
 
@@ -16,8 +16,21 @@ router = APIRouter(tags=["users"])
 
 
 @router.get("/health", dependencies=[PUBLIC])
-def health(session: SessionDep) -> dict[str, bool]:
-    session.execute(select(1))
+async def health() -> dict[str, bool]:
+    """Liveness: the process answers. No database work, no worker thread, no slot."""
+    return {"ok": True}
+
+
+@router.get(
+    "/health/ready",
+    dependencies=[PUBLIC],
+    responses={503: {"description": "The database cannot be written"}},
+)
+def ready(session: SessionDep) -> dict[str, bool]:
+    """Readiness: a committed write to the database works (503 when it is read-only, full,
+    busy beyond the pool time-out, or down)."""
+    session.execute(update(Heartbeat).where(Heartbeat.id == 1).values(at=audit.now()))
+    session.commit()
     return {"ok": True}
 
 
