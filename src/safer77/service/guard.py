@@ -1,16 +1,23 @@
-"""The service's front door, an ASGI middleware in front of every route: at most
-``limit`` requests of a process work at once (a slot is waited for at most ``wait`` seconds,
-then 503 with Retry-After), so a burst queues briefly and is then refused instead of
-piling up behind the database. ``/health`` passes without a slot."""
+"""The service's front door, an ASGI middleware in front of every route:
+
+- at most ``limit`` requests of a process work at once (a slot is waited for at most ``wait``
+  seconds, then 503 with Retry-After), so a burst queues briefly and is then refused instead
+  of piling up behind the database; ``/health`` passes without a slot;
+- a body larger than ``max_body`` bytes (``LARGE`` for the upload routes) is refused with 413:
+  at once when its Content-Length says so, else as soon as that many bytes have arrived, so
+  it is never read whole.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 import anyio
+from starlette.exceptions import HTTPException
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -19,6 +26,46 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 EXEMPT = frozenset({"/health"})
+MAX_BODY = 1 << 20  # 1 MB
+# the upload routes (evidence files stream in, hashed, never held whole) and their limit
+LARGE = [(re.compile(r"^/evidence/[^/]+/files/[^/]+$"), 2**31 - 1)]
+
+
+def body_limit(path: str, default: int = MAX_BODY) -> int:
+    for pattern, limit in LARGE:
+        if pattern.match(path):
+            return limit
+    return default
+
+
+def too_large(limit: int) -> HTTPException:
+    return HTTPException(413, f"request body larger than {limit:,} bytes")
+
+
+def declared_length(scope: Scope) -> int | None:
+    for key, value in scope.get("headers", ()):
+        if key == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+def capped(receive: Receive, limit: int) -> Receive:
+    """``receive`` that refuses (413) once more than ``limit`` body bytes have arrived."""
+    seen = 0
+
+    async def wrapped() -> Message:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise too_large(limit)
+        return message
+
+    return wrapped
 
 
 async def answer(
@@ -33,10 +80,11 @@ async def answer(
 
 
 class Guard:
-    def __init__(self, app: ASGIApp, *, limit: int, wait: float) -> None:
+    def __init__(self, app: ASGIApp, *, limit: int, wait: float, max_body: int = MAX_BODY) -> None:
         self.app = app
         self.limit = limit
         self.wait = wait
+        self.max_body = max_body
         # one semaphore per event loop (a test client runs its own loop)
         self._slots: dict[int, anyio.Semaphore] = {}
 
@@ -51,6 +99,12 @@ class Guard:
         if scope["type"] != "http" or scope["path"] in EXEMPT:
             await self.app(scope, receive, send)
             return
+        most = body_limit(scope["path"], self.max_body)
+        length = declared_length(scope)
+        if length is not None and length > most:
+            await answer(send, 413, str(too_large(most).detail), {"Connection": "close"})
+            return
+        receive = capped(receive, most)
         slots = self._semaphore()
         acquired = False
         with anyio.move_on_after(self.wait):
