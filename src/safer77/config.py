@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from safer77.errors import InvalidInput
 
 
 class Settings(BaseSettings):
@@ -132,6 +134,18 @@ INSECURE_SECRET = "dev-insecure-secret-change-me-0000000000"
 
 
 def get_settings(**overrides: object) -> Settings:
-    """Build settings from the environment, with explicit overrides taking precedence."""
+    """Build settings from the environment, with explicit overrides taking precedence.
+
+    A bad value is :class:`InvalidInput` naming its variable, in one line (not a traceback).
+    """
     clean = {k: v for k, v in overrides.items() if v is not None}
-    return Settings(**clean)  # type: ignore[arg-type]
+    try:
+        return Settings(**clean)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = "_".join(str(p) for p in first.get("loc", ())).upper()
+        allowed = first.get("ctx", {}).get("expected")
+        hint = f"; expected {allowed}" if allowed else f": {first.get('msg')}"
+        raise InvalidInput(
+            f"SAFER77_{name}={first.get('input')!r} is not a valid setting{hint}"
+        ) from None

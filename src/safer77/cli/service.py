@@ -38,7 +38,8 @@ UrlOption = Annotated[
 
 
 def _settings(url: str | None, db: Path | None = None) -> Settings:
-    return get_settings(database_url=url, db=db)
+    with errors_to_exit():  # a bad SAFER77_* value: one line, not a traceback
+        return get_settings(database_url=url, db=db)
 
 
 @db_app.command("upgrade")

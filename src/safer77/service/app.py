@@ -41,6 +41,7 @@ from safer77.service.deps import ActorCache, Require, bearer
 from safer77.service.guard import Guard
 from safer77.service.permissions import Permission
 from safer77.service.routes import ROUTERS
+from safer77.web.headers import API_CSP, SecurityHeaders
 
 log = logging.getLogger("safer77.service")
 
@@ -88,6 +89,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         log.warning("SAFER77_SECRET_KEY not set: tokens are signed with a per-process key")
         settings = settings.model_copy(update={"secret_key": secrets.token_urlsafe(48)})
     engine = engine or make_engine(settings.database_url, pool_timeout=settings.pool_timeout)
+    production = settings.environment == "production"
     check_migrated(engine)
 
     @asynccontextmanager
@@ -106,6 +108,10 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         description="Case management, evidence, caseload, UCR clearance and the 30-day "
         "release clock. Sign in at POST /auth/token and send the token as a Bearer header.",
         lifespan=lifespan,
+        # production serves no interactive docs and no schema (they loaded Swagger from a CDN)
+        docs_url=None if production else "/docs",
+        redoc_url=None if production else "/redoc",
+        openapi_url=None if production else "/openapi.json",
         responses={
             401: {"description": "Not signed in"},
             403: {"description": "Role lacks the permission"},
@@ -126,6 +132,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
     app.add_middleware(Guard, limit=settings.service_concurrency, wait=settings.pool_timeout)
+    # outermost: every answer carries them, the guard's 503 and 413 too
+    app.add_middleware(SecurityHeaders, csp=API_CSP, no_store=True)
 
     @app.exception_handler(Safer77Error)
     async def _library(_: Request, exc: Safer77Error) -> JSONResponse:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import secrets
 import threading
 import time
-from collections import defaultdict, deque
+from collections import Counter, defaultdict, deque
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVarTuple
@@ -72,15 +73,45 @@ def own_unit(stmt: Select[*Ts], actor: Actor, unit_column: QueryableAttribute[An
     return stmt
 
 
+MIN_SECRET = 32
+MIN_SECRET_BITS = 96
+MIN_SECRET_SYMBOLS = 12
+
+
+def secret_bits(key: str) -> float:
+    """A rough strength of ``key``: its length times the Shannon entropy of its characters
+    (32 times 'a' scores 0; a ``secrets.token_urlsafe(48)`` key about 330)."""
+    if not key:
+        return 0.0
+    counts = Counter(key)
+    per_char = -sum(n / len(key) * math.log2(n / len(key)) for n in counts.values())
+    return per_char * len(key)
+
+
+def weak_secret(key: str) -> bool:
+    """Short, made of few symbols, a repeated piece (``password`` five times), or of low
+    entropy."""
+    periodic = any(
+        len(key) % n == 0 and key == key[:n] * (len(key) // n) for n in range(1, len(key) // 2 + 1)
+    )
+    return (
+        len(key) < MIN_SECRET
+        or len(set(key)) < MIN_SECRET_SYMBOLS
+        or periodic
+        or secret_bits(key) < MIN_SECRET_BITS
+    )
+
+
 def check_secret(settings: Settings) -> None:
-    """Refuse the insecure default (or a short) secret key outside development."""
+    """Refuse, outside development, the insecure default, a short or a low-entropy key."""
     if settings.environment == "development":
         return
-    if settings.secret_key == INSECURE_SECRET or len(settings.secret_key) < 32:
+    if settings.secret_key == INSECURE_SECRET or weak_secret(settings.secret_key):
         raise Safer77Error(
-            "refusing to start: SAFER77_SECRET_KEY is the insecure default or shorter than 32 "
-            "characters; set a random one, e.g. `python -c 'import secrets; "
-            "print(secrets.token_urlsafe(48))'`"
+            f"refusing to start: SAFER77_SECRET_KEY is the insecure default, shorter than "
+            f"{MIN_SECRET} characters or too regular (few distinct characters, a repeated "
+            "piece); set a random one, e.g. "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`"
         )
 
 

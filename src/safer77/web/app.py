@@ -26,6 +26,7 @@ from safer77.geo.address import block_spellings, to_block
 from safer77.metrics.stats import arrest_stats
 from safer77.publish.data import slugify
 from safer77.warehouse import connect
+from safer77.web.headers import SITE_CSP, SecurityHeaders
 
 
 class Area(BaseModel):
@@ -84,6 +85,8 @@ def create_app(settings: Settings, site_dir: Path | None = None) -> FastAPI:
         lifespan=lifespan,
         responses={400: {"model": Error}, 404: {"model": Error}, 422: {"model": Error}},
     )
+
+    app.add_middleware(SecurityHeaders, csp=SITE_CSP)
 
     def cursor() -> duckdb.DuckDBPyConnection:
         con: duckdb.DuckDBPyConnection = state["con"]
