@@ -235,6 +235,7 @@ def main() -> None:
                 "--log-level",
                 "warning",
                 "--no-access-log",
+                "--no-proxy-headers",
             ],
             env=env,
         )

@@ -69,10 +69,28 @@ class Settings(BaseSettings):
     login_attempts: int = Field(
         default=5,
         ge=1,
-        description="Failed logins allowed per user name and client within `login_window`.",
+        description="Failed logins allowed per user name within `login_window` (then 429 with "
+        "an exponential back-off; kept in the database, so shared by all workers).",
+    )
+    login_address_attempts: int = Field(
+        default=20,
+        ge=1,
+        description="Failed logins allowed per source address (any user name) within "
+        "`login_window`.",
+    )
+    login_global_attempts: int = Field(
+        default=1000,
+        ge=1,
+        description="Failed logins allowed in all within `login_window` (a password tried "
+        "across many names from many addresses).",
     )
     login_window: int = Field(
-        default=300, ge=1, description="Seconds over which failed logins are counted."
+        default=900, ge=1, description="Seconds over which failed logins are counted."
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description="Comma-separated addresses of reverse proxies whose X-Forwarded-For names "
+        "the client (none by default: the header is ignored and the peer address counts).",
     )
     inactivity_days: int = Field(
         default=30,

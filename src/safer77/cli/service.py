@@ -94,6 +94,7 @@ def serve(
             workers=workers,
             log_level="warning",
             timeout_graceful_shutdown=GRACE,
+            proxy_headers=False,  # X-Forwarded-For: only from SAFER77_TRUSTED_PROXIES
         )
         return
     uvicorn.run(
@@ -102,6 +103,7 @@ def serve(
         port=port or cfg.service_port,
         log_level="warning",
         timeout_graceful_shutdown=GRACE,
+        proxy_headers=False,
     )
 
 

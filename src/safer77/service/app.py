@@ -27,11 +27,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from safer77.config import INSECURE_SECRET, Settings
 from safer77.dispatch.policy import load_policy
 from safer77.errors import Conflict, InvalidInput, NotFound, Safer77Error
-from safer77.service import intake
+from safer77.service import intake, throttle
 from safer77.service.auth import (
     Actor,
     Forbidden,
-    LoginLimiter,
     TooManyAttempts,
     Unauthorized,
     check_secret,
@@ -121,7 +120,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
-    app.state.limiter = LoginLimiter(settings.login_attempts, settings.login_window)
+    app.state.throttle = throttle.Limits.of(settings)
     app.state.actors = ActorCache()
     # threads that only give connections back (deps.release), never behind route work
     app.state.closers = anyio.CapacityLimiter(CLOSERS)

@@ -386,3 +386,18 @@ class Heartbeat(Base):
     __tablename__ = "service_heartbeat"
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class LoginFailure(Base):
+    """A login attempt that has not succeeded (recorded before the password is checked, and
+    removed when it succeeds): what the throttle counts, per user name, address and in all."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (
+        Index("ix_login_failures_username_at", "username", "at"),
+        Index("ix_login_failures_address_at", "address", "at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, index=True)  # UTC
+    username: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(64))

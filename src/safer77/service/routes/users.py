@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from sqlalchemy import select, update
 
-from safer77.service import audit
+from safer77.service import audit, throttle
 from safer77.service.auth import authenticate, create_user, issue_token
 from safer77.service.deps import PUBLIC, Me, SessionDep, UsersManage
 from safer77.service.models import Heartbeat, User
@@ -40,16 +40,17 @@ def ready(session: SessionDep) -> dict[str, bool]:
     responses={401: {"description": "Wrong credentials"}, 429: {"description": "Rate limited"}},
 )
 def login(body: Login, request: Request, session: SessionDep) -> TokenOut:
-    """Exchange a user name and password for a bearer token (rate-limited per name and client)."""
-    limiter = request.app.state.limiter
-    key = f"{body.username}|{request.client.host if request.client else '-'}"
-    limiter.check(key)
-    try:
-        user = authenticate(session, body.username, body.password)
-    except Exception:
-        limiter.failed(key)
-        raise
-    limiter.succeeded(key)
+    """Exchange a user name and password for a bearer token (throttled per name, per source
+    address and in all; see ``throttle``)."""
+    limits: throttle.Limits = request.app.state.throttle
+    peer = request.client.host if request.client else None
+    address = throttle.client_address(peer, request.headers.get("x-forwarded-for"), limits.trusted)
+    now = audit.now()
+    throttle.check(session, limits, body.username, address, now)
+    throttle.attempt(session, limits, body.username, address, now)
+    session.commit()  # counted before the password is checked, by every worker
+    user = authenticate(session, body.username, body.password)
+    throttle.succeeded(session, body.username)
     token, ttl = issue_token(request.app.state.settings, user)
     audit.record(session, None, "login", "user", user.id)
     session.commit()
