@@ -27,7 +27,9 @@ import_app = typer.Typer(
 )
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
+audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
 app.add_typer(import_app, name="import")
+app.add_typer(audit_app, name="audit")
 
 GRACE = 8  # seconds SIGTERM waits for requests in flight (then they are cancelled)
 
@@ -72,6 +74,10 @@ def serve(
     import uvicorn
 
     cfg = _settings(url)
+    from safer77.service.guard import access_log_to_stderr
+
+    access_log_to_stderr()
+    os.environ["SAFER77_ACCESS_LOG"] = "1"  # and in each worker process (asgi.build)
     with errors_to_exit():
         from safer77.config import INSECURE_SECRET
         from safer77.errors import InvalidInput
@@ -138,6 +144,29 @@ def user_add(
         user = create_user(s, username=username, password=password, role=role, unit=unit)
         uid = user.id
     console.print(f"user {username} ({role}) created, id {uid}")
+
+
+@audit_app.command("verify")
+def audit_verify(url: UrlOption = None) -> None:
+    """Check the audit log's hash chain: an edited, removed or inserted row is named (exit 3)."""
+    from safer77.errors import Conflict
+    from safer77.service.audit import verify
+    from safer77.service.db import migrated_engine, session_factory
+
+    cfg = _settings(url)
+    with (
+        errors_to_exit(),
+        migrated_engine(cfg.database_url) as engine,
+        session_factory(engine)() as s,
+    ):
+        verdict = verify(s)
+        if verdict.broken_at is not None:
+            raise Conflict(
+                f"audit chain broken at row {verdict.broken_at}: {verdict.reason} "
+                f"({verdict.rows:,} rows before it hold)"
+            )
+    before = f", {verdict.unchained:,} older rows unchained" if verdict.unchained else ""
+    console.print(f"audit chain holds: {verdict.rows:,} rows{before}", highlight=False)
 
 
 def _progress(label: str) -> Progress:

@@ -27,7 +27,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from safer77.config import INSECURE_SECRET, Settings
 from safer77.dispatch.policy import load_policy
 from safer77.errors import Conflict, InvalidInput, NotFound, Safer77Error
-from safer77.service import intake, throttle
+from safer77.service import audit, intake, throttle
 from safer77.service.auth import (
     Actor,
     Forbidden,
@@ -135,7 +135,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.add_middleware(SecurityHeaders, csp=API_CSP, no_store=True)
 
     @app.exception_handler(Safer77Error)
-    async def _library(_: Request, exc: Safer77Error) -> JSONResponse:
+    async def _library(request: Request, exc: Safer77Error) -> JSONResponse:
         for kind, status in STATUS:
             if isinstance(exc, kind):
                 headers = None
@@ -143,8 +143,33 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
                     headers = {"Retry-After": str(exc.retry_after)}
                 elif isinstance(exc, Unauthorized):
                     headers = {"WWW-Authenticate": "Bearer"}
+                if isinstance(exc, Unauthorized | Forbidden):
+                    await _record_denial(request, status, str(exc))
                 return error(status, str(exc), headers)
         return error(400, str(exc))
+
+    async def _record_denial(request: Request, status: int, reason: str) -> None:
+        """A 401 or 403 on a restricted route goes on the record: who (if known), which
+        route, from where, why. (Failed logins are recorded by the login route itself.)"""
+        if getattr(request.state, "audited", False):
+            return
+        route = request.scope.get("route")
+        template = getattr(route, "path", request.url.path)
+        actor = getattr(request.state, "denied_actor", None)
+        peer = request.client.host if request.client else None
+        limits: throttle.Limits = app.state.throttle
+        address = throttle.client_address(
+            peer, request.headers.get("x-forwarded-for"), limits.trusted
+        )
+        detail = {"route": f"{request.method} {template}", "address": address, "status": status}
+        await anyio.to_thread.run_sync(_write_denial, actor, detail | {"reason": reason})
+
+    def _write_denial(actor: Actor | None, detail: dict[str, object]) -> None:
+        try:
+            with app.state.sessions() as session, session.begin():
+                audit.record(session, actor, "denied", "route", None, **detail)
+        except Exception:
+            log.exception("a refusal could not be recorded in the audit log")
 
     @app.exception_handler(StaleDataError)
     async def _stale(_: Request, exc: StaleDataError) -> JSONResponse:

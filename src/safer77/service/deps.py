@@ -87,6 +87,7 @@ class Require:
         if actor is None:
             raise Unauthorized("invalid token")
         if not allows(actor.role, self.permission):
+            request.state.denied_actor = actor  # for the audit row of the refusal
             raise Forbidden(f"role {actor.role} may not {self.permission}")
         # kept on the request's state, for error handlers that record who sent a refused body
         request.state.actor = actor

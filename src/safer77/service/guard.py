@@ -5,14 +5,19 @@
   of piling up behind the database; ``/health`` passes without a slot;
 - a body larger than ``max_body`` bytes (``LARGE`` for the upload routes) is refused with 413:
   at once when its Content-Length says so, else as soon as that many bytes have arrived, so
-  it is never read whole.
+  it is never read whole;
+- each request is written to the ``safer77.service.access`` log as one JSON line (method,
+  route, status, milliseconds, peer address, user id): a structured access log.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
+import sys
+import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -26,6 +31,7 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 EXEMPT = frozenset({"/health"})
+access = logging.getLogger("safer77.service.access")
 MAX_BODY = 1 << 20  # 1 MB
 # the upload routes (evidence files stream in, hashed, never held whole) and their limit
 LARGE = [(re.compile(r"^/evidence/[^/]+/files/[^/]+$"), 2**31 - 1)]
@@ -79,6 +85,32 @@ async def answer(
     await send({"type": "http.response.body", "body": body})
 
 
+def access_log_to_stderr() -> None:
+    """Write the access log, one JSON line per request, to stderr."""
+    if access.handlers:
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    access.addHandler(handler)
+    access.setLevel(logging.INFO)
+    access.propagate = False
+
+
+def log_access(scope: Scope, status: int, seconds: float) -> None:
+    route = scope.get("route")
+    actor = scope.get("state", {}).get("actor")
+    client = scope.get("client")
+    entry = {
+        "method": scope["method"],
+        "route": getattr(route, "path", scope["path"]),
+        "status": status,
+        "ms": round(seconds * 1000, 1),
+        "address": client[0] if client else None,
+        "user_id": getattr(actor, "user_id", None),
+    }
+    access.info(json.dumps(entry))
+
+
 class Guard:
     def __init__(self, app: ASGIApp, *, limit: int, wait: float, max_body: int = MAX_BODY) -> None:
         self.app = app
@@ -113,7 +145,18 @@ class Guard:
         if not acquired:
             await answer(send, 503, "the service is busy; try again", {"Retry-After": "1"})
             return
+        status = 0
+        started = time.perf_counter()
+
+        async def noting(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
         try:
-            await self.app(scope, receive, send)
+            await self.app(scope, receive, noting)
         finally:
             slots.release()
+            if access.isEnabledFor(logging.INFO):
+                log_access(scope, status, time.perf_counter() - started)

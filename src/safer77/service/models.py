@@ -366,7 +366,8 @@ class IntakeReject(Base):
 
 
 class AuditEntry(Base):
-    """Append-only (database triggers refuse UPDATE and DELETE). No personal data: ids only."""
+    """Append-only (database triggers refuse UPDATE and DELETE), hash-chained. No personal
+    data: ids only (and, for refusals, the client's address)."""
 
     __tablename__ = "audit_log"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -377,6 +378,10 @@ class AuditEntry(Base):
     entity: Mapped[str] = mapped_column(String(32))
     entity_id: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # the hash chain (audit.chain_hash): each row's hash covers its content and the previous
+    # row's hash, so an edited, removed or inserted row breaks it (`service audit verify`)
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class Heartbeat(Base):

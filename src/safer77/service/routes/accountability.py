@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 
 from safer77.service import accountability as acc
+from safer77.service import audit
 from safer77.service.clock import local_today
 from safer77.service.deps import AccountabilityRead, AccountabilityWrite, Responses, SessionDep
 from safer77.service.models import Release
@@ -53,10 +54,13 @@ def overdue(
 ) -> list[OverdueItem]:
     """Records past their due date and not posted, with days late and a reason code."""
     rows = acc.overdue(session, today=as_of or local_today(session), kind=kind)
-    return [
+    out = [
         OverdueItem(**public(item).model_dump(), days_late=late, reason=reason)
         for item, late, reason in rows
     ]
+    audit.record(session, actor, "read", "release_list", None, ids=[o.id for o in out])
+    session.commit()
+    return out
 
 
 @router.get("/on-time")
@@ -73,7 +77,10 @@ def on_time(
 
 @router.get("/{release_id}", responses=NOT_FOUND)
 def read(release_id: PathId, actor: AccountabilityRead, session: SessionDep) -> ReleasePublic:
-    return public(acc.get_release(session, release_id))
+    item = public(acc.get_release(session, release_id))
+    audit.record(session, actor, "read", "release", release_id)
+    session.commit()
+    return item
 
 
 @router.post("/{release_id}/stage", responses={**NOT_FOUND, **CONFLICT})

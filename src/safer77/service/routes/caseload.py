@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 
-from safer77.service import caseload
+from safer77.service import audit, caseload
 from safer77.service.clearance import (
     by_offense_cohort,
     by_period_cleared,
@@ -51,7 +51,10 @@ def detectives(actor: CaseloadRead, session: SessionDep) -> list[DetectiveLoad]:
 
 @router.get("/caseload/units")
 def units(actor: CaseloadRead, session: SessionDep) -> list[UnitLoad]:
-    return [UnitLoad(unit_id=u, open_cases=n) for u, n in caseload.per_unit(session, actor)]
+    out = [UnitLoad(unit_id=u, open_cases=n) for u, n in caseload.per_unit(session, actor)]
+    audit.record(session, actor, "read", "caseload_units", None, units=len(out))
+    session.commit()
+    return out
 
 
 @router.get("/caseload/alerts")

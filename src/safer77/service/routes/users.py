@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from safer77.service import audit, throttle
-from safer77.service.auth import authenticate, create_user, issue_token
+from safer77.service.auth import (
+    TooManyAttempts,
+    Unauthorized,
+    authenticate,
+    create_user,
+    issue_token,
+)
 from safer77.service.deps import PUBLIC, Me, SessionDep, UsersManage
 from safer77.service.models import Heartbeat, User
 from safer77.service.permissions import Role
@@ -46,15 +53,44 @@ def login(body: Login, request: Request, session: SessionDep) -> TokenOut:
     peer = request.client.host if request.client else None
     address = throttle.client_address(peer, request.headers.get("x-forwarded-for"), limits.trusted)
     now = audit.now()
-    throttle.check(session, limits, body.username, address, now)
+    request.state.audited = True  # a refusal here is recorded below, with the user's id
+    try:
+        throttle.check(session, limits, body.username, address, now)
+    except TooManyAttempts as exc:
+        _login_refused(session, body.username, address, "locked", retry_after=exc.retry_after)
+        raise
     throttle.attempt(session, limits, body.username, address, now)
     session.commit()  # counted before the password is checked, by every worker
-    user = authenticate(session, body.username, body.password)
+    try:
+        user = authenticate(session, body.username, body.password)
+    except Unauthorized:
+        _login_refused(session, body.username, address, "wrong user name or password")
+        raise
     throttle.succeeded(session, body.username)
     token, ttl = issue_token(request.app.state.settings, user)
     audit.record(session, None, "login", "user", user.id)
     session.commit()
     return TokenOut(access_token=token, expires_in=ttl)
+
+
+def _login_refused(
+    session: Session, username: str, address: str, reason: str, **detail: object
+) -> None:
+    """An audit row for a refused login: the account's id when the name exists (no names in
+    the log), the source address and why."""
+    user_id = session.scalars(select(User.id).where(User.username == username)).first()
+    audit.record(
+        session,
+        None,
+        "login_failed",
+        "user",
+        user_id,
+        address=address,
+        reason=reason,
+        known_user=user_id is not None,
+        **detail,
+    )
+    session.commit()
 
 
 @router.get("/me")
