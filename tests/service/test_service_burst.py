@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
-from collections import Counter
 
 import httpx
 import pytest
@@ -17,36 +16,12 @@ from sqlalchemy import Engine, text
 from safer77.config import Settings
 from safer77.service.app import create_app
 from safer77.service.db import make_engine
+from safer77.service.probe import burst
 from service.conftest import Backend
 from service.live import live_service
 from service.support import World
 
 BURST = 200
-
-
-async def _burst(base: str) -> Counter[str]:
-    """200 requests at once: /health, restricted reads without a token, unknown paths and
-    failed logins; each answer's status (or the client's error name)."""
-    limits = httpx.Limits(max_connections=BURST, max_keepalive_connections=0)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
-
-        async def one(i: int) -> str:
-            try:
-                match i % 4:
-                    case 0:
-                        r = await client.get("/health")
-                    case 1:
-                        r = await client.get("/cases")
-                    case 2:
-                        r = await client.get(f"/no-such-page/{i}")
-                    case _:
-                        body = {"username": f"nobody{i}", "password": "wrong password 1"}
-                        r = await client.post("/auth/token", json=body)
-                return str(r.status_code)
-            except httpx.HTTPError as exc:
-                return type(exc).__name__
-
-        return Counter(await asyncio.gather(*(one(i) for i in range(BURST))))
 
 
 def _timed_get(url: str, headers: dict[str, str] | None = None) -> tuple[int, float]:
@@ -65,7 +40,7 @@ def test_a_burst_leaves_the_service_answering(
         else engine.url.render_as_string(hide_password=False)
     )
     with live_service(url) as live:
-        statuses = asyncio.run(_burst(live.base))
+        statuses = asyncio.run(burst(live.base, BURST))
         # every request got an answer: a refusal under load is a 503, never a hang
         assert set(statuses) <= {"200", "401", "404", "429", "503"}, statuses
         assert statuses["200"] >= BURST // 4  # every /health, which needs no slot
