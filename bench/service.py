@@ -134,6 +134,7 @@ async def run_load(
         rng.shuffle(writable)
         cursor = 0
         latencies: list[float] = []
+        by_window: dict[int, list[float]] = {}  # latencies per 10 s of the run
         by_kind: dict[str, list[float]] = {n: [] for _, n in MIX}
         errors: dict[str, int] = {}
         names = [n for _, n in MIX]
@@ -190,6 +191,7 @@ async def run_load(
                 errors[key] = errors.get(key, 0) + 1
             latencies.append(time.perf_counter() - scheduled)
             by_kind[kind].append(latencies[-1])
+            by_window.setdefault(int((scheduled - start) // 10), []).append(latencies[-1])
 
         tasks = []
         start = time.perf_counter()
@@ -218,6 +220,8 @@ async def run_load(
         "errors": sum(errors.values()),
         "error_kinds": errors,
         "p99_ms_by_kind": {k: round(pct(0.99, sorted(v)), 1) for k, v in by_kind.items()},
+        # when the slow ones came: clustered (a pause) or spread (too little CPU throughout)
+        "p99_ms_by_10s": [round(pct(0.99, sorted(by_window[w])), 1) for w in sorted(by_window)],
     }
 
 

@@ -84,6 +84,19 @@ class Settings(BaseSettings):
         description="Failed logins allowed in all within `login_window` (a password tried "
         "across many names from many addresses).",
     )
+    login_threads: int = Field(
+        default=1,
+        ge=1,
+        le=16,
+        description="Password checks (argon2, ~0.16 s of CPU each) run at once per service "
+        "process, on threads of their own at lower CPU priority (never the route threads).",
+    )
+    login_queue: int = Field(
+        default=32,
+        ge=1,
+        description="Logins per service process allowed to wait for a password check; more "
+        "answer 503 with Retry-After at once, their password unchecked.",
+    )
     login_window: int = Field(
         default=900, ge=1, description="Seconds over which failed logins are counted."
     )

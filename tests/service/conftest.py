@@ -115,7 +115,7 @@ def world(sessions: sessionmaker[Session], settings: Settings) -> World:
             s.add(user)
             s.flush()
             users[name] = user
-    tokens = {name: issue_token(settings, u)[0] for name, u in users.items()}
+    tokens = {name: issue_token(settings, u.id, u.role)[0] for name, u in users.items()}
     return World(users, tokens, units)
 
 

@@ -4,14 +4,18 @@ a restricted route, the three reads that were not audited, and a hash chain that
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
 from safer77.cli import app as cli
-from safer77.service.audit import verify
+from safer77.service import audit
+from safer77.service.audit import seal, verify
 from safer77.service.models import AuditEntry
 from service.conftest import Backend
 from service.support import World, seed_records
@@ -108,6 +112,7 @@ def test_audit_verify_finds_an_edited_or_removed_row(
 ) -> None:
     seed_records(client, world)
     with sessions() as s:
+        seal(s)
         intact = verify(s)
     assert intact.broken_at is None and intact.rows > 5
     url = engine.url.render_as_string(hide_password=False)
@@ -120,3 +125,47 @@ def test_audit_verify_finds_an_edited_or_removed_row(
     assert broken.broken_at in (2, 3)
     bad = CliRunner().invoke(cli, ["service", "audit", "verify"], env=env)
     assert bad.exit_code == 3 and f"broken at row {broken.broken_at}" in bad.output
+
+
+def test_rows_are_sealed_later_and_sealing_is_the_only_change_allowed(
+    sessions: sessionmaker[Session], world: World
+) -> None:
+    """A request only inserts its row; the sealer chains it. The triggers refuse any change to
+    an unsealed row's content, and any change at all to a sealed one."""
+    with sessions() as s, s.begin():
+        audit.record(s, world.actor("supervisor"), "read", "case", 41)
+        audit.record(s, world.actor("supervisor"), "read", "case", 42)
+    with sessions() as s:
+        assert audit.verify(s).unsealed == 2
+        for statement in (
+            "UPDATE audit_log SET entity_id = '7' WHERE entity_id = '41'",
+            "UPDATE audit_log SET entity_id = '7', seq = 99, prev_hash = '', hash = 'x' "
+            "WHERE entity_id = '41'",
+            "DELETE FROM audit_log WHERE entity_id = '41'",
+        ):
+            with pytest.raises(DBAPIError, match="append-only"):
+                s.execute(text(statement))
+            s.rollback()
+        assert audit.seal(s) == 2
+        assert audit.seal(s) == 0  # nothing left
+        verdict = audit.verify(s)
+        assert (verdict.rows, verdict.unsealed, verdict.broken_at) == (2, 0, None)
+        first, second = s.scalars(select(AuditEntry).order_by(AuditEntry.seq)).all()
+        assert (first.seq, second.seq, second.prev_hash) == (1, 2, first.hash)
+        with pytest.raises(DBAPIError, match="append-only"):
+            s.execute(text("UPDATE audit_log SET hash = 'x', seq = 9 WHERE seq = 2"))
+        s.rollback()
+
+
+def test_the_service_seals_what_it_writes(
+    client: TestClient, world: World, sessions: sessionmaker[Session]
+) -> None:
+    assert client.get("/cases", headers=world.headers("supervisor")).status_code == 200
+    deadline = time.monotonic() + 10 * audit.SEAL_EVERY
+    while True:
+        with sessions() as s:
+            verdict = audit.verify(s)
+        if (verdict.rows >= 1 and verdict.unsealed == 0) or time.monotonic() > deadline:
+            break
+        time.sleep(audit.SEAL_EVERY / 5)
+    assert (verdict.rows, verdict.unsealed, verdict.broken_at) == (1, 0, None)

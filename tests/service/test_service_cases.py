@@ -353,8 +353,9 @@ def test_login_tokens_and_rate_limit(client: TestClient, world: World) -> None:
 def test_expired_token_is_refused(client: TestClient, world: World, settings) -> None:
     from safer77.service.auth import issue_token
 
+    analyst = world.users["analyst"]
     old, _ = issue_token(
-        settings, world.users["analyst"], now=datetime.now().astimezone() - timedelta(hours=2)
+        settings, analyst.id, analyst.role, now=datetime.now().astimezone() - timedelta(hours=2)
     )
     r = client.get("/me", headers={"Authorization": f"Bearer {old}"})
     assert r.status_code == 401 and "expired" in r.json()["error"]

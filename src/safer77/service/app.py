@@ -7,6 +7,7 @@ an audit row in the same transaction.
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 import secrets
@@ -30,9 +31,11 @@ from safer77.errors import Conflict, InvalidInput, NotFound, Safer77Error
 from safer77.service import audit, intake, throttle
 from safer77.service.auth import (
     Actor,
+    Busy,
     Forbidden,
     TooManyAttempts,
     Unauthorized,
+    Verifier,
     check_secret,
 )
 from safer77.service.db import check_migrated, make_engine, session_factory
@@ -51,6 +54,7 @@ STATUS: list[tuple[type[Exception], int]] = [
     (Conflict, 409),
     (InvalidInput, 422),
     (TooManyAttempts, 429),
+    (Busy, 503),
 ]
 
 
@@ -98,8 +102,30 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         limiter = anyio.to_thread.current_default_thread_limiter()
         limiter.total_tokens = settings.service_threads
         gc.freeze()  # startup objects (routes, models, schemas) leave the collector's scans
+        sealer = asyncio.create_task(_sealing())
         yield
+        sealer.cancel()
+        await _seal_now()  # what the last requests wrote is chained before the process ends
+        app.state.verifier.close()
         engine.dispose()
+
+    async def _sealing() -> None:
+        """Chain new audit rows every ``SEAL_EVERY`` seconds (audit.seal)."""
+        while True:
+            await anyio.sleep(audit.SEAL_EVERY)
+            await _seal_now()
+
+    async def _seal_now() -> None:
+        try:
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(_seal, limiter=app.state.closers)
+        except Exception:
+            log.exception("audit rows could not be sealed (the next round tries again)")
+
+    def _seal(batch: int = audit.SEAL_BATCH) -> None:
+        with app.state.sessions() as session:
+            while audit.seal(session, batch) == batch:
+                pass
 
     app = FastAPI(
         title="safer77 service",
@@ -125,6 +151,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     # threads that only give connections back (deps.release), never behind route work
     app.state.closers = anyio.CapacityLimiter(CLOSERS)
     app.state.verified_tokens = {}
+    # password checks: a small pool of their own (auth.Verifier), never the route threads
+    app.state.verifier = Verifier(settings.login_threads, settings.login_queue)
     app.state.outcomes = {}  # clearance inputs, memoised per data stamp
     app.state.policy = load_policy(settings.triage_policy)  # a bad file stops the start
     app.state.intake_limits = intake.Limits(settings.intake_rate, settings.intake_window)
@@ -141,6 +169,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
                 headers = None
                 if isinstance(exc, TooManyAttempts):
                     headers = {"Retry-After": str(exc.retry_after)}
+                elif isinstance(exc, Busy):
+                    headers = {"Retry-After": "1"}
                 elif isinstance(exc, Unauthorized):
                     headers = {"WWW-Authenticate": "Bearer"}
                 if isinstance(exc, Unauthorized | Forbidden):

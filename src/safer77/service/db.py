@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,6 +27,76 @@ class NotMigrated(Safer77Error):
     exit_code = 2
 
 
+WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+
+
+class QueuedCursor(sqlite3.Cursor):
+    def execute(self, sql: str, parameters: Any = (), /) -> QueuedCursor:
+        if sql.lstrip()[:7].upper().startswith(WRITES):
+            self.connection.queue_for_write()  # type: ignore[attr-defined]
+        return super().execute(sql, parameters)
+
+    def executemany(self, sql: str, seq_of_parameters: Any, /) -> QueuedCursor:
+        if sql.lstrip()[:7].upper().startswith(WRITES):
+            self.connection.queue_for_write()  # type: ignore[attr-defined]
+        return super().executemany(sql, seq_of_parameters)
+
+
+class QueuedConnection(sqlite3.Connection):
+    """A SQLite connection whose writers take turns in a queue: before its first write a
+    transaction takes an OS lock on ``<database>.writers`` (``flock``: the next waiter, in any
+    process, wakes as soon as it is released), held until commit or rollback.
+
+    SQLite lets one transaction write at a time and makes the others poll, sleeping 1, 2, 5,
+    10... up to 100 ms between tries: under a steady stream of small writes (every audited
+    read is one) waiters kept missing their turn and the tail grew to seconds. Readers never
+    queue (WAL)."""
+
+    writers_path = ""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._fd = os.open(self.writers_path, os.O_RDWR | os.O_CREAT, 0o600)
+        self._queued = False
+
+    def cursor(self, factory: Any = QueuedCursor) -> QueuedCursor:  # type: ignore[override]
+        cursor: QueuedCursor = super().cursor(factory)
+        return cursor
+
+    def queue_for_write(self) -> None:
+        if not self._queued:
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+            self._queued = True
+
+    def _leave(self) -> None:
+        if self._queued:
+            self._queued = False
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            self._leave()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self._leave()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._leave()
+            os.close(self._fd)
+
+
+def _queued_connection(database: str) -> type[QueuedConnection]:
+    return type("QueuedConnection", (QueuedConnection,), {"writers_path": f"{database}.writers"})
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for ``url``; SQLite gets foreign keys on, WAL and a busy timeout.
 
@@ -35,9 +108,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     parsed = make_url(url)
     if url.startswith("sqlite"):
         memory = parsed.database in (None, "", ":memory:") or ":memory:" in url
+        connect_args: dict[str, Any] = {"timeout": 30}
         if not memory:
             kwargs.setdefault("pool_timeout", 2.0)
-        engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
+            if "mode=ro" not in url and parsed.database:
+                connect_args["factory"] = _queued_connection(parsed.database)
+        engine = create_engine(url, connect_args=connect_args, **kwargs)
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_con: Any, _: Any) -> None:

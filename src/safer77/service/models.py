@@ -366,7 +366,8 @@ class IntakeReject(Base):
 
 
 class AuditEntry(Base):
-    """Append-only (database triggers refuse UPDATE and DELETE), hash-chained. No personal
+    """Append-only (database triggers refuse DELETE, and every UPDATE but the sealing of an
+    unsealed row), hash-chained. No personal
     data: ids only (and, for refusals, the client's address)."""
 
     __tablename__ = "audit_log"
@@ -378,8 +379,10 @@ class AuditEntry(Base):
     entity: Mapped[str] = mapped_column(String(32))
     entity_id: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    # the hash chain (audit.chain_hash): each row's hash covers its content and the previous
-    # row's hash, so an edited, removed or inserted row breaks it (`service audit verify`)
+    # the hash chain (audit.chain_hash), set when the row is sealed (audit.seal, within a
+    # second): its place in the chain, and a hash over its content and the previous row's
+    # hash, so an edited, removed or inserted row breaks it (`service audit verify`)
+    seq: Mapped[int | None] = mapped_column(Integer, index=True, unique=True)
     prev_hash: Mapped[str | None] = mapped_column(String(64))
     hash: Mapped[str | None] = mapped_column(String(64))
 

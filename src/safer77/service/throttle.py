@@ -2,11 +2,15 @@
 counts (issue 23, finding 3).
 
 An attempt is recorded *before* its password is checked and removed only when it succeeds,
-so parallel guesses count against each other. Failures within ``window`` seconds are counted
-per user name, per source address and in all; a count at its limit locks that key from its
-last failure for ``BASE`` seconds, doubling with each failure beyond the limit (at most
-``window``). The source address is the connection's peer; ``X-Forwarded-For`` is believed only
-from the proxies named in ``SAFER77_TRUSTED_PROXIES`` (none by default).
+so parallel guesses count against each other: the login route checks the keys, records the
+attempt and commits, then checks again counting every other attempt committed by then, so of
+any number of parallel guesses at most the limit reach the (costly) password check; the
+others are refused before it and forgotten, like any attempt made while locked. Failures
+within ``window`` seconds are counted per user name, per source address and in all; a count
+at its limit locks that key from its last failure for ``BASE`` seconds, doubling with each
+failure beyond the limit (at most ``window``). The source address is the connection's peer;
+``X-Forwarded-For`` is believed only from the proxies named in ``SAFER77_TRUSTED_PROXIES``
+(none by default).
 """
 
 from __future__ import annotations
@@ -63,18 +67,29 @@ def client_address(peer: str | None, forwarded: str | None, trusted: frozenset[s
     return address[:64]
 
 
-def check(session: Session, limits: Limits, username: str, address: str, now: datetime) -> None:
-    """:class:`TooManyAttempts` (with the seconds to wait) if any key is locked."""
+def check(
+    session: Session,
+    limits: Limits,
+    username: str,
+    address: str,
+    now: datetime,
+    exclude: int | None = None,
+) -> None:
+    """:class:`TooManyAttempts` (with the seconds to wait) if any key is locked, counting the
+    recorded attempts other than ``exclude`` (the caller's own)."""
     since = now - timedelta(seconds=limits.window)
     keys: list[tuple[ColumnElement[bool], int]] = [
-        (LoginFailure.username == username, limits.account),
+        (LoginFailure.username == username[:64], limits.account),
         (LoginFailure.address == address, limits.address),
         (true(), limits.overall),
     ]
+    others = LoginFailure.id != exclude if exclude is not None else true()
     wait = 0
     for where, limit in keys:
         n, last = session.execute(
-            select(func.count(), func.max(LoginFailure.at)).where(LoginFailure.at >= since, where)
+            select(func.count(), func.max(LoginFailure.at)).where(
+                LoginFailure.at >= since, where, others
+            )
         ).one()
         if n >= limit and last is not None:
             until = last + timedelta(seconds=backoff(n - limit, limits.window))
@@ -83,12 +98,23 @@ def check(session: Session, limits: Limits, username: str, address: str, now: da
         raise TooManyAttempts(f"too many failed logins; try again in {wait} s", retry_after=wait)
 
 
-def attempt(session: Session, limits: Limits, username: str, address: str, now: datetime) -> None:
+def attempt(session: Session, limits: Limits, username: str, address: str, now: datetime) -> int:
     """Record an attempt as failed until it succeeds (and forget failures older than the
-    window)."""
+    window); its id."""
     cutoff = now - timedelta(seconds=limits.window)
     session.execute(delete(LoginFailure).where(LoginFailure.at < cutoff))
-    session.execute(insert(LoginFailure).values(at=now, username=username[:64], address=address))
+    return int(
+        session.execute(
+            insert(LoginFailure)
+            .values(at=now, username=username[:64], address=address)
+            .returning(LoginFailure.id)
+        ).scalar_one()
+    )
+
+
+def forget(session: Session, attempt_id: int) -> None:
+    """Remove an attempt whose password was never checked (refused before it)."""
+    session.execute(delete(LoginFailure).where(LoginFailure.id == attempt_id))
 
 
 def succeeded(session: Session, username: str) -> None:
