@@ -64,7 +64,18 @@ class Settings(BaseSettings):
         description="Key that signs the service's login tokens (at least 32 characters).",
     )
     token_minutes: int = Field(
-        default=60, ge=1, description="Minutes a service login token stays valid."
+        default=15,
+        ge=1,
+        le=1440,
+        description="Minutes a service access token stays valid (then it is renewed with the "
+        "refresh token, POST /auth/refresh).",
+    )
+    refresh_minutes: int = Field(
+        default=720,
+        ge=1,
+        le=43200,
+        description="Minutes a service refresh token stays valid (each refresh gives a new "
+        "one; a refresh token used twice ends its sign-in session).",
     )
     login_attempts: int = Field(
         default=5,

@@ -113,6 +113,10 @@ def serve(
     )
 
 
+def _read_password(from_stdin: bool) -> str:
+    return sys.stdin.readline().rstrip("\n") if from_stdin else getpass.getpass("password: ")
+
+
 @user_app.command("add")
 def user_add(
     username: Annotated[str, typer.Argument(help="Login name.")],
@@ -132,9 +136,7 @@ def user_add(
     from safer77.service.auth import create_user
     from safer77.service.db import migrated_engine, session_factory, transaction
 
-    password = (
-        sys.stdin.readline().rstrip("\n") if password_stdin else getpass.getpass("password: ")
-    )
+    password = _read_password(password_stdin)
     cfg = _settings(url)
     with (
         errors_to_exit(),
@@ -144,6 +146,69 @@ def user_add(
         user = create_user(s, username=username, password=password, role=role, unit=unit)
         uid = user.id
     console.print(f"user {username} ({role}) created, id {uid}")
+
+
+def _change_user(username: str, url: str | None, change: str, **args: object) -> None:
+    """Apply one account change (``safer77.service.accounts``) as the CLI: audited with no
+    actor and ``via: cli``, in one transaction."""
+    from safer77.service import accounts
+    from safer77.service.db import migrated_engine, session_factory, transaction
+
+    cfg = _settings(url)
+    with (
+        errors_to_exit(),
+        migrated_engine(cfg.database_url) as engine,
+        transaction(session_factory(engine)) as s,
+    ):
+        user = accounts.find_user(s, username=username)
+        getattr(accounts, change)(s, None, user, via="cli", **args)
+
+
+UserArgument = Annotated[str, typer.Argument(help="Login name.")]
+
+
+@user_app.command("deactivate")
+def user_deactivate(username: UserArgument, url: UrlOption = None) -> None:
+    """Deactivate a user: no more logins, and every token the user holds is refused from the
+    next request."""
+    _change_user(username, url, "deactivate")
+    console.print(f"user {username} deactivated; tokens revoked")
+
+
+@user_app.command("reactivate")
+def user_reactivate(username: UserArgument, url: UrlOption = None) -> None:
+    """Let a deactivated user sign in again."""
+    _change_user(username, url, "reactivate")
+    console.print(f"user {username} reactivated")
+
+
+@user_app.command("role")
+def user_role(
+    username: UserArgument,
+    role: Annotated[Role, typer.Option(help="The new role.")],
+    unit: Annotated[
+        str | None, typer.Option(help="Unit (detectives) or organisation (community users).")
+    ] = None,
+    url: UrlOption = None,
+) -> None:
+    """Change a user's role (and unit); the user's tokens are revoked."""
+    _change_user(username, url, "set_role", role=role, unit=unit)
+    console.print(f"user {username} is now {role}; tokens revoked")
+
+
+@user_app.command("password")
+def user_password(
+    username: UserArgument,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+    url: UrlOption = None,
+) -> None:
+    """Reset a user's password (asked for, or read from stdin); the user's tokens are
+    revoked."""
+    password = _read_password(password_stdin)
+    _change_user(username, url, "reset_password", password=password)
+    console.print(f"password of {username} reset; tokens revoked")
 
 
 @audit_app.command("verify")

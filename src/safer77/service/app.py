@@ -39,7 +39,7 @@ from safer77.service.auth import (
     check_secret,
 )
 from safer77.service.db import check_migrated, make_engine, session_factory
-from safer77.service.deps import ActorCache, Require, bearer
+from safer77.service.deps import Require, bearer
 from safer77.service.guard import Guard
 from safer77.service.permissions import Permission
 from safer77.service.routes import ROUTERS
@@ -147,7 +147,6 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
     app.state.throttle = throttle.Limits.of(settings)
-    app.state.actors = ActorCache()
     # threads that only give connections back (deps.release), never behind route work
     app.state.closers = anyio.CapacityLimiter(CLOSERS)
     app.state.verified_tokens = {}
@@ -192,6 +191,9 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
             peer, request.headers.get("x-forwarded-for"), limits.trusted
         )
         detail = {"route": f"{request.method} {template}", "address": address, "status": status}
+        claims = getattr(request.state, "claims", None)
+        if actor is None and claims is not None:  # a signed token refused (revoked, inactive)
+            detail["token_user"] = claims.user_id
         await anyio.to_thread.run_sync(_write_denial, actor, detail | {"reason": reason})
 
     def _write_denial(actor: Actor | None, detail: dict[str, object]) -> None:

@@ -195,18 +195,47 @@ class Verifier:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
 
+ACCESS, REFRESH = "access", "refresh"
+MAX_USER_ID = 2**31 - 1
+
+
+@dataclass(frozen=True)
+class Claims:
+    """What a valid token says: whose it is, its own id, its sign-in session's id (shared by
+    the access and refresh tokens of one login, through every refresh), when it was issued
+    (seconds since the epoch) and expires, and whether it is an access or a refresh token."""
+
+    user_id: int
+    jti: str
+    sid: str
+    iat: float
+    exp: int
+    kind: str
+
+
 def issue_token(
-    settings: Settings, user_id: int, role: str, now: datetime | None = None
+    settings: Settings,
+    user_id: int,
+    role: str,
+    now: datetime | None = None,
+    *,
+    kind: str = ACCESS,
+    sid: str | None = None,
 ) -> tuple[str, int]:
-    """A signed token for the user and its lifetime in seconds."""
+    """A signed token for the user and its lifetime in seconds: an access token
+    (``token_minutes``, 15) or a refresh token (``refresh_minutes``) of session ``sid`` (a new
+    session when none is given)."""
     now = now or datetime.now(UTC)
-    ttl = settings.token_minutes * 60
+    minutes = settings.token_minutes if kind == ACCESS else settings.refresh_minutes
+    ttl = minutes * 60
     claims = {
         "sub": str(user_id),
         "role": role,
-        "iat": int(now.timestamp()),
+        "typ": kind,
+        "iat": round(now.timestamp(), 6),
         "exp": int((now + timedelta(seconds=ttl)).timestamp()),
-        "jti": secrets.token_hex(8),
+        "jti": secrets.token_hex(12),
+        "sid": sid or secrets.token_hex(12),
     }
     return jwt.encode(claims, settings.secret_key, algorithm=ALGORITHM), ttl
 
@@ -214,38 +243,56 @@ def issue_token(
 VERIFIED_MAX = 10_000
 
 
-def read_token(
-    settings: Settings, token: str, verified: dict[str, tuple[int, int]] | None = None
-) -> int:
-    """The user id in a valid, unexpired token; :class:`Unauthorized` otherwise.
+def read_token(settings: Settings, token: str, verified: dict[str, Claims] | None = None) -> Claims:
+    """The claims of a valid, unexpired token; :class:`Unauthorized` otherwise (whether it was
+    revoked is the caller's to check, in the database).
 
-    ``verified`` (an app's memo: token -> (expiry, user id)) lets repeated requests skip the
-    signature check; the expiry is still checked on every request.
+    ``verified`` (an app's memo: token -> claims) lets repeated requests skip the signature
+    check; the expiry is still checked on every request.
     """
     hit = verified.get(token) if verified is not None else None
     if hit is not None:
-        exp, user_id = hit
-        if exp > time.time():
-            return user_id
+        if hit.exp > time.time():
+            return hit
         raise Unauthorized("token expired; log in again")
-    user_id, exp = _decode(settings, token)
+    claims = _decode(settings, token)
     if verified is not None:
         if len(verified) >= VERIFIED_MAX:
             verified.clear()
-        verified[token] = (exp, user_id)
-    return user_id
+        verified[token] = claims
+    return claims
 
 
-def _decode(settings: Settings, token: str) -> tuple[int, int]:
+def _decode(settings: Settings, token: str) -> Claims:
+    if len(token) > 2048:
+        raise Unauthorized("invalid token")
     try:
-        claims = jwt.decode(
-            token, settings.secret_key, algorithms=[ALGORITHM], options={"require": ["exp", "sub"]}
+        raw = jwt.decode(
+            token,
+            settings.secret_key,
+            algorithms=[ALGORITHM],
+            options={"require": ["exp", "sub", "iat", "jti", "sid", "typ"]},
         )
-        return int(claims["sub"]), int(claims["exp"])
     except jwt.ExpiredSignatureError:
         raise Unauthorized("token expired; log in again") from None
-    except (jwt.InvalidTokenError, ValueError):
+    except jwt.InvalidTokenError:
         raise Unauthorized("invalid token") from None
+    sub, jti, sid, kind = raw["sub"], raw["jti"], raw["sid"], raw["typ"]
+    # a signed token is still checked field by field: a huge or odd `sub` is refused, not a 500
+    fields = (sub, jti, sid, kind)
+    if not all(isinstance(f, str) for f in fields) or not (
+        sub.isascii()
+        and sub.isdigit()
+        and len(sub) <= 10
+        and 1 <= int(sub) <= MAX_USER_ID
+        and 1 <= len(jti) <= 32
+        and 1 <= len(sid) <= 32
+        and kind in (ACCESS, REFRESH)
+        and isinstance(raw["iat"], int | float)
+        and isinstance(raw["exp"], int)
+    ):
+        raise Unauthorized("invalid token")
+    return Claims(int(sub), jti, sid, float(raw["iat"]), int(raw["exp"]), kind)
 
 
 @dataclass(frozen=True)
@@ -286,10 +333,7 @@ def create_user(
     """Add a user (the unit is created if new); :class:`Conflict` if the name is taken."""
     if session.scalars(select(User).where(User.username == username)).first() is not None:
         raise Conflict(f"user {username!r} already exists")
-    if role in (Role.detective, Role.community) and not unit:
-        what = "a unit" if role is Role.detective else "an organisation (its unit)"
-        raise InvalidInput(f"a {role} user belongs to {what}", field="unit")
-    unit_id = ensure_unit(session, unit) if unit else None
+    unit_id = unit_for(session, role, unit)
     user = User(
         username=username,
         password_hash=hash_password(password),
@@ -301,6 +345,15 @@ def create_user(
     session.add(user)
     session.flush()
     return user
+
+
+def unit_for(session: Session, role: Role, unit: str | None) -> int | None:
+    """The unit a user of ``role`` sits in (made if new): detectives and community users
+    need one."""
+    if role in (Role.detective, Role.community) and not unit:
+        what = "a unit" if role is Role.detective else "an organisation (its unit)"
+        raise InvalidInput(f"a {role} user belongs to {what}", field="unit")
+    return ensure_unit(session, unit) if unit else None
 
 
 def ensure_unit(session: Session, name: str) -> int:

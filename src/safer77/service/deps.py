@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import AsyncIterator
-from typing import Annotated, Any, cast
+from typing import Annotated, Any
 
 import anyio
 import anyio.to_thread
@@ -15,9 +13,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from safer77.config import Settings
-from safer77.service.auth import Actor, Forbidden, Unauthorized, read_token
-from safer77.service.models import User
-from safer77.service.permissions import Permission, Role, allows
+from safer77.service.accounts import check_token
+from safer77.service.auth import ACCESS, Actor, Claims, Forbidden, Unauthorized, read_token
+from safer77.service.permissions import Permission, allows
 
 bearer = HTTPBearer(auto_error=False, description="A token from POST /auth/token")
 
@@ -76,16 +74,11 @@ class Require:
         if credentials is None or credentials.scheme.lower() != "bearer":
             raise Unauthorized("sign in: send Authorization: Bearer <token from /auth/token>")
         state = request.app.state
-        user_id = read_token(state.settings, credentials.credentials, state.verified_tokens)
-        cache: ActorCache = request.app.state.actors
-        hit = cache.cached(user_id)
-        actor = (
-            await run_in_threadpool(cache.load, state.sessions, user_id)
-            if hit is MISSING
-            else cast(Actor | None, hit)
-        )
-        if actor is None:
-            raise Unauthorized("invalid token")
+        claims = read_token(state.settings, credentials.credentials, state.verified_tokens)
+        if claims.kind != ACCESS:
+            raise Unauthorized("invalid token: a refresh token is for POST /auth/refresh")
+        request.state.claims = claims
+        actor = await run_in_threadpool(load_actor, state.sessions, claims)
         if not allows(actor.role, self.permission):
             request.state.denied_actor = actor  # for the audit row of the refusal
             raise Forbidden(f"role {actor.role} may not {self.permission}")
@@ -94,43 +87,13 @@ class Require:
         return actor
 
 
-MISSING = object()
-
-
-class ActorCache:
-    """Signed-in users' role and unit, looked up at most every ``ttl`` seconds per user (a
-    deactivated user or a changed role takes effect within that time)."""
-
-    def __init__(self, ttl: float = 5.0) -> None:
-        self.ttl = ttl
-        self._entries: dict[int, tuple[float, Actor | None]] = {}
-        self._lock = threading.Lock()
-
-    def cached(self, user_id: int) -> Actor | object | None:
-        """The cached actor (``None``: no such active user), or ``MISSING``."""
-        with self._lock:
-            hit = self._entries.get(user_id)
-        if hit is not None and hit[0] > time.monotonic():
-            return hit[1]
-        return MISSING
-
-    def load(self, sessions: sessionmaker[Session], user_id: int) -> Actor | None:
-        """Look the user up in a session of its own, so no connection stays checked out
-        while the request waits for a worker thread."""
-        with sessions() as session:
-            user = session.get(User, user_id)
-        actor = (
-            Actor(user_id=user.id, role=Role(user.role), unit_id=user.unit_id)
-            if user is not None and user.active
-            else None
-        )
-        with self._lock:
-            self._entries[user_id] = (time.monotonic() + self.ttl, actor)
-        return actor
-
-    def forget(self, user_id: int) -> None:
-        with self._lock:
-            self._entries.pop(user_id, None)
+def load_actor(sessions: sessionmaker[Session], claims: Claims) -> Actor:
+    """The token's actor, read on every request (account state and revocation list, one
+    query), in a session of its own so no connection stays checked out while the request
+    waits for a worker thread. Nothing is cached: a revoked token or a deactivated user is
+    refused on the very next request, by every worker."""
+    with sessions() as session:
+        return check_token(session, claims)
 
 
 P = Permission

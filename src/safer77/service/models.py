@@ -50,6 +50,9 @@ class User(Base):
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    # tokens issued before this (UTC) no longer count: set on deactivation, a role change and
+    # a password reset
+    tokens_after: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class Case(Base):
@@ -409,3 +412,14 @@ class LoginFailure(Base):
     at: Mapped[datetime] = mapped_column(DateTime, index=True)  # UTC
     username: Mapped[str] = mapped_column(String(64))
     address: Mapped[str] = mapped_column(String(64))
+
+
+class RevokedToken(Base):
+    """A token (its ``jti``) or a whole sign-in session (its ``sid``) revoked before it
+    expires: logout, a refresh token used twice. Checked on every request; a row is dropped
+    once what it revokes has expired."""
+
+    __tablename__ = "revoked_tokens"
+    jti: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(Integer)
+    expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)  # UTC

@@ -48,13 +48,31 @@ class TokenOut(BaseModel):
     access_token: str
     token_type: Literal["bearer"] = "bearer"
     expires_in: int
+    refresh_token: str
+    refresh_expires_in: int
+
+
+class Refresh(Strict):
+    refresh_token: Annotated[str, StringConstraints(min_length=1, max_length=2048)]
+
+
+Password = Annotated[str, StringConstraints(min_length=10, max_length=200, pattern=ONE_LINE)]
 
 
 class UserCreate(Strict):
     username: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_.-]{2,63}$")]
-    password: Annotated[str, StringConstraints(min_length=10, max_length=200, pattern=ONE_LINE)]
+    password: Password
     role: Role
     unit: Name | None = None
+
+
+class RoleChange(Strict):
+    role: Role
+    unit: Name | None = None
+
+
+class PasswordReset(Strict):
+    password: Password
 
 
 class UserPublic(BaseModel):

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Callable
+
 from fastapi import APIRouter, Request
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
-from safer77.service import audit, throttle
+from safer77.config import Settings
+from safer77.service import accounts, audit, throttle
 from safer77.service.auth import (
+    REFRESH,
     Account,
     Busy,
+    Claims,
     TooManyAttempts,
     Unauthorized,
     Verifier,
@@ -20,11 +26,21 @@ from safer77.service.auth import (
     hash_password,
     issue_token,
     needs_rehash,
+    read_token,
 )
-from safer77.service.deps import PUBLIC, Me, SessionDep, UsersManage
+from safer77.service.deps import PUBLIC, Me, Responses, SessionDep, UsersManage
 from safer77.service.models import Heartbeat, User
 from safer77.service.permissions import Role
-from safer77.service.schemas import Login, TokenOut, UserCreate, UserPublic
+from safer77.service.schemas import (
+    Login,
+    PasswordReset,
+    PathId,
+    Refresh,
+    RoleChange,
+    TokenOut,
+    UserCreate,
+    UserPublic,
+)
 
 router = APIRouter(tags=["users"])
 
@@ -85,9 +101,63 @@ async def login(body: Login, request: Request) -> TokenOut:
     rehashed = None
     if needs_rehash(account.password_hash):  # made with older parameters: renewed now
         rehashed = await verifier.run(hash_password, body.password)
-    token, ttl = issue_token(state.settings, account.id, account.role)
+    out = tokens(state.settings, account.id, account.role)
     await run_in_threadpool(_signed_in, sessions, body.username, account.id, rehashed)
-    return TokenOut(access_token=token, expires_in=ttl)
+    return out
+
+
+def tokens(settings: Settings, user_id: int, role: str, sid: str | None = None) -> TokenOut:
+    """An access token and a refresh token of one sign-in session (a new one by default)."""
+    sid = sid or secrets.token_hex(12)
+    access, ttl = issue_token(settings, user_id, role, sid=sid)
+    refresh, refresh_ttl = issue_token(settings, user_id, role, kind=REFRESH, sid=sid)
+    return TokenOut(
+        access_token=access,
+        expires_in=ttl,
+        refresh_token=refresh,
+        refresh_expires_in=refresh_ttl,
+    )
+
+
+@router.post(
+    "/auth/refresh",
+    dependencies=[PUBLIC],
+    responses={401: {"description": "Invalid, expired, revoked or reused refresh token"}},
+)
+def refresh(body: Refresh, request: Request, session: SessionDep) -> TokenOut:
+    """A new access token and a new refresh token for a refresh token, which is used up. A
+    refresh token used a second time ends its whole sign-in session (it was copied)."""
+    settings: Settings = request.app.state.settings
+    claims = read_token(settings, body.refresh_token)
+    request.state.claims = claims
+    if claims.kind != REFRESH:
+        raise Unauthorized("invalid token: not a refresh token")
+    ends = accounts.after(settings.refresh_minutes)
+    if accounts.revoked(session, claims.jti) and not accounts.revoked(session, claims.sid):
+        accounts.revoke(session, claims.sid, claims.user_id, ends)
+        audit.record(session, None, "refresh_reused", "user", claims.user_id, sid=claims.sid)
+        session.commit()
+        request.state.audited = True
+        raise Unauthorized("refresh token already used: its sign-in session is ended")
+    actor = accounts.check_token(session, claims)
+    accounts.revoke(session, claims.jti, claims.user_id, accounts.until(claims.exp))
+    out = tokens(settings, actor.user_id, actor.role.value, sid=claims.sid)
+    audit.record(session, actor, "refresh", "user", actor.user_id)
+    session.commit()
+    return out
+
+
+@router.post("/auth/logout")
+def logout(actor: Me, request: Request, session: SessionDep) -> dict[str, bool]:
+    """End this sign-in session: its access token and its refresh token are refused from the
+    next request on."""
+    claims: Claims = request.state.claims
+    settings: Settings = request.app.state.settings
+    accounts.revoke(session, claims.sid, actor.user_id, accounts.after(settings.refresh_minutes))
+    accounts.revoke(session, claims.jti, actor.user_id, accounts.until(claims.exp))
+    audit.record(session, actor, "logout", "user", actor.user_id)
+    session.commit()
+    return {"ok": True}
 
 
 def _admit(
@@ -185,3 +255,47 @@ def add_user(body: UserCreate, actor: UsersManage, session: SessionDep) -> UserP
     audit.record(session, actor, "create", "user", user.id, role=user.role)
     session.commit()
     return UserPublic.model_validate(user)
+
+
+def _change(session: Session, user_id: int, change: Callable[[User], None]) -> UserPublic:
+    user = accounts.find_user(session, user_id=user_id)
+    change(user)
+    session.commit()
+    return UserPublic.model_validate(user)
+
+
+NOT_YOURS: Responses = {
+    404: {"description": "No such user"},
+    409: {"description": "Your own account"},
+}
+
+
+@router.post("/users/{user_id}/deactivate", responses=NOT_YOURS)
+def deactivate_user(user_id: PathId, actor: UsersManage, session: SessionDep) -> UserPublic:
+    """No more logins; every token the user holds is refused from the next request."""
+    return _change(session, user_id, lambda u: accounts.deactivate(session, actor, u))
+
+
+@router.post("/users/{user_id}/reactivate", responses=NOT_YOURS)
+def reactivate_user(user_id: PathId, actor: UsersManage, session: SessionDep) -> UserPublic:
+    return _change(session, user_id, lambda u: accounts.reactivate(session, actor, u))
+
+
+@router.put("/users/{user_id}/role", responses=NOT_YOURS)
+def change_role(
+    user_id: PathId, body: RoleChange, actor: UsersManage, session: SessionDep
+) -> UserPublic:
+    """A new role (and unit); the user signs in again to use it."""
+    role = Role(body.role)
+    return _change(
+        session, user_id, lambda u: accounts.set_role(session, actor, u, role, body.unit)
+    )
+
+
+@router.put("/users/{user_id}/password", responses=NOT_YOURS)
+def reset_password(
+    user_id: PathId, body: PasswordReset, actor: UsersManage, session: SessionDep
+) -> UserPublic:
+    """A new password; the old one and the user's tokens stop working."""
+    new = body.password
+    return _change(session, user_id, lambda u: accounts.reset_password(session, actor, u, new))
