@@ -74,7 +74,9 @@ def test_the_lock_doubles_and_a_success_clears_it(
             # let the lock pass (every failure moved back past it), then fail once more
             age(engine, waits[-1] + 1)
             assert login(c, "auditor") == 401
-        assert waits == [BASE, 2 * BASE, 4 * BASE]
+        # counted from the last failure, recorded before its (slow, low-priority) password
+        # check: a loaded machine takes a few seconds off each
+        assert all(b - 5 < w <= b for w, b in zip(waits, [BASE, 2 * BASE, 4 * BASE], strict=True))
         # the lock has passed again: the right password gets in and clears the count
         age(engine, 200)
         assert login(c, "auditor", PASSWORD) == 200

@@ -15,7 +15,14 @@ from sqlalchemy.orm import Session
 
 from safer77.errors import Conflict, NotFound
 from safer77.service import audit
-from safer77.service.auth import Actor, Claims, Unauthorized, hash_password, unit_for
+from safer77.service.auth import (
+    Actor,
+    Claims,
+    Unauthorized,
+    hash_password,
+    retired_club,
+    unit_for,
+)
 from safer77.service.models import RevokedToken, User
 from safer77.service.permissions import Role
 
@@ -32,11 +39,18 @@ def check_token(session: Session, claims: Claims) -> Actor:
     )
     row = session.execute(
         select(
-            User.role, User.unit_id, User.active, User.tokens_after, revoked.label("revoked")
+            User.role,
+            User.unit_id,
+            User.active,
+            User.tokens_after,
+            revoked.label("revoked"),
+            retired_club().label("retired"),
         ).where(User.id == claims.user_id)
     ).first()
     if row is None or not row.active:
         raise Unauthorized("account unknown or deactivated")
+    if row.retired:
+        raise Unauthorized("your block club is retired: its members have no access")
     if row.revoked:
         raise Unauthorized("token revoked (signed out); sign in again")
     if row.tokens_after is not None and claims.iat < stamp(row.tokens_after):
@@ -127,6 +141,6 @@ def reset_password(
     session: Session, actor: Actor | None, user: User, password: str, via: str = "api"
 ) -> None:
     """A new password; the old one and every token the user holds stop working."""
-    user.password_hash = hash_password(password)
+    user.password_hash = hash_password(password, user.username)
     user.tokens_after = audit.now()
     _changed(session, actor, user, via, change="password")

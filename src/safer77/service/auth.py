@@ -19,12 +19,13 @@ import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from argon2.profiles import RFC_9106_LOW_MEMORY
-from sqlalchemy import Select, false, select
+from sqlalchemy import ColumnElement, Select, exists, false, select
 from sqlalchemy.orm import QueryableAttribute, Session
 
 from safer77.config import INSECURE_SECRET, Settings
 from safer77.errors import Conflict, InvalidInput, Safer77Error
-from safer77.service.models import Unit, User
+from safer77.service.common_passwords import COMMON
+from safer77.service.models import BlockClub, Unit, User
 from safer77.service.permissions import UNIT_SCOPED, Role
 
 # argon2id, t=3, m=64 MiB, p=4 (RFC 9106's second recommendation): ~0.16 s of CPU per check
@@ -128,11 +129,56 @@ def check_secret(settings: Settings) -> None:
         )
 
 
-def hash_password(password: str) -> str:
+LOOK_ALIKES = str.maketrans("013457@$!|", "oleastasii")
+RUNS = ("abcdefghijklmnopqrstuvwxyz", "0123456789", "qwertyuiopasdfghjklzxcvbnm", "qazwsxedcrfv")
+MIN_DISTINCT = 5
+
+
+def weak_password(password: str, username: str | None = None) -> str | None:
+    """Why ``password`` is too weak, or ``None``: shorter than 10, fewer than 5 different
+    characters (``aaaaaaaaaa``), a common password (``common_passwords``) as it is, with digits
+    and symbols around it (``password12``, ``Chicago2024!``) or with look-alike digits
+    (``P@ssw0rd1``), a run of the alphabet, the digits or the keyboard (``qwertyuiop``), or the
+    user's own name in it."""
     if len(password) < MIN_PASSWORD:
-        raise InvalidInput(
-            f"password must have at least {MIN_PASSWORD} characters", field="password"
-        )
+        return f"password must have at least {MIN_PASSWORD} characters"
+    lowered = password.lower()
+    if len(set(lowered)) < MIN_DISTINCT:
+        return f"password must hold at least {MIN_DISTINCT} different characters"
+    squeezed = "".join(lowered.split())
+    core = squeezed.strip("0123456789!@#$%^&*()_+-=.,;:?~'\"")
+    for candidate in {lowered, squeezed, core, core.translate(LOOK_ALIKES)}:
+        if _common_words(candidate) or any(candidate and candidate in run for run in _RUNS):
+            return "password is too common (well-known passwords and words, digits added)"
+    if username and len(username) >= 3 and username.lower() in squeezed:
+        return "password must not contain the user name"
+    return None
+
+
+_RUNS = [*RUNS, *(run[::-1] for run in RUNS)]
+FILLERS = frozenset({"i", "my", "the", "a", "we", "u", "you", "is"})
+MAX_WORDS = 3
+
+
+def _common_words(text: str, words: int = MAX_WORDS) -> bool:
+    """Whether ``text`` is made of at most ``words`` common passwords and short fillers
+    (``ilovechicago``, ``policeofficer``)."""
+    if text in COMMON:
+        return True
+    if words <= 1 or not text:
+        return False
+    return any(
+        (text[:i] in COMMON or text[:i] in FILLERS) and _common_words(text[i:], words - 1)
+        for i in range(1, len(text))
+    )
+
+
+def hash_password(password: str, username: str | None = None) -> str:
+    """An argon2 hash of an acceptable password (:func:`weak_password`); :class:`InvalidInput`
+    otherwise."""
+    reason = weak_password(password, username)
+    if reason is not None:
+        raise InvalidInput(reason, field="password")
     return _hasher.hash(password)
 
 
@@ -305,11 +351,21 @@ class Account:
     active: bool
 
 
+def retired_club() -> ColumnElement[bool]:
+    """True for a user whose organisation is a retired block club (its members lose access)."""
+    return exists().where(BlockClub.unit_id == User.unit_id, BlockClub.active.is_(False))
+
+
 def find_account(session: Session, username: str) -> Account | None:
+    """The account, inactive when deactivated or its block club retired."""
     row = session.execute(
-        select(User.id, User.role, User.password_hash, User.active).where(User.username == username)
+        select(User.id, User.role, User.password_hash, User.active, retired_club()).where(
+            User.username == username
+        )
     ).first()
-    return Account(row.id, row.role, row.password_hash, bool(row.active)) if row else None
+    if row is None:
+        return None
+    return Account(row.id, row.role, row.password_hash, bool(row.active) and not row[4])
 
 
 async def authenticate(verifier: Verifier, account: Account | None, password: str) -> Account:
@@ -336,7 +392,7 @@ def create_user(
     unit_id = unit_for(session, role, unit)
     user = User(
         username=username,
-        password_hash=hash_password(password),
+        password_hash=hash_password(password, username),
         role=role.value,
         unit_id=unit_id,
         active=True,
@@ -347,19 +403,32 @@ def create_user(
     return user
 
 
+POLICE, COMMUNITY = "police", "community"
+UNIT_KIND = {Role.detective: POLICE, Role.community: COMMUNITY}
+
+
 def unit_for(session: Session, role: Role, unit: str | None) -> int | None:
-    """The unit a user of ``role`` sits in (made if new): detectives and community users
-    need one."""
-    if role in (Role.detective, Role.community) and not unit:
+    """The unit a user of ``role`` sits in (made if new): detectives sit in a police unit,
+    community users in a community organisation, other roles in none."""
+    kind = UNIT_KIND.get(role)
+    if kind is None:
+        if unit:
+            raise InvalidInput(f"a {role} user belongs to no unit", field="unit")
+        return None
+    if not unit:
         what = "a unit" if role is Role.detective else "an organisation (its unit)"
         raise InvalidInput(f"a {role} user belongs to {what}", field="unit")
-    return ensure_unit(session, unit) if unit else None
+    return ensure_unit(session, unit, kind)
 
 
-def ensure_unit(session: Session, name: str) -> int:
+def ensure_unit(session: Session, name: str, kind: str = POLICE) -> int:
+    """The id of the unit called ``name`` (made, of ``kind``, if new); :class:`Conflict` if it
+    is of the other kind (a detective in a block club, a case in a community organisation)."""
     unit = session.scalars(select(Unit).where(Unit.name == name)).first()
     if unit is None:
-        unit = Unit(name=name)
+        unit = Unit(name=name, kind=kind)
         session.add(unit)
         session.flush()
+    elif unit.kind != kind:
+        raise Conflict(f"{name!r} is a {unit.kind} unit, not a {kind} one")
     return unit.id

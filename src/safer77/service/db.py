@@ -97,6 +97,15 @@ def _queued_connection(database: str) -> type[QueuedConnection]:
     return type("QueuedConnection", (QueuedConnection,), {"writers_path": f"{database}.writers"})
 
 
+def private_file(path: str) -> None:
+    """Create the SQLite file readable by its owner only (0600, whatever the umask): it holds
+    password hashes and case records. SQLite gives its -wal and -shm files the same mode."""
+    if path.startswith("file:"):
+        return  # a URI names it; SQLite opens it as told
+    if not os.path.exists(path):  # (the umask can only take bits away from 0600)
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for ``url``; SQLite gets foreign keys on, WAL and a busy timeout.
 
@@ -112,6 +121,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         if not memory:
             kwargs.setdefault("pool_timeout", 2.0)
             if "mode=ro" not in url and parsed.database:
+                private_file(parsed.database)
                 connect_args["factory"] = _queued_connection(parsed.database)
         engine = create_engine(url, connect_args=connect_args, **kwargs)
 

@@ -39,6 +39,9 @@ class Unit(Base):
     __tablename__ = "units"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(80), unique=True)
+    # police (detectives' units, cases) or community (block clubs, organisations): a user
+    # sits only in a unit of its role's kind
+    kind: Mapped[str] = mapped_column(String(16), server_default="police")
 
 
 class User(Base):

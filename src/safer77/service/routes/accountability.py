@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
@@ -14,6 +13,7 @@ from safer77.service.deps import AccountabilityRead, AccountabilityWrite, Respon
 from safer77.service.models import Release
 from safer77.service.release import due_date, on_time_figures
 from safer77.service.schemas import (
+    Day,
     OnTimeMonth,
     OverdueItem,
     PathId,
@@ -49,7 +49,7 @@ def create(body: ReleaseCreate, actor: AccountabilityWrite, session: SessionDep)
 def overdue(
     actor: AccountabilityRead,
     session: SessionDep,
-    as_of: date | None = None,
+    as_of: Day | None = None,
     kind: Kind = None,
 ) -> list[OverdueItem]:
     """Records past their due date and not posted, with days late and a reason code."""
@@ -67,7 +67,7 @@ def overdue(
 def on_time(
     actor: AccountabilityRead,
     session: SessionDep,
-    as_of: date | None = None,
+    as_of: Day | None = None,
     kind: Kind = None,
 ) -> list[OnTimeMonth]:
     """Share of releases posted on time, by the month they were due (with 95% intervals)."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -22,6 +21,7 @@ from safer77.service.schemas import (
     ClearedPeriod,
     CohortPeriod,
     CohortWindow,
+    Day,
     DetectiveLoad,
     InactiveCase,
     UnitLoad,
@@ -104,7 +104,7 @@ def cohort(
     request: Request,
     grain: Literal["month", "year"] = "month",
     crime_type: CrimeType = None,
-    as_of: date | None = None,
+    as_of: Day | None = None,
 ) -> list[CohortPeriod]:
     """Offenses of each period and the share cleared within 30/90/365 days and to date."""
     rows = by_offense_cohort(
