@@ -57,6 +57,22 @@ def db_upgrade(url: UrlOption = None) -> None:
     console.print(f"database at head: {_label(cfg.database_url)}", highlight=False)
 
 
+@db_app.command("grant")
+def db_grant(
+    role: Annotated[str, typer.Argument(help="The application role the service runs as.")],
+    url: UrlOption = None,
+) -> None:
+    """PostgreSQL, as the tables' owner: let ROLE run the service and no more (no TRUNCATE, no
+    DELETE but of login bookkeeping, audit rows only inserted and sealed). Run it after each
+    upgrade."""
+    from safer77.service.db import grant_app_role, migrated_engine
+
+    cfg = _settings(url)
+    with errors_to_exit(), migrated_engine(cfg.database_url) as engine:
+        schema = grant_app_role(engine, role)
+    console.print(f"role {role} may run the service in schema {schema} (no TRUNCATE, no DELETE)")
+
+
 def _label(url: str) -> str:
     from sqlalchemy.engine import make_url
 

@@ -38,7 +38,7 @@ from safer77.service.auth import (
     Verifier,
     check_secret,
 )
-from safer77.service.db import check_migrated, make_engine, session_factory
+from safer77.service.db import check_migrated, make_engine, owner_rights, session_factory
 from safer77.service.deps import Require, bearer
 from safer77.service.guard import Guard
 from safer77.service.permissions import Permission
@@ -94,6 +94,11 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     engine = engine or make_engine(settings.database_url, pool_timeout=settings.pool_timeout)
     production = settings.environment == "production"
     check_migrated(engine)
+    if production and owner_rights(engine):
+        log.warning(
+            "the service's database role can TRUNCATE audit_log: run it as an application "
+            "role (`safer77 service db grant`, docs/service.md)"
+        )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,7 +13,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -155,6 +156,57 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """A session whose work commits at the end of the block, or rolls back on error."""
     with factory() as session, session.begin():
         yield session
+
+
+# what the service deletes: its own bookkeeping, never a record (and never the audit log)
+DELETABLE = ("login_failures", "revoked_tokens")
+ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+def app_role_grants(role: str, schema: str) -> list[str]:
+    """The statements that let ``role`` (PostgreSQL) run the service in ``schema``, and no
+    more: read, insert and update its tables; delete only from its bookkeeping tables; in
+    ``audit_log`` insert and seal (update ``seq``, ``prev_hash``, ``hash``) only. Never
+    TRUNCATE, never DDL, never ownership (an owner could truncate or disable the triggers).
+    Idempotent: run it again after each upgrade, for new tables."""
+    if not ROLE_NAME.match(role) or not ROLE_NAME.match(schema):
+        raise Safer77Error(f"not a plain role or schema name: {role!r} / {schema!r}")
+    tables = f"ALL TABLES IN SCHEMA {schema}"
+    return [
+        f"GRANT USAGE ON SCHEMA {schema} TO {role}",
+        f"REVOKE ALL ON {tables} FROM {role}",
+        f"GRANT SELECT, INSERT, UPDATE ON {tables} TO {role}",
+        f"REVOKE INSERT, UPDATE ON {schema}.alembic_version FROM {role}",
+        f"REVOKE UPDATE ON {schema}.audit_log FROM {role}",
+        f"GRANT UPDATE (seq, prev_hash, hash) ON {schema}.audit_log TO {role}",
+        f"GRANT DELETE ON {', '.join(f'{schema}.{t}' for t in DELETABLE)} TO {role}",
+        f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {schema} TO {role}",
+    ]
+
+
+def grant_app_role(engine: Engine, role: str) -> str:
+    """Apply :func:`app_role_grants` in the connection's current schema (as its owner); the
+    schema's name."""
+    if engine.dialect.name != "postgresql":
+        raise Safer77Error("roles are a PostgreSQL matter (a SQLite file has none)")
+    with engine.begin() as con:
+        schema = str(con.execute(text("SELECT current_schema()")).scalar_one())
+        for statement in app_role_grants(role, schema):
+            con.execute(text(statement))
+    return schema
+
+
+def owner_rights(engine: Engine) -> bool:
+    """Whether the service's own connection could TRUNCATE the audit log (PostgreSQL: it runs
+    as the tables' owner or a superuser, not as an application role)."""
+    if engine.dialect.name != "postgresql":
+        return False
+    with engine.connect() as con:
+        return bool(
+            con.execute(
+                text("SELECT has_table_privilege(current_user, 'audit_log', 'TRUNCATE')")
+            ).scalar_one()
+        )
 
 
 def alembic_config() -> Config:
