@@ -49,7 +49,7 @@ from safer77.service.probe import burst
 
 PG = os.environ.get("SAFER77_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 SHARED = get_settings().shared_data  # $SAFER77_SHARED_DATA, or ../shared/data
-PASSWORD = "bench password 1234"
+PASSWORD = "load generator passphrase 1234"
 
 # (share, name): what a busy day of detectives and supervisors looks like, roughly
 MIX = [
