@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from safer77.errors import InvalidInput
 
 
 class Settings(BaseSettings):
@@ -73,15 +75,57 @@ class Settings(BaseSettings):
         description="Key that signs the service's login tokens (at least 32 characters).",
     )
     token_minutes: int = Field(
-        default=60, ge=1, description="Minutes a service login token stays valid."
+        default=15,
+        ge=1,
+        le=1440,
+        description="Minutes a service access token stays valid (then it is renewed with the "
+        "refresh token, POST /auth/refresh).",
+    )
+    refresh_minutes: int = Field(
+        default=720,
+        ge=1,
+        le=43200,
+        description="Minutes a service refresh token stays valid (each refresh gives a new "
+        "one; a refresh token used twice ends its sign-in session).",
     )
     login_attempts: int = Field(
         default=5,
         ge=1,
-        description="Failed logins allowed per user name and client within `login_window`.",
+        description="Failed logins allowed per user name within `login_window` (then 429 with "
+        "an exponential back-off; kept in the database, so shared by all workers).",
+    )
+    login_address_attempts: int = Field(
+        default=20,
+        ge=1,
+        description="Failed logins allowed per source address (any user name) within "
+        "`login_window`.",
+    )
+    login_global_attempts: int = Field(
+        default=1000,
+        ge=1,
+        description="Failed logins allowed in all within `login_window` (a password tried "
+        "across many names from many addresses).",
+    )
+    login_threads: int = Field(
+        default=1,
+        ge=1,
+        le=16,
+        description="Password checks (argon2, ~0.16 s of CPU each) run at once per service "
+        "process, on threads of their own at lower CPU priority (never the route threads).",
+    )
+    login_queue: int = Field(
+        default=32,
+        ge=1,
+        description="Logins per service process allowed to wait for a password check; more "
+        "answer 503 with Retry-After at once, their password unchecked.",
     )
     login_window: int = Field(
-        default=300, ge=1, description="Seconds over which failed logins are counted."
+        default=900, ge=1, description="Seconds over which failed logins are counted."
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description="Comma-separated addresses of reverse proxies whose X-Forwarded-For names "
+        "the client (none by default: the header is ignored and the peer address counts).",
     )
     inactivity_days: int = Field(
         default=30,
@@ -106,6 +150,20 @@ class Settings(BaseSettings):
         "contention on a small machine).",
     )
     service_port: int = Field(default=8078, description="Port `safer77 service serve` listens on.")
+    service_concurrency: int = Field(
+        default=32,
+        ge=1,
+        le=1024,
+        description="Requests per service process allowed to work at once (the rest wait up to "
+        "`pool_timeout` seconds, then answer 503 with Retry-After); `/health` is not counted.",
+    )
+    pool_timeout: float = Field(
+        default=2.0,
+        gt=0,
+        le=60,
+        description="Seconds a service request waits for a database connection or a slot "
+        "before answering 503 with Retry-After.",
+    )
     triage_policy: str = Field(
         default="default",
         description="Triage policy of the service's call intake: `default` (built in) or a TOML "
@@ -129,6 +187,18 @@ INSECURE_SECRET = "dev-insecure-secret-change-me-0000000000"
 
 
 def get_settings(**overrides: object) -> Settings:
-    """Build settings from the environment, with explicit overrides taking precedence."""
+    """Build settings from the environment, with explicit overrides taking precedence.
+
+    A bad value is :class:`InvalidInput` naming its variable, in one line (not a traceback).
+    """
     clean = {k: v for k, v in overrides.items() if v is not None}
-    return Settings(**clean)  # type: ignore[arg-type]
+    try:
+        return Settings(**clean)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = "_".join(str(p) for p in first.get("loc", ())).upper()
+        allowed = first.get("ctx", {}).get("expected")
+        hint = f"; expected {allowed}" if allowed else f": {first.get('msg')}"
+        raise InvalidInput(
+            f"SAFER77_{name}={first.get('input')!r} is not a valid setting{hint}"
+        ) from None

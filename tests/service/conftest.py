@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from safer77.config import Settings
 from safer77.service.app import create_app
-from safer77.service.auth import ensure_unit, issue_token
+from safer77.service.auth import UNIT_KIND, ensure_unit, issue_token
 from safer77.service.db import make_engine, session_factory, upgrade
 from safer77.service.models import User
 from service.support import PEOPLE, World, password_hash
@@ -101,7 +101,7 @@ def world(sessions: sessionmaker[Session], settings: Settings) -> World:
     units: dict[str, int] = {}
     with sessions() as s, s.begin():
         for name, (role, unit) in PEOPLE.items():
-            unit_id = ensure_unit(s, unit) if unit else None
+            unit_id = ensure_unit(s, unit, UNIT_KIND[role]) if unit else None
             if unit:
                 units[unit] = unit_id  # type: ignore[assignment]
             user = User(
@@ -115,7 +115,7 @@ def world(sessions: sessionmaker[Session], settings: Settings) -> World:
             s.add(user)
             s.flush()
             users[name] = user
-    tokens = {name: issue_token(settings, u)[0] for name, u in users.items()}
+    tokens = {name: issue_token(settings, u.id, u.role)[0] for name, u in users.items()}
     return World(users, tokens, units)
 
 

@@ -332,7 +332,8 @@ def test_login_tokens_and_rate_limit(client: TestClient, world: World) -> None:
     from service.support import PASSWORD
 
     r = client.post("/auth/token", json={"username": "analyst", "password": PASSWORD})
-    assert r.status_code == 200 and r.json()["expires_in"] == 3600
+    assert r.status_code == 200 and r.json()["expires_in"] == 15 * 60  # issue 23: 15 minutes
+    assert r.json()["refresh_expires_in"] == 12 * 3600
     token = r.json()["access_token"]
     me = client.get("/me", headers={"Authorization": f"Bearer {token}"}).json()
     assert me["username"] == "analyst" and "password_hash" not in me
@@ -353,8 +354,9 @@ def test_login_tokens_and_rate_limit(client: TestClient, world: World) -> None:
 def test_expired_token_is_refused(client: TestClient, world: World, settings) -> None:
     from safer77.service.auth import issue_token
 
+    analyst = world.users["analyst"]
     old, _ = issue_token(
-        settings, world.users["analyst"], now=datetime.now().astimezone() - timedelta(hours=2)
+        settings, analyst.id, analyst.role, now=datetime.now().astimezone() - timedelta(hours=2)
     )
     r = client.get("/me", headers={"Authorization": f"Bearer {old}"})
     assert r.status_code == 401 and "expired" in r.json()["error"]

@@ -115,9 +115,9 @@ def test_updates_carry_the_version_and_rename_the_unit(
     assert (done["active"], done["contact_role"], done["version"]) == (False, "block_captain", 3)
     active = client.get("/clubs?active=true", headers=coord).json()
     assert [c["name"] for c in active] == ["Austin Block Club"]
-    # a deactivated club still reads its entry
-    mine = client.get(url, headers=world.headers("community")).json()
-    assert mine["active"] is False
+    # a retired club's members lose access (issue 23): even to its own entry
+    assert client.get(url, headers=world.headers("community")).status_code == 401
+    assert client.get(url, headers=coord).json()["active"] is False
     with sessions() as s:
         writes = s.scalars(
             select(AuditEntry.action)

@@ -8,22 +8,19 @@ must hold exactly one update row per acknowledged write.
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections import defaultdict
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from safer77.config import Settings
 from safer77.service.app import create_app
 from safer77.service.models import AuditEntry, Case
+from service.live import threaded_service
 from service.support import World
 
 CLIENTS = 20
@@ -34,21 +31,8 @@ ROUNDS = 12
 def server(backend, engine: Engine, settings: Settings) -> Iterator[str]:  # type: ignore[no-untyped-def]
     if backend.name != "postgresql":
         pytest.skip("the concurrency test runs on PostgreSQL (SQLite serialises writers)")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = uvicorn.Server(
-        uvicorn.Config(create_app(settings, engine), host="127.0.0.1", port=port, log_level="error")
-    )
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not srv.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(5)
+    with threaded_service(create_app(settings, engine)) as base:
+        yield base
 
 
 def test_twenty_clients_on_the_same_cases(

@@ -114,3 +114,15 @@ def test_an_address_in_the_first_hundred(synth_db: Path, tmp_path: Path) -> None
             found = c.get("/api/areas/by-address", params={"address": address})
             assert found.status_code == 200, found.text
             assert found.json()["number"] == 68
+
+
+def test_the_site_and_api_send_security_headers(synth_db: Path, tmp_path: Path) -> None:
+    (tmp_path / "index.html").write_text("<!doctype html><title>t</title>")
+    with TestClient(create_app(Settings(db=synth_db), tmp_path)) as c:
+        for path in ("/", "/index.html", "/api/areas", "/api/nope"):
+            h = c.get(path).headers
+            assert h["x-content-type-options"] == "nosniff", path
+            assert h["x-frame-options"] == "DENY" and h["referrer-policy"] == "no-referrer"
+            csp = h["content-security-policy"]
+            assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp, path
+            assert "unsafe-inline" not in csp

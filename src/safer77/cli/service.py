@@ -27,7 +27,11 @@ import_app = typer.Typer(
 )
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
+audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
 app.add_typer(import_app, name="import")
+app.add_typer(audit_app, name="audit")
+
+GRACE = 8  # seconds SIGTERM waits for requests in flight (then they are cancelled)
 
 UrlOption = Annotated[
     str | None,
@@ -36,7 +40,8 @@ UrlOption = Annotated[
 
 
 def _settings(url: str | None, db: Path | None = None) -> Settings:
-    return get_settings(database_url=url, db=db)
+    with errors_to_exit():  # a bad SAFER77_* value: one line, not a traceback
+        return get_settings(database_url=url, db=db)
 
 
 @db_app.command("upgrade")
@@ -50,6 +55,22 @@ def db_upgrade(url: UrlOption = None) -> None:
         upgrade(engine)
         engine.dispose()
     console.print(f"database at head: {_label(cfg.database_url)}", highlight=False)
+
+
+@db_app.command("grant")
+def db_grant(
+    role: Annotated[str, typer.Argument(help="The application role the service runs as.")],
+    url: UrlOption = None,
+) -> None:
+    """PostgreSQL, as the tables' owner: let ROLE run the service and no more (no TRUNCATE, no
+    DELETE but of login bookkeeping, audit rows only inserted and sealed). Run it after each
+    upgrade."""
+    from safer77.service.db import grant_app_role, migrated_engine
+
+    cfg = _settings(url)
+    with errors_to_exit(), migrated_engine(cfg.database_url) as engine:
+        schema = grant_app_role(engine, role)
+    console.print(f"role {role} may run the service in schema {schema} (no TRUNCATE, no DELETE)")
 
 
 def _label(url: str) -> str:
@@ -69,6 +90,10 @@ def serve(
     import uvicorn
 
     cfg = _settings(url)
+    from safer77.service.guard import access_log_to_stderr
+
+    access_log_to_stderr()
+    os.environ["SAFER77_ACCESS_LOG"] = "1"  # and in each worker process (asgi.build)
     with errors_to_exit():
         from safer77.config import INSECURE_SECRET
         from safer77.errors import InvalidInput
@@ -90,9 +115,22 @@ def serve(
             port=port or cfg.service_port,
             workers=workers,
             log_level="warning",
+            timeout_graceful_shutdown=GRACE,
+            proxy_headers=False,  # X-Forwarded-For: only from SAFER77_TRUSTED_PROXIES
         )
         return
-    uvicorn.run(app_, host=host or cfg.host, port=port or cfg.service_port, log_level="warning")
+    uvicorn.run(
+        app_,
+        host=host or cfg.host,
+        port=port or cfg.service_port,
+        log_level="warning",
+        timeout_graceful_shutdown=GRACE,
+        proxy_headers=False,
+    )
+
+
+def _read_password(from_stdin: bool) -> str:
+    return sys.stdin.readline().rstrip("\n") if from_stdin else getpass.getpass("password: ")
 
 
 @user_app.command("add")
@@ -114,9 +152,7 @@ def user_add(
     from safer77.service.auth import create_user
     from safer77.service.db import migrated_engine, session_factory, transaction
 
-    password = (
-        sys.stdin.readline().rstrip("\n") if password_stdin else getpass.getpass("password: ")
-    )
+    password = _read_password(password_stdin)
     cfg = _settings(url)
     with (
         errors_to_exit(),
@@ -126,6 +162,95 @@ def user_add(
         user = create_user(s, username=username, password=password, role=role, unit=unit)
         uid = user.id
     console.print(f"user {username} ({role}) created, id {uid}")
+
+
+def _change_user(username: str, url: str | None, change: str, **args: object) -> None:
+    """Apply one account change (``safer77.service.accounts``) as the CLI: audited with no
+    actor and ``via: cli``, in one transaction."""
+    from safer77.service import accounts
+    from safer77.service.db import migrated_engine, session_factory, transaction
+
+    cfg = _settings(url)
+    with (
+        errors_to_exit(),
+        migrated_engine(cfg.database_url) as engine,
+        transaction(session_factory(engine)) as s,
+    ):
+        user = accounts.find_user(s, username=username)
+        getattr(accounts, change)(s, None, user, via="cli", **args)
+
+
+UserArgument = Annotated[str, typer.Argument(help="Login name.")]
+
+
+@user_app.command("deactivate")
+def user_deactivate(username: UserArgument, url: UrlOption = None) -> None:
+    """Deactivate a user: no more logins, and every token the user holds is refused from the
+    next request."""
+    _change_user(username, url, "deactivate")
+    console.print(f"user {username} deactivated; tokens revoked")
+
+
+@user_app.command("reactivate")
+def user_reactivate(username: UserArgument, url: UrlOption = None) -> None:
+    """Let a deactivated user sign in again."""
+    _change_user(username, url, "reactivate")
+    console.print(f"user {username} reactivated")
+
+
+@user_app.command("role")
+def user_role(
+    username: UserArgument,
+    role: Annotated[Role, typer.Option(help="The new role.")],
+    unit: Annotated[
+        str | None, typer.Option(help="Unit (detectives) or organisation (community users).")
+    ] = None,
+    url: UrlOption = None,
+) -> None:
+    """Change a user's role (and unit); the user's tokens are revoked."""
+    _change_user(username, url, "set_role", role=role, unit=unit)
+    console.print(f"user {username} is now {role}; tokens revoked")
+
+
+@user_app.command("password")
+def user_password(
+    username: UserArgument,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+    url: UrlOption = None,
+) -> None:
+    """Reset a user's password (asked for, or read from stdin); the user's tokens are
+    revoked."""
+    password = _read_password(password_stdin)
+    _change_user(username, url, "reset_password", password=password)
+    console.print(f"password of {username} reset; tokens revoked")
+
+
+@audit_app.command("verify")
+def audit_verify(url: UrlOption = None) -> None:
+    """Check the audit log's hash chain: an edited, removed or inserted row is named (exit 3).
+    Rows not chained yet are chained first."""
+    from safer77.errors import Conflict
+    from safer77.service.audit import SEAL_BATCH, seal, verify
+    from safer77.service.db import migrated_engine, session_factory
+
+    cfg = _settings(url)
+    with (
+        errors_to_exit(),
+        migrated_engine(cfg.database_url) as engine,
+        session_factory(engine)() as s,
+    ):
+        while seal(s) == SEAL_BATCH:
+            pass
+        verdict = verify(s)
+        if verdict.broken_at is not None:
+            raise Conflict(
+                f"audit chain broken at row {verdict.broken_at}: {verdict.reason} "
+                f"({verdict.rows:,} rows before it hold)"
+            )
+    late = f", {verdict.unsealed:,} rows written since, not chained yet" if verdict.unsealed else ""
+    console.print(f"audit chain holds: {verdict.rows:,} rows{late}", highlight=False)
 
 
 def _progress(label: str) -> Progress:

@@ -18,7 +18,7 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from safer77.errors import Conflict, NotFound
 from safer77.service import audit
-from safer77.service.auth import Actor, own_unit
+from safer77.service.auth import COMMUNITY, Actor, own_unit
 from safer77.service.cases import check_version
 from safer77.service.models import BlockClub, Case, Unit, User
 from safer77.service.permissions import Role
@@ -62,7 +62,7 @@ def _check_organisation(session: Session, unit: Unit) -> None:
         raise Conflict(f"{unit.name!r} is already registered as block club {club}")
     officers = exists().where(User.unit_id == unit.id, User.role != Role.community.value)
     cases = exists().where(Case.unit_id == unit.id)
-    if session.scalar(select(officers | cases)):
+    if unit.kind != COMMUNITY or session.scalar(select(officers | cases)):
         raise Conflict(f"{unit.name!r} is a police unit, not a community organisation")
 
 
@@ -73,7 +73,7 @@ def register(
     any, become the club's members)."""
     unit = session.scalars(select(Unit).where(Unit.name == name)).first()
     if unit is None:
-        unit = Unit(name=name)
+        unit = Unit(name=name, kind=COMMUNITY)
         session.add(unit)
         session.flush()
     else:

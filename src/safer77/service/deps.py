@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import AsyncIterator
-from typing import Annotated, Any, cast
+from typing import Annotated, Any
 
+import anyio
+import anyio.to_thread
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from safer77.config import Settings
-from safer77.service.auth import Actor, Forbidden, Unauthorized, read_token
-from safer77.service.models import User
-from safer77.service.permissions import Permission, Role, allows
+from safer77.service.accounts import check_token
+from safer77.service.auth import ACCESS, Actor, Claims, Forbidden, Unauthorized, read_token
+from safer77.service.permissions import Permission, allows
 
 bearer = HTTPBearer(auto_error=False, description="A token from POST /auth/token")
 
@@ -24,18 +24,28 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     """A session per request; routes commit explicitly before answering, so an acknowledged
     write is a committed one. Anything uncommitted is rolled back on close.
 
-    Async on purpose: making a session touches no database, so it needs no worker thread;
-    only a close that must roll back (a connection still held) is sent to one.
+    Async on purpose: making a session touches no database, so it needs no worker thread.
+    Its connection is given back when the request ends, whatever the outcome (an error, a
+    404, a client gone): by :func:`release`, which never waits for a busy worker thread.
     """
     session: Session = request.app.state.sessions()
     session.info["tz"] = request.app.state.settings.timezone
     try:
         yield session
     finally:
-        if session.in_transaction():
-            await run_in_threadpool(session.close)
-        else:
-            session.close()
+        await release(session, request.app.state.closers)
+
+
+async def release(session: Session, closers: anyio.CapacityLimiter) -> None:
+    """Close ``session``. A session still holding a connection rolls back on a thread of
+    ``closers``, threads kept for that alone, so a connection is never held while requests
+    queue for the route workers (the burst that froze the service, issue 23); shielded, so a
+    cancelled request still gives its connection back."""
+    if not session.in_transaction():
+        session.close()
+        return
+    with anyio.CancelScope(shield=True):
+        await anyio.to_thread.run_sync(session.close, limiter=closers)
 
 
 def get_settings(request: Request) -> Settings:
@@ -64,60 +74,26 @@ class Require:
         if credentials is None or credentials.scheme.lower() != "bearer":
             raise Unauthorized("sign in: send Authorization: Bearer <token from /auth/token>")
         state = request.app.state
-        user_id = read_token(state.settings, credentials.credentials, state.verified_tokens)
-        cache: ActorCache = request.app.state.actors
-        hit = cache.cached(user_id)
-        actor = (
-            await run_in_threadpool(cache.load, state.sessions, user_id)
-            if hit is MISSING
-            else cast(Actor | None, hit)
-        )
-        if actor is None:
-            raise Unauthorized("invalid token")
+        claims = read_token(state.settings, credentials.credentials, state.verified_tokens)
+        if claims.kind != ACCESS:
+            raise Unauthorized("invalid token: a refresh token is for POST /auth/refresh")
+        request.state.claims = claims
+        actor = await run_in_threadpool(load_actor, state.sessions, claims)
         if not allows(actor.role, self.permission):
+            request.state.denied_actor = actor  # for the audit row of the refusal
             raise Forbidden(f"role {actor.role} may not {self.permission}")
         # kept on the request's state, for error handlers that record who sent a refused body
         request.state.actor = actor
         return actor
 
 
-MISSING = object()
-
-
-class ActorCache:
-    """Signed-in users' role and unit, looked up at most every ``ttl`` seconds per user (a
-    deactivated user or a changed role takes effect within that time)."""
-
-    def __init__(self, ttl: float = 5.0) -> None:
-        self.ttl = ttl
-        self._entries: dict[int, tuple[float, Actor | None]] = {}
-        self._lock = threading.Lock()
-
-    def cached(self, user_id: int) -> Actor | object | None:
-        """The cached actor (``None``: no such active user), or ``MISSING``."""
-        with self._lock:
-            hit = self._entries.get(user_id)
-        if hit is not None and hit[0] > time.monotonic():
-            return hit[1]
-        return MISSING
-
-    def load(self, sessions: sessionmaker[Session], user_id: int) -> Actor | None:
-        """Look the user up in a session of its own, so no connection stays checked out
-        while the request waits for a worker thread."""
-        with sessions() as session:
-            user = session.get(User, user_id)
-        actor = (
-            Actor(user_id=user.id, role=Role(user.role), unit_id=user.unit_id)
-            if user is not None and user.active
-            else None
-        )
-        with self._lock:
-            self._entries[user_id] = (time.monotonic() + self.ttl, actor)
-        return actor
-
-    def forget(self, user_id: int) -> None:
-        with self._lock:
-            self._entries.pop(user_id, None)
+def load_actor(sessions: sessionmaker[Session], claims: Claims) -> Actor:
+    """The token's actor, read on every request (account state and revocation list, one
+    query), in a session of its own so no connection stays checked out while the request
+    waits for a worker thread. Nothing is cached: a revoked token or a deactivated user is
+    refused on the very next request, by every worker."""
+    with sessions() as session:
+        return check_token(session, claims)
 
 
 P = Permission

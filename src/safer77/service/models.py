@@ -39,6 +39,9 @@ class Unit(Base):
     __tablename__ = "units"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(80), unique=True)
+    # police (detectives' units, cases) or community (block clubs, organisations): a user
+    # sits only in a unit of its role's kind
+    kind: Mapped[str] = mapped_column(String(16), server_default="police")
 
 
 class User(Base):
@@ -50,6 +53,9 @@ class User(Base):
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    # tokens issued before this (UTC) no longer count: set on deactivation, a role change and
+    # a password reset
+    tokens_after: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class Case(Base):
@@ -366,7 +372,9 @@ class IntakeReject(Base):
 
 
 class AuditEntry(Base):
-    """Append-only (database triggers refuse UPDATE and DELETE). No personal data: ids only."""
+    """Append-only (database triggers refuse DELETE, and every UPDATE but the sealing of an
+    unsealed row), hash-chained. No personal
+    data: ids only (and, for refusals, the client's address)."""
 
     __tablename__ = "audit_log"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -377,3 +385,44 @@ class AuditEntry(Base):
     entity: Mapped[str] = mapped_column(String(32))
     entity_id: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # the hash chain (audit.chain_hash), set when the row is sealed (audit.seal, within a
+    # second): its place in the chain, and a hash over its content and the previous row's
+    # hash, so an edited, removed or inserted row breaks it (`service audit verify`)
+    seq: Mapped[int | None] = mapped_column(Integer, index=True, unique=True)
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class Heartbeat(Base):
+    """One row the readiness check rewrites: ``/health/ready`` answers 200 only when a
+    committed write works (not on a read-only or full disk)."""
+
+    __tablename__ = "service_heartbeat"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class LoginFailure(Base):
+    """A login attempt that has not succeeded (recorded before the password is checked, and
+    removed when it succeeds): what the throttle counts, per user name, address and in all."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (
+        Index("ix_login_failures_username_at", "username", "at"),
+        Index("ix_login_failures_address_at", "address", "at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, index=True)  # UTC
+    username: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(64))
+
+
+class RevokedToken(Base):
+    """A token (its ``jti``) or a whole sign-in session (its ``sid``) revoked before it
+    expires: logout, a refresh token used twice. Checked on every request; a row is dropped
+    once what it revokes has expired."""
+
+    __tablename__ = "revoked_tokens"
+    jti: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(Integer)
+    expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)  # UTC

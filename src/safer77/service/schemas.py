@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import Path
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from safer77.service.permissions import Role
 from safer77.service.release import OverdueReason, Stage
@@ -32,7 +32,36 @@ Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
 Area = Annotated[int, Field(ge=1, le=77)]
 District = Annotated[int, Field(ge=1, le=31)]
 Beat = Annotated[int, Field(ge=111, le=3100)]
-Stamp = Annotated[datetime, Field(description="Local date and time, e.g. 2024-05-01T13:30:00")]
+EARLIEST = date(1900, 1, 1)
+HORIZON = timedelta(days=366)  # "a year from now", leap years included
+
+
+def in_range(day: date) -> None:
+    """A date the service takes: from 1900 to a year from today (a case dated 9999 could never
+    change status: every later date must follow it)."""
+    if not EARLIEST <= day <= date.today() + HORIZON:
+        raise ValueError("must be between 1900-01-01 and a year from today")
+
+
+def _stamp(value: datetime) -> datetime:
+    in_range(value.date())
+    return value
+
+
+def _day(value: date) -> date:
+    in_range(value)
+    return value
+
+
+Stamp = Annotated[
+    datetime,
+    AfterValidator(_stamp),
+    Field(description="Local date and time, 1900 to a year from now, e.g. 2024-05-01T13:30:00"),
+]
+Day = Annotated[date, AfterValidator(_day), Field(description="A date, 1900 to a year from now.")]
+Short = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=ONE_LINE)
+]
 
 
 class Strict(BaseModel):
@@ -40,7 +69,7 @@ class Strict(BaseModel):
 
 
 class Login(Strict):
-    username: Name
+    username: Short
     password: Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=ONE_LINE)]
 
 
@@ -48,13 +77,31 @@ class TokenOut(BaseModel):
     access_token: str
     token_type: Literal["bearer"] = "bearer"
     expires_in: int
+    refresh_token: str
+    refresh_expires_in: int
+
+
+class Refresh(Strict):
+    refresh_token: Annotated[str, StringConstraints(min_length=1, max_length=2048)]
+
+
+Password = Annotated[str, StringConstraints(min_length=10, max_length=200, pattern=ONE_LINE)]
 
 
 class UserCreate(Strict):
     username: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_.-]{2,63}$")]
-    password: Annotated[str, StringConstraints(min_length=10, max_length=200, pattern=ONE_LINE)]
+    password: Password
     role: Role
     unit: Name | None = None
+
+
+class RoleChange(Strict):
+    role: Role
+    unit: Name | None = None
+
+
+class PasswordReset(Strict):
+    password: Password
 
 
 class UserPublic(BaseModel):
@@ -68,7 +115,7 @@ class UserPublic(BaseModel):
 
 class CaseCreate(Strict):
     case_number: CaseNumber
-    crime_type: Name
+    crime_type: Short
     iucr: Annotated[str, StringConstraints(pattern=r"^[0-9A-Z]{3,4}$")] | None = None
     offense_at: Stamp
     block: Name | None = None
@@ -87,7 +134,7 @@ class FromIncident(Strict):
 
 class CaseUpdate(Strict):
     version: Version
-    crime_type: Name | None = None
+    crime_type: Short | None = None
     block: Name | None = None
     location_description: Name | None = None
     district: District | None = None
@@ -101,7 +148,7 @@ class TransitionIn(Strict):
     to_status: CaseStatus
     reason: Text
     exceptional_code: ExceptionalCode | None = None
-    effective_on: date | None = Field(
+    effective_on: Day | None = Field(
         default=None, description="Date of the change (default today; never in the future)."
     )
 
@@ -174,7 +221,9 @@ class EvidenceCreate(Strict):
     item_number: Annotated[
         str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32, pattern=ONE_LINE)
     ]
-    kind: Name
+    kind: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32, pattern=ONE_LINE)
+    ]
     description: Text | None = None
     collected_at: Stamp
     holder: Name
@@ -290,17 +339,17 @@ class CohortPeriod(BaseModel):
 
 class ReleaseCreate(Strict):
     kind: Literal["use_of_force", "body_camera"]
-    incident_date: date
+    incident_date: Day
     district: District | None = None
     beat: Beat | None = None
     case_id: Id | None = None
-    notified_on: date | None = None
+    notified_on: Day | None = None
 
 
 class StageIn(Strict):
     version: Version
     stage: Stage
-    on: date
+    on: Day
 
 
 class ReasonIn(Strict):

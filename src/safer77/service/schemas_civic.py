@@ -12,6 +12,7 @@ from safer77.service.clubs import ContactRole
 from safer77.service.schemas import (
     ONE_LINE,
     Area,
+    Day,
     District,
     Id,
     Name,
@@ -57,7 +58,7 @@ class ClubPublic(BaseModel):
 
 class TownHallCreate(Strict):
     district: District
-    held_on: date
+    held_on: Day
     title: Title
     agenda: Text
     status: Literal["scheduled", "held"] = "scheduled"
@@ -66,7 +67,7 @@ class TownHallCreate(Strict):
 class TownHallUpdate(Strict):
     version: Version
     district: District | None = None
-    held_on: date | None = None
+    held_on: Day | None = None
     title: Title | None = None
     agenda: Text | None = None
     status: TownHallStatus | None = None

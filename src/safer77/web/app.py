@@ -27,6 +27,7 @@ from safer77.geo.address import block_spellings, to_block
 from safer77.metrics.stats import arrest_stats
 from safer77.publish.data import slugify
 from safer77.warehouse import connect
+from safer77.web.headers import SITE_CSP, SecurityHeaders
 
 
 class Area(BaseModel):
@@ -109,6 +110,8 @@ def create_app(settings: Settings, site_dir: Path | None = None) -> FastAPI:
     @app.get("/redoc", include_in_schema=False)
     def redoc() -> HTMLResponse:
         return HTMLResponse(_DOCS_PAGE.format(title="safer77 API (Redoc)", body=_REDOC))
+
+    app.add_middleware(SecurityHeaders, csp=SITE_CSP)
 
     def cursor() -> duckdb.DuckDBPyConnection:
         con: duckdb.DuckDBPyConnection = state["con"]

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
 from safer77.service import accountability as acc
+from safer77.service import audit
 from safer77.service.clock import local_today
 from safer77.service.deps import AccountabilityRead, AccountabilityWrite, Responses, SessionDep
 from safer77.service.models import Release
 from safer77.service.release import due_date, on_time_figures
 from safer77.service.schemas import (
+    Day,
     OnTimeMonth,
     OverdueItem,
     PathId,
@@ -48,22 +49,25 @@ def create(body: ReleaseCreate, actor: AccountabilityWrite, session: SessionDep)
 def overdue(
     actor: AccountabilityRead,
     session: SessionDep,
-    as_of: date | None = None,
+    as_of: Day | None = None,
     kind: Kind = None,
 ) -> list[OverdueItem]:
     """Records past their due date and not posted, with days late and a reason code."""
     rows = acc.overdue(session, today=as_of or local_today(session), kind=kind)
-    return [
+    out = [
         OverdueItem(**public(item).model_dump(), days_late=late, reason=reason)
         for item, late, reason in rows
     ]
+    audit.record(session, actor, "read", "release_list", None, ids=[o.id for o in out])
+    session.commit()
+    return out
 
 
 @router.get("/on-time")
 def on_time(
     actor: AccountabilityRead,
     session: SessionDep,
-    as_of: date | None = None,
+    as_of: Day | None = None,
     kind: Kind = None,
 ) -> list[OnTimeMonth]:
     """Share of releases posted on time, by the month they were due (with 95% intervals)."""
@@ -73,7 +77,10 @@ def on_time(
 
 @router.get("/{release_id}", responses=NOT_FOUND)
 def read(release_id: PathId, actor: AccountabilityRead, session: SessionDep) -> ReleasePublic:
-    return public(acc.get_release(session, release_id))
+    item = public(acc.get_release(session, release_id))
+    audit.record(session, actor, "read", "release", release_id)
+    session.commit()
+    return item
 
 
 @router.post("/{release_id}/stage", responses={**NOT_FOUND, **CONFLICT})

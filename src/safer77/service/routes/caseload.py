@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 
-from safer77.service import caseload
+from safer77.service import audit, caseload
 from safer77.service.clearance import (
     by_offense_cohort,
     by_period_cleared,
@@ -22,6 +21,7 @@ from safer77.service.schemas import (
     ClearedPeriod,
     CohortPeriod,
     CohortWindow,
+    Day,
     DetectiveLoad,
     InactiveCase,
     UnitLoad,
@@ -51,7 +51,10 @@ def detectives(actor: CaseloadRead, session: SessionDep) -> list[DetectiveLoad]:
 
 @router.get("/caseload/units")
 def units(actor: CaseloadRead, session: SessionDep) -> list[UnitLoad]:
-    return [UnitLoad(unit_id=u, open_cases=n) for u, n in caseload.per_unit(session, actor)]
+    out = [UnitLoad(unit_id=u, open_cases=n) for u, n in caseload.per_unit(session, actor)]
+    audit.record(session, actor, "read", "caseload_units", None, units=len(out))
+    session.commit()
+    return out
 
 
 @router.get("/caseload/alerts")
@@ -101,7 +104,7 @@ def cohort(
     request: Request,
     grain: Literal["month", "year"] = "month",
     crime_type: CrimeType = None,
-    as_of: date | None = None,
+    as_of: Day | None = None,
 ) -> list[CohortPeriod]:
     """Offenses of each period and the share cleared within 30/90/365 days and to date."""
     rows = by_offense_cohort(

@@ -7,10 +7,12 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from safer77.errors import InvalidInput
 from safer77.service import evidence
+from safer77.service.auth import Actor
 from safer77.service.clock import to_local
 from safer77.service.deps import EvidenceRead, EvidenceWrite, Responses, SessionDep, SettingsDep
 from safer77.service.schemas import (
@@ -29,7 +31,7 @@ router = APIRouter(tags=["evidence"])
 NOT_FOUND: Responses = {404: {"description": "No such item (or not in your unit)"}}
 CONFLICT: Responses = {409: {"description": "Stale version or duplicate item"}}
 FileName = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$")]
-MAX_FILE = 2**31 - 1  # evidence_files.size is a 32-bit integer
+MAX_FILE = 2**31 - 1  # evidence_files.size is a 32-bit integer (guard.LARGE allows as much)
 
 
 @router.post("/cases/{case_id}/evidence", status_code=201, responses={**NOT_FOUND, **CONFLICT})
@@ -114,6 +116,11 @@ def hand_off(
     return EvidencePublic.model_validate(item)
 
 
+def _may_attach(session: Session, actor: Actor, evidence_id: int) -> None:
+    evidence.visible_item(session, actor, evidence_id)
+    session.rollback()
+
+
 @router.put(
     "/evidence/{evidence_id}/files/{filename}",
     status_code=201,
@@ -135,8 +142,9 @@ async def attach_file(
     session: SessionDep,
 ) -> FileOut:
     """Upload a file's bytes; the service records its SHA-256 and size, hashed as they stream."""
-    # who may attach is settled before a byte is read
-    await run_in_threadpool(evidence.visible_item, session, actor, evidence_id)
+    # who may attach is settled before a byte is read; no connection is held while the bytes
+    # arrive (a slow upload must not keep one from other requests)
+    await run_in_threadpool(_may_attach, session, actor, evidence_id)
     digest = hashlib.sha256()
     size = 0
     async for chunk in request.stream():
