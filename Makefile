@@ -3,7 +3,7 @@ PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test check lint types unit bench clean
+.PHONY: demo test check lint types unit research bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -30,6 +30,12 @@ types: $(VENV)/.installed
 
 unit: $(VENV)/.installed
 	$(BIN)/python -m pytest
+
+## research: the research code's types and tests (research/districting: exact pricing);
+## not part of `make test` or CI
+research: $(VENV)/.installed
+	MYPYPATH=src $(BIN)/mypy research/districting/pricing.py
+	$(BIN)/python -m pytest research/districting
 
 ## bench: the ingest benchmark (8M rows; minutes; not part of the tests)
 bench: $(VENV)/.installed

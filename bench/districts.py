@@ -188,6 +188,23 @@ def main() -> None:
     print(" | ".join(f"{c:>16}" for c in names))
     for r in rows:
         print(" | ".join(f"{r[c]!s:>16}" for c in names))
+    print(against_gerrychain(rows, bound, split_cap(ours.current, Options())))
+
+
+def against_gerrychain(rows: list[dict[str, Any]], bound: float, cap: int | None) -> str:
+    """Whether the default plan (safer77 anneal) is more compact than GerryChain's ReCom at
+    the same bound and cap (docs/plan.md's target), in one line."""
+    ours = next(r for r in rows if r["method"] == "safer77 anneal")
+    gc = next((r for r in rows if r["method"] == "gerrychain recom"), None)
+    if gc is None:
+        return "GerryChain not run (pip install -e '.[bench]'): no comparison"
+    verdict = "more" if ours["pp_mean"] > gc["pp_mean"] else "NOT more"
+    return (
+        f"the default plan is {verdict} compact than GerryChain's ReCom: mean Polsby-Popper "
+        f"{ours['pp_mean']} ({ours['splits']} areas split) against {gc['pp_mean']} "
+        f"({gc['splits']}), searched under the same bound (±{bound:.1f}%) and cap "
+        f"({cap} areas split)"
+    )
 
 
 if __name__ == "__main__":

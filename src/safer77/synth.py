@@ -23,15 +23,13 @@ from typing import Final
 import duckdb
 import numpy as np
 import pyarrow as pa
-from pyproj import Transformer
 
 from safer77.errors import InvalidInput
+from safer77.geo.projection import ILLINOIS_EAST, WGS84, transformer
 from safer77.schema import PORTAL_CSV_HEADER
 from safer77.sources.synthetic import write_manifest
 from safer77.synth_geo import (
     FEET_PER_ADDRESS,
-    STATE_PLANE,
-    WGS84,
     FloatArray,
     IntArray,
     SynthCity,
@@ -189,7 +187,7 @@ class _Generator:
         np.minimum(offense, len(off.iucr) - 1, out=offense)  # float round-off at the top end
         # A Transformer per chunk, made on the thread that uses it: pyproj objects must not
         # cross threads (called from DuckDB's threads, pyproj crashes the process).
-        x, y = Transformer.from_crs(WGS84, STATE_PLANE, always_xy=True).transform(lon, lat)
+        x, y = transformer(WGS84, ILLINOIS_EAST).transform(lon, lat)
         beat, ward = np.empty(n, np.int64), np.empty(n, np.int64)
         for a in np.flatnonzero(counts):
             s, e = bounds[a], bounds[a + 1]

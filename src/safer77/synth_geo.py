@@ -27,9 +27,8 @@ from pyproj import Transformer
 from shapely.geometry import mapping, shape
 
 from safer77.errors import NotFound
+from safer77.geo.projection import ILLINOIS_EAST, WGS84, transformer
 
-STATE_PLANE: Final = "EPSG:3435"
-WGS84: Final = "EPSG:4326"
 #: The 22 district numbers in use since the 2012 consolidation.
 REAL_DISTRICTS: Final[tuple[int, ...]] = (*range(1, 13), *range(14, 21), 22, 24, 25)
 N_BEATS: Final = 275
@@ -264,8 +263,8 @@ def _read_areas() -> tuple[IntArray, tuple[str, ...], GeomArray]:
 def synth_geography(seed: int = 77) -> SynthCity:
     """Build the synthetic city for ``seed``: real community areas, seeded beats and wards."""
     rng = np.random.default_rng(np.random.SeedSequence([seed, 0x6E0]))
-    to_ll = Transformer.from_crs(STATE_PLANE, WGS84, always_xy=True)
-    to_sp = Transformer.from_crs(WGS84, STATE_PLANE, always_xy=True)
+    to_ll = transformer(ILLINOIS_EAST, WGS84)
+    to_sp = transformer(WGS84, ILLINOIS_EAST)
     origin = tuple(float(v) for v in to_sp.transform(*GRID_ORIGIN_LONLAT))
     origin_xy = (origin[0], origin[1])
 

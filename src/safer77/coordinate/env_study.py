@@ -14,9 +14,10 @@ from numpy.typing import NDArray
 
 from safer77.coordinate.environment import dilate, exposure_test, median_ci
 from safer77.coordinate.hotspots import Grid, make_grid
-from safer77.coordinate.study import M_PER_DEG_LAT, M_PER_DEG_LON, city_mask, to_metres
+from safer77.coordinate.study import city_mask
 from safer77.errors import InvalidInput, NotFound
 from safer77.geo.areas import assign_points
+from safer77.geo.projection import M_PER_DEG_LAT, M_PER_DEG_LON, to_metres
 from safer77.warehouse.db import has_table
 
 #: the request kinds tested by default: the Coordination Center's physical-disorder needs.

@@ -12,14 +12,7 @@ from numpy.typing import NDArray
 
 from safer77.coordinate.hotspots import Grid, Score, evaluate, make_grid
 from safer77.errors import NotFound
-
-LAT0 = 41.84  # Chicago: a local equirectangular projection is accurate to well under 1%
-M_PER_DEG_LAT = 110_540.0
-M_PER_DEG_LON = 111_320.0 * float(np.cos(np.radians(LAT0)))
-
-
-def to_metres(lon: NDArray[np.float64], lat: NDArray[np.float64]) -> tuple[Any, Any]:
-    return lon * M_PER_DEG_LON, lat * M_PER_DEG_LAT
+from safer77.geo.projection import to_metres
 
 
 def city_mask(con: duckdb.DuckDBPyConnection, grid: Grid) -> NDArray[np.bool_] | None:

@@ -120,7 +120,7 @@ def district_areas(con: duckdb.DuckDBPyConnection, districts: list[int]) -> list
     """Area in km² of each district from the loaded district boundaries (None if absent)."""
     import shapely
 
-    from safer77.coordinate.study import to_metres
+    from safer77.geo.projection import to_metres
 
     rows = dict(
         con.execute("SELECT key, geometry FROM boundaries WHERE kind = 'districts'").fetchall()

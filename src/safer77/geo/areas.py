@@ -7,10 +7,9 @@ from collections.abc import Sequence
 import numpy as np
 import shapely
 from numpy.typing import NDArray
-from pyproj import Transformer
 from shapely.geometry.base import BaseGeometry
 
-from safer77.sources.boundaries import ILLINOIS_EAST
+from safer77.geo.projection import ILLINOIS_EAST, WGS84, transformer
 
 
 def assign_points(
@@ -42,6 +41,6 @@ def state_plane_to_lonlat(
     x: NDArray[np.float64], y: NDArray[np.float64]
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Illinois East State Plane (US feet; the data's X/Y Coordinate) → WGS84 lon/lat."""
-    tr = Transformer.from_crs(ILLINOIS_EAST, "EPSG:4326", always_xy=True)
+    tr = transformer(ILLINOIS_EAST, WGS84)
     lon, lat = tr.transform(x, y)
     return np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)

@@ -12,7 +12,6 @@ same plan, and stopping early gives the best one seen so far.
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -20,7 +19,6 @@ from typing import Literal
 import numpy as np
 
 from safer77.errors import InvalidInput
-from safer77.plan.columns import Pool, Problem, dive, grown, price, recombine, whole_areas
 from safer77.plan.constraints import Constraint, contiguous, deviation_excess, split_excess
 from safer77.plan.graph import BeatGraph, FloatArray
 from safer77.plan.objectives import Objective, compactness, moves, splits, weighted
@@ -246,17 +244,10 @@ def districting(graph: BeatGraph, current: Plan | None, options: Options) -> Set
         temperature=options.temperature,
     )
     if options.method == "columns":
-        problem = Problem(
-            graph,
-            k,
-            bound,
-            compactness=options.compactness,
-            splits=options.splits,
-            max_splits=cap,
-            tolerance=options.split_tolerance,
-            fixed_touches=tuple(int(x) for x in fixed_touches),
-        )
-        iterator = _columns(iterator, start, problem, objective, excess, options, rng)
+        from safer77.plan.columns import method  # the MIP's modules, only for this method
+
+        problem = method.problem(graph, k, bound, cap, fixed_touches, options)
+        iterator = method.steps(iterator, start, problem, objective, excess, options, rng)
     return Setup(full(start), bound, objective, iterator, full, kept, cap)
 
 
@@ -286,111 +277,6 @@ def kept_touches(graph: BeatGraph, current: Plan | None, options: Options) -> Fl
     kept = [d for d, name in enumerate(current.names) if name in options.keep]
     held = holds(current.shares[kept], options.split_tolerance).sum(axis=0)
     return np.asarray(held, dtype=np.float64)
-
-
-def _columns(
-    annealing: Iterator[Step],
-    start: Plan,
-    problem: Problem,
-    objective: Objective,
-    excess: Callable[[Plan], float],
-    options: Options,
-    rng: np.random.Generator,
-) -> Iterator[Step]:
-    """Anneal, keeping the balanced districts it stands on; then price columns and pick
-    the best plan of the pool by MIP, starting from the annealer's best."""
-    began = time.perf_counter()
-    budget = options.seconds
-
-    def past(share: float) -> bool:
-        return budget is not None and time.perf_counter() - began > share * budget
-
-    pool = Pool(problem)
-    last = None
-    for step in annealing:
-        if step.step % 100 == 0 and deviation_excess(step.plan, problem.bound_pct) == 0:
-            pool.add_plan(step.plan)
-        last = step
-        yield step
-        if past(0.3):
-            break
-    best = start if last is None else last.best
-    feasible = excess(best) == 0  # balanced and within the split cap
-    done = 0 if last is None else last.step
-    best_energy = objective(best)
-
-    def report(stage: str, interrupted: bool = False) -> Step:
-        return Step(done, best, best_energy, best, best_energy, feasible, stage, interrupted)
-
-    chosen = pool.add_plan(best) if feasible else None
-    if problem.graph.centre is not None:
-        grown(pool, problem.graph.centre)
-    # the whole-area districts are many when districts are few: time-boxed either way
-    if budget is not None:
-        whole_areas(pool, deadline=began + 0.45 * budget)
-    else:
-        whole_areas(pool, deadline=time.perf_counter() + options.mip_seconds / 2)
-    yield report(f"{len(pool):,} districts in the pool")
-    for r in range(1, options.rounds + 1):
-        if past(0.6):
-            break
-        relaxation = pool.relax()
-        if relaxation is None:
-            break
-        added = price(pool, relaxation, rng)
-        yield report(f"round {r}: {len(pool):,} districts, pool bound {relaxation.objective:.4f}")
-        if not added:
-            break
-    if chosen is None:  # no balanced plan from the annealer to start the MIP from
-        yield report("diving for a first plan of the pool")
-        chosen = dive(pool, rng, deadline=None if budget is None else began + 0.8 * budget)
-    solution = None
-    for polish in range(options.polish + 1):
-        if polish and (solution is None or past(0.95)):
-            break
-        if polish:
-            assert solution is not None
-            added = recombine(pool, solution.columns, rng)
-            if not added:
-                break
-        seconds = options.mip_seconds
-        if budget is not None:
-            seconds = min(seconds, max(budget - (time.perf_counter() - began), 1.0))
-        what = "choosing" if not polish else f"recombination {polish}: choosing"
-        yield report(f"{what} among {len(pool):,} districts (MIP, up to {seconds:.0f} s)")
-        found = pool.solve(seconds, chosen if solution is None else list(solution.columns))
-        if found is None:
-            break
-        solution = found
-        plan = _matched(pool.plan(found.columns, tuple(range(problem.k))), best)
-        energy = objective(plan)
-        if not feasible or energy < best_energy - 1e-12:
-            best, best_energy, feasible = plan, energy, True
-        elif polish:
-            break  # the recombined districts did not help
-        if found.interrupted:
-            break
-    if solution is None:
-        yield report("MIP: no plan found in time; the annealer's best stands")
-    elif solution.interrupted:
-        yield report(f"MIP: {solution.objective:.4f} (stopped by Ctrl-C)", interrupted=True)
-    else:
-        if solution.optimal:
-            proof = "proved best over the pool"
-        elif math.isfinite(solution.bound):
-            proof = f"no plan of the pool below {solution.bound:.4f}"
-        else:
-            proof = "not proved best over the pool"
-        yield report(f"MIP: {solution.objective:.4f} ({proof})")
-
-
-def _matched(plan: Plan, like: Plan) -> Plan:
-    """``plan`` with its districts labelled as the districts of ``like`` they share most
-    beats with (names and reference from ``like``)."""
-    _, rows, cols = pairing(plan, like)
-    label = np.empty(plan.k, dtype=np.int64)
-    label[rows] = cols
-    return Plan.build(plan.graph, label[plan.assignment], like.names, like.reference)
 
 
 def optimise(graph: BeatGraph, current: Plan | None, options: Options) -> Plan:

@@ -24,17 +24,15 @@ import duckdb
 import numpy as np
 import shapely
 from numpy.typing import NDArray
-from pyproj import Transformer
 from shapely.geometry.base import BaseGeometry
 
 from safer77.errors import InvalidInput, NotFound
 from safer77.geo.areas import assign_points, state_plane_to_lonlat
 from safer77.geo.blocks import learn, locate, parse_block
+from safer77.geo.projection import ILLINOIS_EAST_METRES, WGS84, transformer
 from safer77.plan.graph import BeatGraph, FloatArray, from_polygons
 from safer77.plan.partition import Plan
 
-#: Metres, true to scale across Chicago (NAD83 / Illinois East).
-PROJECTED = "EPSG:26971"
 DEFAULT_KEY = "*"
 
 
@@ -136,7 +134,7 @@ def _boundaries(con: duckdb.DuckDBPyConnection, kind: str) -> tuple[list[int], l
 
 
 def _project(geoms: list[BaseGeometry]) -> list[BaseGeometry]:
-    tr = Transformer.from_crs("EPSG:4326", PROJECTED, always_xy=True)
+    tr = transformer(WGS84, ILLINOIS_EAST_METRES)  # metres, true to scale
 
     def fn(xy: FloatArray) -> FloatArray:
         x, y = tr.transform(xy[:, 0], xy[:, 1])

@@ -13,8 +13,8 @@ from typing import Any
 import duckdb
 import numpy as np
 
-from safer77.coordinate.study import M_PER_DEG_LAT, M_PER_DEG_LON, to_metres
 from safer77.errors import InvalidInput, NotFound
+from safer77.geo.projection import M_PER_DEG_LAT, M_PER_DEG_LON, to_metres
 from safer77.solve.clusters import Group, Outcome, age_band, low_clearance_groups, period
 from safer77.solve.linkage import (
     ClearanceRecord,

@@ -20,10 +20,8 @@ from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from safer77.errors import InvalidInput
+from safer77.geo.projection import ILLINOIS_EAST
 from safer77.schema import BOUNDARY_KINDS, normalise_name
-
-#: NAD83 / Illinois East (ftUS): the CRS of the City's shapefiles and of X/Y Coordinate.
-ILLINOIS_EAST = "EPSG:3435"
 
 
 @dataclass(frozen=True)

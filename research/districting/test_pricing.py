@@ -10,10 +10,7 @@ import pytest
 from grids import grid
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from safer77.plan.columns import Duals, Pool, Problem, Region, Relaxation, _one_piece
-from safer77.plan.graph import BeatGraph
-from safer77.plan.pricing import (
+from pricing import (
     bands,
     certify,
     exact_price,
@@ -21,6 +18,10 @@ from safer77.plan.pricing import (
     longest,
     reduced_cost,
 )
+
+from safer77.plan.columns import Duals, Pool, Problem, Region, Relaxation
+from safer77.plan.columns.model import _one_piece
+from safer77.plan.graph import BeatGraph
 from safer77.plan.proposals import tree_partition
 
 

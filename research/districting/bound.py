@@ -2,8 +2,8 @@
 districts, priced until the local search finds no district the LP still wants, then whole
 plans by diving and by the MIP.
 
-    python bench/districts_bound.py [--rounds 60] [--starts 600] [--mip-seconds 300]
-                                    [--shared ../shared/data]
+    PYTHONPATH=bench python research/districting/bound.py [--rounds 60] [--starts 600]
+        [--mip-seconds 300] [--certify-minutes 120] [--shared ../shared/data]
 
 Issue 6 asks for a balanced plan (±5%) more compact than today's map (mean Polsby-Popper
 0.501, district 31 included) that splits no more community areas. This script weighs
@@ -25,7 +25,7 @@ compactness alone (no weight on areas split, no cap):
    LP (the rows of areas held whole price the districts that keep areas whole), the LP
    value, and the MIP from the annealer's plan within the cap;
 5. with ``--certify-minutes M`` (default 120; 0 skips it), column generation with exact
-   pricing (``safer77.plan.pricing.certify``): it ends with a proof that no plan within the
+   pricing (``pricing.certify`` beside this file): it ends with a proof that no plan within the
    cap, of any districts, beats today's mean Polsby-Popper, or with none in M minutes. It
    gives up at once when the LP over the pool is already above today's, as it is with the
    incidents placed by block (0.5018 against 0.5011): then no such proof exists.
@@ -46,12 +46,12 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-from districts import SHARED, warehouse
+from districts import SHARED, warehouse  # bench/districts.py
+from pricing import certify
 
 from safer77.plan.columns import Pool, Problem, dive, grown, price, whole_areas
 from safer77.plan.districts import Request, todays_map
 from safer77.plan.optimise import Options, bound_for, districting, kept_apart, kept_touches
-from safer77.plan.pricing import certify
 from safer77.plan.score import polsby_popper, score
 from safer77.warehouse import connect
 
