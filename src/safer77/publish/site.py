@@ -21,6 +21,7 @@ from typing import Any
 import duckdb
 import jinja2
 
+from safer77.geo.search import NEIGHBOURHOODS
 from safer77.metrics.coverage import ALL_TYPES, cell_coverage, scope_label, shift_months
 from safer77.publish.accountability import (
     accountability_body,
@@ -33,7 +34,7 @@ from safer77.publish.accountability import district_rows as force_by_district
 from safer77.publish.accountability import summary as accountability_summary
 from safer77.publish.charts import Point, line_with_band, pair, ranked_bars, year_over_year
 from safer77.publish.clearance import clearance_body, clearance_rows
-from safer77.publish.data import Cell, Place, SiteData, load_site_data
+from safer77.publish.data import Cell, Place, SiteData, load_site_data, zip_code_areas
 from safer77.publish.dispatch import calibration_body, dispatch_body, dispatch_rows
 from safer77.publish.district_plan import beat_rows, district_plan_body, read_plan
 from safer77.publish.html import finish_tables
@@ -286,7 +287,7 @@ def build_site(
     static = resources.files("safer77.publish").joinpath("static")
     for name in ("site.css", "site.js", "search.js"):
         w.write(f"static/{name}", static.joinpath(name).read_text("utf-8"))
-    _search_index(w, site)
+    _search_index(w, site, zip_code_areas(con))
     _citywide(w, site)
     profiles = load_profiles(con, site.month, site.coverage)
     for level in ("community-area", "district"):
@@ -338,13 +339,26 @@ def build_site(
     return BuildResult(out, site.month, w.pages, len(w.files) + 1, time.perf_counter() - started)
 
 
-def _search_index(w: _Writer, site: SiteData) -> None:
-    entries = [
-        {"name": p.name, "number": p.key, "href": f"areas/{p.slug}.html"}
-        for p in site.places["community-area"]
-    ]
-    w.write("static/areas.js", "window.SAFER77_AREAS = " + json.dumps(entries) + ";\n")
-    w.files.append(("static/areas.js", "community areas: names, numbers, pages"))
+def _search_index(w: _Writer, site: SiteData, zips: dict[str, list[int]] | None) -> None:
+    """What the search box knows (static/areas.js): the areas, the neighbourhoods in them
+    (:data:`safer77.geo.search.NEIGHBOURHOODS`) and, when ZIP code boundaries are loaded,
+    the areas each ZIP code overlaps (null otherwise)."""
+    places = site.places["community-area"]
+    entries = [{"name": p.name, "number": p.key, "href": f"areas/{p.slug}.html"} for p in places]
+    numbers = {int(p.key) for p in places}
+    index = {
+        "areas": entries,
+        "neighbourhoods": [
+            {"name": name, "areas": [k for k in keys if k in numbers]}
+            for name, keys in sorted(NEIGHBOURHOODS.items())
+            if any(k in numbers for k in keys)
+        ],
+        "zips": zips,
+    }
+    w.write("static/areas.js", "window.SAFER77_SEARCH = " + json.dumps(index) + ";\n")
+    w.files.append(
+        ("static/areas.js", "search: community areas, neighbourhoods and ZIP codes in them")
+    )
 
 
 def _ranking(site: SiteData, level: str, ctype: str) -> list[tuple[Place, Cell]]:
