@@ -14,7 +14,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urljoin, urlparse
+from urllib.parse import quote, urljoin, urlparse
 
 import pytest
 from search_cases import ADDRESS, NAMES, NONSENSE
@@ -310,4 +310,17 @@ def test_search_box_zip_codes(browser, server: str) -> None:  # type: ignore[no-
         "West Town (24)",
         "Logan Square (22)",
     ]
+    page.close()
+
+
+def test_share_links_carry_the_pages_address(browser, server: str) -> None:  # type: ignore[no-untyped-def]
+    # built without site_url: the script fills the links in from the address bar
+    page = browser.new_page()
+    page.goto(server + "areas/68-englewood.html")
+    share = page.get_by_role("complementary", name="Share this page")
+    assert share.is_visible()
+    href = share.get_by_role("link", name="Facebook").get_attribute("href")
+    assert href == "https://www.facebook.com/sharer/sharer.php?u=" + quote(
+        server + "areas/68-englewood.html", safe=""
+    )
     page.close()
