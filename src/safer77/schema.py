@@ -262,6 +262,9 @@ BOUNDARY_KINDS: Final[dict[str, tuple[tuple[str, ...], tuple[str, ...]]]] = {
     "districts": (("dist_num", "district"), ("dist_label", "name")),
     "beats": (("beat_num", "beat"), ("beat_num", "name")),
     "wards": (("ward", "ward_id"), ("ward", "name")),
+    # the City's "Boundaries - ZIP Codes": for search only (a ZIP code is not a statistic's
+    # level); the number is the ZIP code
+    "zip_codes": (("zip", "zip_code", "zipcode"), ("zip", "zip_code", "zipcode")),
 }
 
 LOW_N_THRESHOLD: Final[int] = 20

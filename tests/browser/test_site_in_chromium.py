@@ -14,9 +14,10 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urljoin, urlparse
+from urllib.parse import quote, urljoin, urlparse
 
 import pytest
+from search_cases import ADDRESS, NAMES, NONSENSE
 
 from browser.support import ARTIFACTS, chromium, needs_chromium, serving
 from conftest import block_only_in
@@ -244,4 +245,82 @@ def test_nav_reaches_the_priority_and_requests_pages(browser, server: str) -> No
     page.wait_for_url("**/areas/68-englewood.html")
     assert page.locator("h1").inner_text() == "Englewood (68)"
     assert watch.problems == []
+    page.close()
+
+
+def _search(page: object, typed: str) -> None:
+    page.locator("#q").fill(typed)  # names are found as they are typed
+    if typed[0].isdigit() and " " in typed:
+        page.locator("#q").press("Enter")  # an address asks the server
+
+
+@pytest.mark.parametrize(("typed", "area"), [ADDRESS, *NAMES])
+def test_search_box_finds(browser, server: str, typed: str, area: int) -> None:  # type: ignore[no-untyped-def]
+    page = browser.new_page()
+    watch = Watch(page, server)
+    page.goto(server + "districts/index.html")
+    _search(page, typed)
+    first = page.locator("#search-results a").first
+    first.wait_for()
+    assert first.inner_text().endswith(f"({area})")
+    first.click()
+    page.wait_for_url(f"**/areas/{area}-*.html")
+    assert watch.problems == []
+    page.close()
+
+
+def test_search_box_says_no_match_and_suggests(browser, server: str) -> None:  # type: ignore[no-untyped-def]
+    page = browser.new_page()
+    page.goto(server + "index.html")
+    _search(page, NONSENSE)
+    note = page.locator("#search-results li.note").first
+    note.wait_for()
+    assert note.inner_text() == f"No community area or neighbourhood matches “{NONSENSE}”."
+    suggestions = page.locator("#search-results li.note").nth(1)
+    assert suggestions.inner_text().startswith("Try ")
+    assert suggestions.locator("a").count() == 4  # three names and the list of every area
+    _search(page, "Wicker Park")
+    page.locator("#search-results li.note", has_text="Wicker Park is in West Town.").wait_for()
+    page.close()
+
+
+def test_search_box_zip_codes(browser, server: str) -> None:  # type: ignore[no-untyped-def]
+    page = browser.new_page()
+    page.goto(server + "index.html")
+    _search(page, "60622")  # this site was built without a ZIP code layer
+    page.locator("#search-results li.note", has_text="ZIP code search is not available").wait_for()
+    assert page.locator("#search-results a").count() == 0
+    page.close()
+    # the same site had it been built with one: the index names the areas a ZIP code overlaps
+    page = browser.new_page()
+
+    def with_zips(route) -> None:  # type: ignore[no-untyped-def]
+        text = route.fetch().text()
+        assert '"zips": null' in text
+        route.fulfill(
+            body=text.replace('"zips": null', '"zips": {"60622": [24, 22]}'),
+            content_type="text/javascript",
+        )
+
+    page.route("**/static/areas.js", with_zips)
+    page.goto(server + "index.html")
+    _search(page, "60622")
+    page.locator("#search-results li.note", has_text="ZIP code 60622 overlaps 2 ").wait_for()
+    assert page.locator("#search-results a").all_inner_texts() == [
+        "West Town (24)",
+        "Logan Square (22)",
+    ]
+    page.close()
+
+
+def test_share_links_carry_the_pages_address(browser, server: str) -> None:  # type: ignore[no-untyped-def]
+    # built without site_url: the script fills the links in from the address bar
+    page = browser.new_page()
+    page.goto(server + "areas/68-englewood.html")
+    share = page.get_by_role("complementary", name="Share this page")
+    assert share.is_visible()
+    href = share.get_by_role("link", name="Facebook").get_attribute("href")
+    assert href == "https://www.facebook.com/sharer/sharer.php?u=" + quote(
+        server + "areas/68-englewood.html", safe=""
+    )
     page.close()

@@ -73,6 +73,12 @@ def test_simulate_from_a_profile_saves_and_publishes(synth_db: Path, tmp_path: P
     saved = json.loads((tmp_path / "site/data/dispatch/scenarios.json").read_text())
     assert [s["calls"] for s in saved] == [x["calls"] for x in rows]
     assert saved[2]["diverted"] == rows[2]["diverted"]
+    # the scenarios are charted too, caption above: one bar per scenario, values as stored
+    chart = page[page.index("<figcaption>Share of calls diverted") :].split("</figure>")[0]
+    assert chart.count("<rect") == 2 * len(rows)  # drawn wide and narrow
+    for r in rows:
+        assert f"<title>{r['scenario']}: {100 * r['diverted']:.1f}%</title>" in chart
+    assert "Police priority-1 response, 90th percentile, by scenario" in page
 
 
 def test_the_page_says_when_nothing_was_simulated(synth_db: Path, tmp_path: Path) -> None:

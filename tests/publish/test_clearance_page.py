@@ -45,6 +45,11 @@ def test_clearance_page_from_exported_case_records(synth_db: Path, tmp_path: Pat
     row_2005 = html[html.index("<th scope='row'>2005</th>") :].split("</tr>")[0]
     assert "<td>1</td><td>1</td>" in row_2005 and "100.0%" not in row_2005
     assert "incomplete: the records hold this year in part" in row_2005
+    # a chart per crime type above its table: 2022's rate is a point; 2005 (in part) is not
+    chart = html[html.index("<figure>") : html.index("</figure>")]
+    assert html.index("<figure>") < html.index("<table")
+    assert "<title>2022: 66.7% (95% interval" in chart
+    assert "<title>2005:" not in chart
     for path in site.rglob("*"):
         if path.is_file() and path.suffix in {".html", ".csv", ".json"}:
             text = path.read_text()
@@ -55,3 +60,4 @@ def test_clearance_page_without_case_records(synth_db: Path, tmp_path: Path) -> 
     build(synth_db, tmp_path / "site")
     html = (tmp_path / "site" / "clearance.html").read_text()
     assert "No case records have been exported" in html and "<table" not in html
+    assert "<svg" not in html

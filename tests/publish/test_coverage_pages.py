@@ -173,9 +173,14 @@ def test_district_pages_say_districts_are_not_recorded(mixed_site: tuple[Path, s
     assert "No district figures: police district not recorded" in report
 
 
-def test_a_single_full_source_keeps_every_comparison(synth_db: Path, tmp_path: Path) -> None:
-    build(synth_db, tmp_path / "site")
-    found = pages(tmp_path / "site")
+@pytest.fixture(scope="module")
+def single_site(synth_db: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    site = tmp_path_factory.mktemp("single") / "site"
+    return site, build(synth_db, site).month
+
+
+def test_a_single_full_source_keeps_every_comparison(single_site: tuple[Path, str]) -> None:
+    found = pages(single_site[0])
     assert not any("not comparable:" in html for html in found.values())
     assert not any('data-notice="level"' in html for html in found.values())
     assert CHANGE.search(text(found["index.html"]))
@@ -183,3 +188,44 @@ def test_a_single_full_source_keeps_every_comparison(synth_db: Path, tmp_path: P
     assert report and "No changes shown" not in found[report[0]]
     district = next(n for n in found if n.startswith("districts/") and n != "districts/index.html")
     assert 'data-figure="arrest-rate"' in found[district]
+
+
+def test_the_reports_largest_changes_equal_a_recount(
+    single_site: tuple[Path, str], synth_db: Path
+) -> None:
+    """One full source: the report's table is filled with the ten areas whose incidents
+    changed most in number on the same month a year earlier, each figure a recount of the
+    warehouse's incidents; and the report has its charts."""
+    site, month = single_site
+    con = connect(synth_db, read_only=True)
+    counts = dict(
+        ((int(a), m), n)
+        for a, m, n in con.execute(
+            "SELECT community_area, strftime(occurred_at, '%Y-%m'), count(*) FROM incidents "
+            "WHERE community_area IS NOT NULL GROUP BY ALL"
+        ).fetchall()
+    )
+    con.close()
+    year, mon = int(month[:4]), int(month[5:])
+    earlier = f"{year - 1}-{mon:02d}"
+    change = {a: counts.get((a, month), 0) - counts.get((a, earlier), 0) for a in range(1, 78)}
+    html = (site / f"report/{month}.html").read_text()
+    table = re.search(r'<table class="data" data-table="movers">.*?</table>', html, re.S)
+    assert table, "the largest-changes table is missing"
+    rows = re.findall(
+        r'<th scope="row"><a href="[^"]*/areas/(\d+)-[^"]*">[^<]*</a></th><td>([\d,]+)</td>'
+        r"<td>([\d,]+)</td><td>([+-][\d,]+)</td>",
+        table.group(0),
+    )
+    assert len(rows) == 10
+    for area, now, before, diff in rows:
+        a = int(area)
+        assert int(now.replace(",", "")) == counts.get((a, month), 0)
+        assert int(before.replace(",", "")) == counts.get((a, earlier), 0)
+        assert int(diff.replace(",", "")) == change[a]
+    shown = [abs(change[int(r[0])]) for r in rows]
+    assert shown == sorted(shown, reverse=True)
+    left_out = [abs(v) for a, v in change.items() if str(a) not in {r[0] for r in rows}]
+    assert max(left_out) <= min(shown)
+    assert "No changes shown" not in html
+    assert html.count("<svg") >= 3  # incidents, arrest rate, and the year-over-year charts

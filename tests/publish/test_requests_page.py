@@ -100,13 +100,21 @@ def test_requests_page_before_and_after_an_empty_export(synth_db: Path, tmp_path
     html = (tmp_path / "before" / "requests.html").read_text()
     assert "has not exported its request figures" in html and "<table" not in html
     assert json.loads((tmp_path / "before/data/requests/by_area.json").read_text()) == []
-    assert "requests.html" in (tmp_path / "before" / "index.html").read_text()  # in the nav
+    # an empty glossary is not in the menu (the page is still there)
+    assert "requests.html" not in (tmp_path / "before" / "index.html").read_text()
     warehouse = tmp_path / "w.duckdb"
     shutil.copy(synth_db, warehouse)
     export_requests(warehouse, tmp_path, [])
     build(warehouse, tmp_path / "after")
     html = (tmp_path / "after" / "requests.html").read_text()
     assert "No requests have been filed yet" in html and "<table" not in html
+    assert "requests.html" not in (tmp_path / "after" / "index.html").read_text()
+
+
+def test_requests_are_in_the_menu_once_filed(coordinated_site: Path) -> None:
+    index = (coordinated_site / "index.html").read_text()
+    nav = index[index.index('<nav aria-label="Main">') : index.index("</nav>")]
+    assert '<a href="requests.html">Resource requests</a>' in nav
 
 
 def test_block_clubs_and_town_halls_as_counts(synth_db: Path, tmp_path: Path) -> None:

@@ -6,11 +6,12 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from search_cases import ADDRESS, NAMES, NONSENSE
 
 from conftest import block_only_in
 from safer77.config import Settings
 from safer77.metrics import arrest_stats
-from safer77.warehouse import connect
+from safer77.warehouse import connect, load_boundaries
 from safer77.web.app import create_app
 
 
@@ -126,3 +127,40 @@ def test_the_site_and_api_send_security_headers(synth_db: Path, tmp_path: Path) 
             csp = h["content-security-policy"]
             assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp, path
             assert "unsafe-inline" not in csp
+
+
+@pytest.mark.parametrize(("typed", "area"), [ADDRESS, *NAMES])
+def test_search_finds(client: TestClient, typed: str, area: int) -> None:
+    # the synthetic city's incidents lie on the real street grid: 016XX W CHICAGO AVE is
+    # in West Town (24), as the City's data has it
+    found = client.get("/api/areas/search", params={"q": typed})
+    assert found.status_code == 200, found.text
+    assert found.json()["areas"][0]["number"] == area, found.json()
+
+
+def test_search_says_no_match_and_why(client: TestClient) -> None:
+    nothing = client.get("/api/areas/search", params={"q": NONSENSE}).json()
+    assert nothing["kind"] == "none" and nothing["areas"] == []
+    assert "No community area or neighbourhood matches" in nothing["message"]
+    assert len(nothing["suggestions"]) == 3
+    wicker = client.get("/api/areas/search", params={"q": "Wicker Park"}).json()
+    assert wicker["message"] == "Wicker Park is in West Town."
+    no_zip = client.get("/api/areas/search", params={"q": "60622"}).json()
+    assert no_zip["areas"] == [] and "ZIP code search is not available" in no_zip["message"]
+    no_block = client.get("/api/areas/search", params={"q": "99999 N Nowhere St"}).json()
+    assert no_block["kind"] == "none" and "no incident on block" in no_block["message"]
+
+
+def test_search_by_zip_code_with_the_citys_zip_layer(
+    synth_db: Path, tmp_path: Path, shared_data: Path
+) -> None:
+    db = tmp_path / "w.duckdb"
+    db.write_bytes(synth_db.read_bytes())
+    con = connect(db)
+    load_boundaries(con, "zip-codes", shared_data / "boundaries" / "chicago_zip_codes.geojson")
+    con.close()
+    with TestClient(create_app(Settings(db=db))) as c:
+        found = c.get("/api/areas/search", params={"q": "60621"}).json()
+        assert found["kind"] == "zip" and 68 in [a["number"] for a in found["areas"]]
+        assert found["message"].startswith("ZIP code 60621 overlaps ")
+        assert c.get("/api/areas/search", params={"q": "60622"}).json()["areas"][0]["number"] == 24

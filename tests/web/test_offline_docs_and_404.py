@@ -88,3 +88,5 @@ def test_every_page_has_description_open_graph_and_csp(site: Path) -> None:
         assert f'<link rel="canonical" href="https://stats.example.org/{rel}">' in head
     area = (site / "areas" / "68-englewood.html").read_text()
     assert re.search(r'name="description" content="Englewood \(68\): [\d,]+ incidents in', area)
+    # share links: filled in by the script, so the page itself names no other host
+    assert '<aside class="share" aria-label="Share this page" hidden>' in area

@@ -100,7 +100,9 @@ def _load_files(
 
 @app.command("boundaries")
 def boundaries(
-    kind: Annotated[str, typer.Argument(help="community-areas, districts, beats or wards.")],
+    kind: Annotated[
+        str, typer.Argument(help="community-areas, districts, beats, wards or zip-codes.")
+    ],
     path: Annotated[Path, typer.Argument(help="GeoJSON, .shp or zipped shapefile.")],
     db: DbOption = None,
     fmt: Annotated[

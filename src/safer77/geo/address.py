@@ -33,6 +33,13 @@ SUFFIXES = {
     "EXPRESSWAY": "EXPY",
 }
 
+#: Words that may follow the street: the city and the state.
+PLACE_WORDS = frozenset({"CHICAGO", "IL", "ILLINOIS", "USA"})
+
+
+def _is_zip(word: str) -> bool:
+    return word.isdigit() and len(word) == 5
+
 
 def to_block(address: str) -> str:
     """The block of an address: hundreds as three digits and XX, direction, street, suffix.
@@ -48,8 +55,11 @@ def to_block(address: str) -> str:
     number, direction, *street = words
     if direction not in DIRECTIONS:
         raise InvalidInput(f"no direction (N, S, E or W) after the number in {address!r}")
-    street = [SUFFIXES.get(w, w) for w in street if w not in ("CHICAGO", "IL", "ILLINOIS")]
-    street = [w for w in street if not (w.isdigit() and len(w) == 5)]  # a ZIP code
+    # the city, state and ZIP code may follow the street ("..., Chicago, IL 60621"); only
+    # there are they dropped, so a street named Chicago (1600 W Chicago Ave) keeps its name
+    while len(street) > 1 and (street[-1] in PLACE_WORDS or _is_zip(street[-1])):
+        street.pop()
+    street = [SUFFIXES.get(w, w) for w in street]
     return f"{int(number) // 100:03d}XX {DIRECTIONS[direction]} {' '.join(street)}"
 
 
@@ -59,3 +69,12 @@ def block_spellings(block: str) -> list[str]:
     if block.startswith("000XX "):
         return [block, "0000X" + block[5:]]
     return [block]
+
+
+def block_patterns(block: str) -> list[str]:
+    """SQL ``LIKE`` patterns for the block's spellings; a street typed without its suffix
+    ("1600 W Chicago") also matches the street with any suffix ("016XX W CHICAGO AVE")."""
+    spellings = block_spellings(block)
+    if block.rsplit(" ", 1)[-1] in set(SUFFIXES.values()):
+        return spellings
+    return spellings + [f"{s} %" for s in spellings]

@@ -147,9 +147,12 @@ def line_with_band(
     width: int = WIDTH,
     reference: Sequence[float | None] | None = None,
     reference_label: str = "",
+    series_label: str = "this area",
+    period: str = "month",
 ) -> str:
-    """A monthly line with its 95% interval drawn as a band (gaps where a value is unknown),
-    and optionally a ``reference`` series (the city's, say) as a dashed line.
+    """A line by ``period`` (month or year) with its 95% interval drawn as a band (gaps where
+    a value is unknown), and optionally a ``reference`` series (the city's, say) as a dashed
+    line; the legend names the line ``series_label``.
 
     The axis runs from zero to a round number above the values and the intervals of months
     that are not low n; a wider interval is clipped at the frame, and low-n months are drawn
@@ -207,9 +210,9 @@ def line_with_band(
         )
     body.extend(_x_labels([p.label for p in points], width))
     if reference is not None and reference_label:
-        body.append(_legend(width, [(ACCENT, "", "this area"), (CITY, "6 4", reference_label)]))
+        body.append(_legend(width, [(ACCENT, "", series_label), (CITY, "6 4", reference_label)]))
     first, last = (points[0].label, points[-1].label) if points else ("", "")
-    desc = f"{title} by month, {first} to {last}{', ' + unit if unit else ''}."
+    desc = f"{title} by {period}, {first} to {last}{', ' + unit if unit else ''}."
     if band:
         desc += " The shaded band is the 95% interval."
     if clipped:
@@ -245,8 +248,11 @@ def ranked_bars(
     percent: bool = False,
     limit: int = 20,
     width: int = WIDTH,
+    digits: int = 0,
+    what: str = "areas",
 ) -> str:
-    """Horizontal bars, largest first (at most ``limit``)."""
+    """Horizontal bars, largest first (at most ``limit``); values shown with ``digits``
+    decimals (percentages: one); ``what`` the bars are, for the description."""
     rows = sorted(items, key=lambda kv: (-kv[1], kv[0]))[:limit]
     bar_h, gap = 18, 4
     label_w = 190 if width >= WIDTH else 160
@@ -256,7 +262,7 @@ def ranked_bars(
     for k, (name, v) in enumerate(rows):
         yy = PAD_T + k * (bar_h + gap)
         w = (width - label_w - 64) * v / top
-        shown = _shown(v, percent)
+        shown = _shown(v, percent) if percent or not digits else f"{v:,.{digits}f}"
         body.append(
             f'<text x="{label_w - 6}" y="{yy + 13}" text-anchor="end" '
             f'fill="{INK}">{escape(name)}</text>'
@@ -264,7 +270,7 @@ def ranked_bars(
             f"<title>{escape(name)}: {shown}</title></rect>"
             f'<text x="{_fmt(label_w + w + 4)}" y="{yy + 13}" fill="{MUTED}">{shown}</text>'
         )
-    desc = f"{title}: {len(rows)} areas, largest first."
+    desc = f"{title}: {len(rows)} {what}, largest first."
     return _frame(title, desc, body, width, height)
 
 

@@ -14,6 +14,7 @@ import duckdb
 
 from safer77.metrics.intervals import wilson
 from safer77.metrics.registry import DEFINITIONS
+from safer77.publish.charts import Point, line_with_band, pair
 from safer77.publish.html import downloads, percent
 from safer77.schema import LOW_N_THRESHOLD
 from safer77.service.clearance import first_complete_year
@@ -123,6 +124,7 @@ def clearance_body(rows: list[dict[str, Any]]) -> str:
                 (r for r in rows if r["crime_type"] == crime), key=lambda r: r["year"], reverse=True
             )
         )
+        parts.append(clearance_chart(crime, [r for r in rows if r["crime_type"] == crime]))
         parts.append(
             f"<table class='data'><caption>{escape(crime.title())}: clearance by year of "
             "offense</caption><thead><tr><th scope='col'>Year</th><th scope='col'>Offenses</th>"
@@ -139,3 +141,35 @@ def clearance_body(rows: list[dict[str, Any]]) -> str:
         "they were cleared) shows its counts but no rate: it would read as nearly 100%.</p>"
     )
     return "".join(parts)
+
+
+def clearance_chart(crime: str, rows: list[dict[str, Any]]) -> str:
+    """One crime type's clearance rate by year of offense with its 95% interval, and the
+    arrest-flag proxy of the same years as a dashed line; years held in part are gaps.
+    Its caption stands above it. '' when no year has a rate."""
+    years = sorted(rows, key=lambda r: r["year"])
+    if not any(r["clearance_rate"] is not None for r in years):
+        return ""
+    points = [
+        Point(str(r["year"]), r["clearance_rate"], r["ci_low"], r["ci_high"], bool(r["low_n"]))
+        for r in years
+    ]
+    proxy = [r["arrest_flag_rate"] for r in years]
+    title = f"{crime.title()}: clearance rate by year of offense"
+    chart = pair(
+        lambda width: line_with_band(
+            points,
+            title=title,
+            percent=True,
+            width=width,
+            reference=proxy if any(v is not None for v in proxy) else None,
+            reference_label="arrest-flag proxy",
+            series_label="clearance",
+            period="year",
+        )
+    )
+    return (
+        f"<figure><figcaption>{escape(title)}; the band is the 95% interval, the dashed line "
+        "the open data's arrest flag for the same years (a proxy); years the records hold "
+        f"only in part are left out.</figcaption>{chart}</figure>"
+    )

@@ -16,6 +16,7 @@ import duckdb
 import shapely
 
 from safer77.errors import NotFound
+from safer77.geo.search import zip_overlaps
 from safer77.metrics.coverage import Coverage, Scope, month_label, read_coverage, shift_months
 from safer77.metrics.stats import compute_all, stats_are_current
 from safer77.publish.maps import Shape
@@ -320,3 +321,17 @@ def _places(
             for k, _, g in rows
         ]
     return places, shapes
+
+
+def zip_code_areas(con: duckdb.DuckDBPyConnection) -> dict[str, list[int]] | None:
+    """Each loaded ZIP code → the community areas it overlaps (largest overlap first), or
+    None when no ZIP code boundaries are loaded."""
+    shapes: dict[str, list[tuple[int, Any]]] = {"zip_codes": [], "community_areas": []}
+    for kind, key, geom in con.execute(
+        "SELECT kind, key, geometry FROM boundaries "
+        "WHERE kind IN ('zip_codes', 'community_areas') ORDER BY kind, key"
+    ).fetchall():
+        shapes[kind].append((int(key), shapely.from_wkb(bytes(geom))))
+    if not shapes["zip_codes"]:
+        return None
+    return zip_overlaps(shapes["zip_codes"], shapes["community_areas"])

@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+from functools import partial
 from html import escape
 from typing import Any
 
 import duckdb
 
+from safer77.publish.charts import pair, ranked_bars
 from safer77.publish.html import downloads
 from safer77.warehouse.db import table_dicts
 
@@ -52,6 +54,37 @@ def _cell(key: str, value: Any) -> str:
     return escape(str(value))
 
 
+def _bars(items: list[tuple[str, float]], title: str, percent: bool, width: int) -> str:
+    return ranked_bars(items, title=title, percent=percent, width=width, digits=1, what="scenarios")
+
+
+def scenario_charts(rows: list[dict[str, Any]]) -> str:
+    """Bars per scenario: the share of calls diverted from police, and police priority-1
+    response at the 90th percentile (minutes); each with its caption above it."""
+    charts = []
+    for key, title, caption, percent in (
+        (
+            "diverted",
+            "Calls diverted from police, by scenario",
+            "Share of calls diverted from police, by scenario.",
+            True,
+        ),
+        (
+            "p1_p90_min",
+            "Police priority-1 response, 90th percentile, by scenario (minutes)",
+            "Police priority-1 response by scenario: nine emergencies in ten are reached "
+            "within this many minutes (90th percentile).",
+            False,
+        ),
+    ):
+        items = [(str(r["scenario"]), float(r[key])) for r in rows if r.get(key) is not None]
+        if not items:
+            continue
+        chart = pair(partial(_bars, items, title, percent))
+        charts.append(f"<figure><figcaption>{escape(caption)}</figcaption>{chart}</figure>")
+    return "".join(charts)
+
+
 def dispatch_body(rows: list[dict[str, Any]], how: str) -> str:
     lede = (
         "<h1>Crisis response</h1><p class='lede'>What would happen if civilian crisis teams "
@@ -89,6 +122,7 @@ def dispatch_body(rows: list[dict[str, Any]], how: str) -> str:
         "that demand.</dd></dl><p>These are model results, not measurements: demand is shaped "
         "like recorded incidents by district and hour, service and travel times are assumed "
         "averages, and the triage policy decides which calls a crisis team may take.</p>"
+        + scenario_charts(rows)
         + "<table class='data'><caption>Dispatch scenarios</caption>"
         + f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
         + downloads("data/dispatch/scenarios")

@@ -21,6 +21,7 @@ from typing import Any
 import duckdb
 import jinja2
 
+from safer77.geo.search import NEIGHBOURHOODS
 from safer77.metrics.coverage import ALL_TYPES, cell_coverage, scope_label, shift_months
 from safer77.publish.accountability import (
     accountability_body,
@@ -33,7 +34,7 @@ from safer77.publish.accountability import district_rows as force_by_district
 from safer77.publish.accountability import summary as accountability_summary
 from safer77.publish.charts import Point, line_with_band, pair, ranked_bars, year_over_year
 from safer77.publish.clearance import clearance_body, clearance_rows
-from safer77.publish.data import Cell, Place, SiteData, load_site_data
+from safer77.publish.data import Cell, Place, SiteData, load_site_data, zip_code_areas
 from safer77.publish.dispatch import calibration_body, dispatch_body, dispatch_rows
 from safer77.publish.district_plan import beat_rows, district_plan_body, read_plan
 from safer77.publish.html import finish_tables
@@ -41,7 +42,7 @@ from safer77.publish.maps import Shape, choropleth
 from safer77.publish.pages import about_body, methodology_body
 from safer77.publish.priority import priority_body, priority_page
 from safer77.publish.profile import load_profiles
-from safer77.publish.requests import request_tables, requests_body
+from safer77.publish.requests import RequestTables, request_tables, requests_body
 from safer77.publish.unsolved import unsolved_body, unsolved_rows
 from safer77.schema import AGE_BUCKETS, FBI_CODE_CATEGORY
 from safer77.warehouse.synthetic import Provenance, provenance
@@ -278,6 +279,12 @@ def build_site(
     out.mkdir(parents=True)
     w = _Writer(out, _env(), site, site_url)
     w.env.globals["has_district_plan"] = plan is not None
+    # Resource requests are in the menu once the service has exported some (the page, a
+    # glossary until then, is still there)
+    requests = request_tables(con, {int(p.key): p.name for p in site.places["community-area"]})
+    w.env.globals["has_requests"] = bool(
+        requests.by_department or requests.block_clubs or requests.town_halls
+    )
     for lv, key, m in sorted(set(revised)):
         w.revised.setdefault((lv, key), []).append(m)
     # Synthetic incidents loaded (alone or mixed): every page says so, and names no real city.
@@ -286,7 +293,7 @@ def build_site(
     static = resources.files("safer77.publish").joinpath("static")
     for name in ("site.css", "site.js", "search.js"):
         w.write(f"static/{name}", static.joinpath(name).read_text("utf-8"))
-    _search_index(w, site)
+    _search_index(w, site, zip_code_areas(con))
     _citywide(w, site)
     profiles = load_profiles(con, site.month, site.coverage)
     for level in ("community-area", "district"):
@@ -295,7 +302,7 @@ def build_site(
         _category_page(w, site, cat, title)
     _unsolved(w, site)
     _priority(w, con, site)
-    _requests(w, con, site)
+    _requests(w, site, requests)
     _dispatch(w, con)
     _homicides(w, con, site)
     accountability = _accountability(w, con, site, release_deadline)
@@ -338,13 +345,26 @@ def build_site(
     return BuildResult(out, site.month, w.pages, len(w.files) + 1, time.perf_counter() - started)
 
 
-def _search_index(w: _Writer, site: SiteData) -> None:
-    entries = [
-        {"name": p.name, "number": p.key, "href": f"areas/{p.slug}.html"}
-        for p in site.places["community-area"]
-    ]
-    w.write("static/areas.js", "window.SAFER77_AREAS = " + json.dumps(entries) + ";\n")
-    w.files.append(("static/areas.js", "community areas: names, numbers, pages"))
+def _search_index(w: _Writer, site: SiteData, zips: dict[str, list[int]] | None) -> None:
+    """What the search box knows (static/areas.js): the areas, the neighbourhoods in them
+    (:data:`safer77.geo.search.NEIGHBOURHOODS`) and, when ZIP code boundaries are loaded,
+    the areas each ZIP code overlaps (null otherwise)."""
+    places = site.places["community-area"]
+    entries = [{"name": p.name, "number": p.key, "href": f"areas/{p.slug}.html"} for p in places]
+    numbers = {int(p.key) for p in places}
+    index = {
+        "areas": entries,
+        "neighbourhoods": [
+            {"name": name, "areas": [k for k in keys if k in numbers]}
+            for name, keys in sorted(NEIGHBOURHOODS.items())
+            if any(k in numbers for k in keys)
+        ],
+        "zips": zips,
+    }
+    w.write("static/areas.js", "window.SAFER77_SEARCH = " + json.dumps(index) + ";\n")
+    w.files.append(
+        ("static/areas.js", "search: community areas, neighbourhoods and ZIP codes in them")
+    )
 
 
 def _ranking(site: SiteData, level: str, ctype: str) -> list[tuple[Place, Cell]]:
@@ -675,12 +695,7 @@ def _report(w: _Writer, site: SiteData, accountability: dict[str, Any] | None) -
         for cat, title in CATEGORIES
         if (c := site.cell("city", "city", cat))
     ]
-    movers = []
-    for p in site.places["community-area"]:
-        y = site.change("community-area", p.key, "ALL")
-        if y["comparable"] and not y["low_n"] and y["incidents_change_pct"] is not None:
-            movers.append((_PlaceLink(p, _href(p)), y))
-    movers.sort(key=lambda py: (-abs(float(py[1]["incidents_change_pct"])), int(py[0].place.key)))
+    movers = _movers(site)
     districts = [
         (p, c) for p in site.places["district"] if (c := site.cell("district", p.key, "ALL"))
     ]
@@ -707,9 +722,11 @@ def _report(w: _Writer, site: SiteData, accountability: dict[str, Any] | None) -
                 "name": pl.place.name,
                 "incidents": y["incidents"],
                 "incidents_prev_year": y["incidents_prev_year"],
+                "incidents_change": y["incidents"] - y["incidents_prev_year"],
                 "incidents_change_pct": y["incidents_change_pct"],
+                "low_n": y["low_n"],
             }
-            for pl, y in movers[:10]
+            for pl, y in movers
         ],
         "report: community areas with the largest changes",
     )
@@ -718,18 +735,23 @@ def _report(w: _Writer, site: SiteData, accountability: dict[str, Any] | None) -
         [{"district": p.key, **_cell_row(c)} for p, c in districts],
         "report: districts",
     )
+    city = _city(w)
+    series = _series(site, "city", "city", "ALL", city, base)
     w.page(
         f"report/{site.month}.html",
         "report.html",
         data_base=base,
         title=f"Report {site.month}",
-        cell=site.cell("city", "city", "ALL"),
-        yoy=site.change("city", "city", "ALL"),
-        scope_note=_scope_note(site, "ALL"),
+        cell=series["cell"],
+        yoy=series["yoy"],
+        scope_note=series["scope_note"],
         includes=site.includes(),
+        incidents_chart=series["incidents_chart"],
+        rate_chart=series["rate_chart"],
+        yoy_chart=series["yoy_chart"],
         categories=cats,
-        movers=movers[:10],
-        movers_note=_movers_note(site),
+        movers=movers,
+        movers_note=_movers_note(site, movers),
         districts=districts,
         districts_note=site.level_reason("district", "ALL"),
         open_age=_open_rows(site, "city", "city"),
@@ -737,12 +759,38 @@ def _report(w: _Writer, site: SiteData, accountability: dict[str, Any] | None) -
     )
 
 
-def _movers_note(site: SiteData) -> str | None:
-    """Why the report shows no community-area changes (None: it shows them)."""
-    reason = site.coverage.comparable(
-        "ALL", site.month, shift_months(site.month, -12), "community-area"
+#: How many community areas the report's "largest changes" table lists.
+MOVERS = 10
+
+
+def _movers(site: SiteData) -> list[tuple[_PlaceLink, dict[str, Any]]]:
+    """The community areas whose incidents changed most on the same month a year earlier,
+    by the number of incidents (a percentage of a few incidents says little; such rows are
+    marked low n), where the two months may be compared (:meth:`SiteData.change`)."""
+    movers = []
+    for p in site.places["community-area"]:
+        y = site.change("community-area", p.key, "ALL")
+        known = y["comparable"] and y.get("incidents_prev_year") is not None
+        if known and (y["incidents"] or y["incidents_prev_year"]):
+            movers.append((_PlaceLink(p, _href(p)), y))
+    movers.sort(
+        key=lambda py: (
+            -abs(int(py[1]["incidents"]) - int(py[1]["incidents_prev_year"])),
+            int(py[0].place.key),
+        )
     )
-    return None if reason is None else reason.removeprefix("not comparable: ")
+    return movers[:MOVERS]
+
+
+def _movers_note(site: SiteData, movers: Sequence[object]) -> str | None:
+    """Why the report shows no community-area changes (None: it shows them)."""
+    earlier = shift_months(site.month, -12)
+    reason = site.coverage.comparable("ALL", site.month, earlier, "community-area")
+    if reason is not None:
+        return reason.removeprefix("not comparable: ")
+    if not movers:
+        return f"the data holds no community-area figures for {_month_label(earlier)}"
+    return None
 
 
 def _unsolved(w: _Writer, site: SiteData) -> None:
@@ -812,9 +860,8 @@ def _dispatch(w: _Writer, con: duckdb.DuckDBPyConnection) -> None:
     w.page("dispatch.html", "text.html", title="Crisis response", body=body)
 
 
-def _requests(w: _Writer, con: duckdb.DuckDBPyConnection, site: SiteData) -> None:
+def _requests(w: _Writer, site: SiteData, tables: RequestTables) -> None:
     areas = site.places["community-area"]
-    tables = request_tables(con, {int(p.key): p.name for p in areas})
     for name, description in (
         ("by_department", "resource requests by department"),
         ("by_area", "resource requests by community area"),

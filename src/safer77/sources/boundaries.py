@@ -52,6 +52,9 @@ def normalise_kind(kind: str) -> str:
         "district": "districts",
         "beat": "beats",
         "ward": "wards",
+        "zip": "zip_codes",
+        "zips": "zip_codes",
+        "zip_code": "zip_codes",
     }
     k = aliases.get(k, k)
     if k not in BOUNDARY_KINDS:

@@ -1,4 +1,5 @@
-"""Load boundary polygons (community areas, districts, beats, wards) into the warehouse."""
+"""Load boundary polygons (community areas, districts, beats, wards, ZIP codes) into the
+warehouse."""
 
 from __future__ import annotations
 

@@ -6,6 +6,7 @@ The API answers with aggregates only (stored statistics, area names and numbers)
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -23,9 +24,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from safer77.config import Settings
 from safer77.errors import Safer77Error
-from safer77.geo.address import block_spellings, to_block
+from safer77.geo.address import block_patterns, to_block
+from safer77.geo.search import search
 from safer77.metrics.stats import arrest_stats
-from safer77.publish.data import slugify
+from safer77.publish.data import slugify, zip_code_areas
 from safer77.warehouse import connect
 from safer77.web.headers import SITE_CSP, SecurityHeaders
 
@@ -51,6 +53,17 @@ class AreaMonth(BaseModel):
     low_n: bool
     coverage: str | None = None  # the cell's scope, or why it is not covered
     definition: str = "arrest_rate_proxy"
+
+
+class SearchAnswer(BaseModel):
+    """What a search found: how (number, zip, name, neighbourhood, partial, typo, address or
+    none), a sentence to show, the areas, and the nearest names when nothing matched."""
+
+    query: str
+    kind: str
+    message: str
+    areas: list[Area]
+    suggestions: list[str]
 
 
 class Error(BaseModel):
@@ -191,13 +204,15 @@ def create_app(settings: Settings, site_dir: Path | None = None) -> FastAPI:
             block = to_block(address)
         except Safer77Error as exc:  # shaped like an address, but not one: no such place
             raise HTTPException(404, str(exc)) from None
+        patterns = block_patterns(block)
         rows = (
             cursor()
             .execute(
-                "SELECT community_area, count(*) AS n FROM incidents WHERE block IN "
-                "(SELECT unnest(?)) AND community_area IS NOT NULL GROUP BY community_area "
+                "SELECT community_area, count(*) AS n FROM incidents WHERE ("
+                + " OR ".join(["block LIKE ?"] * len(patterns))
+                + ") AND community_area IS NOT NULL GROUP BY community_area "
                 "ORDER BY n DESC, community_area LIMIT 1",
-                [block_spellings(block)],
+                patterns,
             )
             .fetchall()
         )
@@ -214,6 +229,45 @@ def create_app(settings: Settings, site_dir: Path | None = None) -> FastAPI:
                 404, f"block {block} is in community area {number}, which has no boundary loaded"
             )
         return found[0]
+
+    @app.get(
+        "/api/areas/search",
+        response_model=SearchAnswer,
+        summary="Find community areas by name, number, neighbourhood, ZIP code or address",
+    )
+    def search_areas(
+        q: Annotated[
+            str,
+            Query(
+                min_length=1,
+                max_length=200,
+                description="e.g. Englewood, englewod, 68, Wicker Park, 60621 or "
+                "1600 W Chicago Ave",
+            ),
+        ],
+    ) -> SearchAnswer:
+        # the same rules as the site's search box (safer77.geo.search); addresses as by-address
+        if re.match(ADDRESS, q):
+            try:
+                found = by_address(q)
+            except HTTPException as exc:
+                return SearchAnswer(
+                    query=q, kind="none", message=str(exc.detail), areas=[], suggestions=[]
+                )
+            return SearchAnswer(
+                query=q, kind="address", message=f"{found.name}.", areas=[found], suggestions=[]
+            )
+        if "zips" not in state:
+            state["zips"] = zip_code_areas(cursor())
+        listed = {a.number: a for a in areas(None)}
+        answer = search(q, {k: a.name for k, a in listed.items()}, state["zips"])
+        return SearchAnswer(
+            query=q,
+            kind=answer.kind,
+            message=answer.message,
+            areas=[listed[k] for k in answer.areas],
+            suggestions=list(answer.suggestions),
+        )
 
     @app.get(
         "/api/areas/{number}/stats",
