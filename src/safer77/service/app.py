@@ -154,6 +154,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.state.throttle = throttle.Limits.of(settings)
     # threads that only give connections back (deps.release), never behind route work
     app.state.closers = anyio.CapacityLimiter(CLOSERS)
+    # threads that only check a request's token against the database (deps.load_actor)
+    app.state.checkers = anyio.CapacityLimiter(settings.service_threads)
     app.state.verified_tokens = {}
     # password checks: a small pool of their own (auth.Verifier), never the route threads
     app.state.verifier = Verifier(settings.login_threads, settings.login_queue)

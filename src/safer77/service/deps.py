@@ -10,7 +10,6 @@ import anyio.to_thread
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session, sessionmaker
-from starlette.concurrency import run_in_threadpool
 
 from safer77.config import Settings
 from safer77.service.accounts import check_token
@@ -78,7 +77,10 @@ class Require:
         if claims.kind != ACCESS:
             raise Unauthorized("invalid token: a refresh token is for POST /auth/refresh")
         request.state.claims = claims
-        actor = await run_in_threadpool(load_actor, state.sessions, claims)
+        # on threads of its own: a request does not queue twice for the route threads
+        actor = await anyio.to_thread.run_sync(
+            load_actor, state.sessions, claims, limiter=state.checkers
+        )
         if not allows(actor.role, self.permission):
             request.state.denied_actor = actor  # for the audit row of the refusal
             raise Forbidden(f"role {actor.role} may not {self.permission}")
