@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -26,6 +27,33 @@ needs_chromium = pytest.mark.skipif(
     not Path(CHROMIUM).exists(),
     reason="Debian's chromium is not installed (`.ci/run` installs it: apt-get install chromium)",
 )
+
+
+#: axe-core (MPL-2.0), installed from npm at test time into a cache outside the repository.
+AXE_CACHE = Path(
+    os.environ.get("SAFER77_AXE_CACHE", Path.home() / ".cache" / "safer77" / "axe-core")
+)
+AXE_VERSION = "axe-core@4"
+
+
+def axe_source() -> str:
+    """axe-core's browser script, installed on first use with ``npm install --prefix``; the
+    test is skipped, saying why, only when npm is missing or cannot fetch it."""
+    script = AXE_CACHE / "node_modules" / "axe-core" / "axe.min.js"
+    if not script.exists():
+        npm = shutil.which("npm")
+        if npm is None:
+            pytest.skip("npm is not installed (`.ci/run` installs Debian's nodejs and npm)")
+        done = subprocess.run(
+            [npm, "install", "--prefix", str(AXE_CACHE), "--no-audit", "--no-fund", AXE_VERSION],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        if done.returncode != 0 or not script.exists():
+            pytest.skip(f"npm could not install {AXE_VERSION}: {done.stderr.strip()[-300:]}")
+    return script.read_text("utf-8")
 
 
 @contextmanager

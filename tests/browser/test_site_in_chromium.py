@@ -19,7 +19,7 @@ from urllib.parse import quote, urljoin, urlparse
 import pytest
 from search_cases import ADDRESS, NAMES, NONSENSE
 
-from browser.support import ARTIFACTS, chromium, needs_chromium, serving
+from browser.support import ARTIFACTS, axe_source, chromium, needs_chromium, serving
 from conftest import block_only_in
 from safer77.config import Settings
 from safer77.metrics import arrest_stats
@@ -29,14 +29,46 @@ from safer77.warehouse import connect
 pytestmark = needs_chromium
 
 
+def with_every_page_filled(coordinated_db: Path, folder: Path) -> Path:
+    """The synthetic city with indicators and exported resource requests, plus stored
+    dispatch scenarios and exported homicide case records, so every page has data (and its
+    charts) to show."""
+    from service.support import ROWS, write
+    from typer.testing import CliRunner
+
+    from safer77.cli import app
+    from safer77.service.db import make_engine, session_factory, transaction, upgrade
+    from safer77.service.export import export_to_warehouse
+    from safer77.service.imports import import_cpd_homicides
+
+    db = folder / "w.duckdb"
+    shutil.copy(coordinated_db, db)
+    profile = folder / "demand.csv"
+    rows = [f"{d},{h},{2.0 + (h % 24 > 17)}" for d in (1, 2) for h in range(168)]
+    profile.write_text("district,hour_of_week,calls_per_hour\n" + "\n".join(rows) + "\n")
+    simulate = ["plan", "simulate", "--db", str(db), "--profile", str(profile), "--days", "7"]
+    done = CliRunner().invoke(app, [*simulate, "--staffing", "1,3", "--save"])
+    assert done.exit_code == 0, done.output
+    # the same service database that exported the requests and releases, plus case records
+    service = folder / "service.db"
+    shutil.copy(coordinated_db.parent / "service.db", service)
+    engine = make_engine(f"sqlite:///{service}")
+    upgrade(engine)
+    with transaction(session_factory(engine)) as s:
+        import_cpd_homicides(s, None, write(folder / "h.csv", ROWS))
+    export_to_warehouse(engine, db)
+    engine.dispose()
+    return db
+
+
 @pytest.fixture(scope="module")
 def server(coordinated_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    # the synthetic city with indicators and exported resource requests, so every page has data
-    site = tmp_path_factory.mktemp("browser") / "site"
-    con = connect(coordinated_db, read_only=True)
-    build_site(con, site)
+    folder = tmp_path_factory.mktemp("browser")
+    db = with_every_page_filled(coordinated_db, folder)
+    con = connect(db, read_only=True)
+    build_site(con, folder / "site")
     con.close()
-    with serving(Settings(db=coordinated_db), site) as url:
+    with serving(Settings(db=db), folder / "site") as url:
         yield url
 
 
@@ -71,22 +103,63 @@ class Watch:
         )
 
 
-@pytest.mark.parametrize(
-    "path",
-    [
-        "index.html",
-        "areas/68-englewood.html",
-        "districts/7-district-7.html",
-        "accountability.html",
-        "dispatch.html",
-        "methodology.html",
-        "priority.html",
-        "requests.html",
-        "homicides.html",
-        "clearance.html",
-        "about.html",
-    ],
-)
+PAGES = [
+    "index.html",
+    "areas/index.html",
+    "areas/68-englewood.html",
+    "districts/index.html",
+    "districts/7-district-7.html",
+    "categories/violent.html",
+    "accountability.html",
+    "dispatch.html",
+    "methodology.html",
+    "priority.html",
+    "requests.html",
+    "homicides.html",
+    "clearance.html",
+    "unsolved.html",
+    "about.html",
+    "404.html",
+]
+
+
+def serious_violations(browser, url: str, width: int = 1280, height: int = 800) -> list[str]:  # type: ignore[no-untyped-def]
+    """What axe-core, injected into the page at ``url``, finds serious or critical (the
+    page's script policy is bypassed for the injection only)."""
+    source = axe_source()
+    context = browser.new_context(viewport={"width": width, "height": height}, bypass_csp=True)
+    page = context.new_page()
+    page.goto(url, wait_until="networkidle")
+    page.evaluate(source)
+    found: list[str] = page.evaluate(
+        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+        ".filter(v => v.impact === 'serious' || v.impact === 'critical')"
+        ".map(v => v.id + ' (' + v.impact + '): ' + v.help + ' at ' + "
+        "v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', '))"
+    )
+    context.close()
+    return found
+
+
+@pytest.mark.parametrize("path", PAGES)
+@pytest.mark.parametrize(("width", "height"), [(1280, 800), (390, 844)])
+def test_no_serious_accessibility_violations(  # type: ignore[no-untyped-def]
+    browser, server: str, path: str, width: int, height: int
+) -> None:
+    assert serious_violations(browser, server + path, width, height) == [], (path, width)
+
+
+def test_report_has_no_serious_accessibility_violations(browser, server: str) -> None:  # type: ignore[no-untyped-def]
+    page = browser.new_page()
+    page.goto(server + "index.html")
+    nav = page.get_by_role("navigation", name="Main")
+    report = nav.get_by_role("link", name="Monthly report").get_attribute("href")
+    page.close()
+    for width, height in ((1280, 800), (390, 844)):
+        assert serious_violations(browser, server + str(report), width, height) == [], width
+
+
+@pytest.mark.parametrize("path", PAGES)
 @pytest.mark.parametrize(("width", "height"), [(1280, 800), (390, 844)])
 def test_pages_load_cleanly(browser, server: str, path: str, width: int, height: int) -> None:  # type: ignore[no-untyped-def]
     page = browser.new_page(viewport={"width": width, "height": height})
@@ -99,8 +172,21 @@ def test_pages_load_cleanly(browser, server: str, path: str, width: int, height:
     sizes = page.evaluate(SVG_TEXT_PX)
     assert not sizes or min(sizes) >= 11, (path, min(sizes))
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{path.replace('/', '_')}-{width}x{height}.png"))
+    shot = ARTIFACTS / f"{path.replace('/', '_')}-{width}x{height}"
+    page.screenshot(path=f"{shot}.png")
+    if path in KEY_PAGES:  # the whole page too, to look at below the fold
+        page.screenshot(path=f"{shot}-full.png", full_page=True)
     page.close()
+
+
+#: Pages whose whole length is photographed as well.
+KEY_PAGES = {
+    "index.html",
+    "areas/68-englewood.html",
+    "districts/7-district-7.html",
+    "accountability.html",
+    "dispatch.html",
+}
 
 
 #: The drawn size (CSS px) of every visible chart or map text: font size x the SVG's scale.
@@ -323,4 +409,33 @@ def test_share_links_carry_the_pages_address(browser, server: str) -> None:  # t
     assert href == "https://www.facebook.com/sharer/sharer.php?u=" + quote(
         server + "areas/68-englewood.html", safe=""
     )
+    page.close()
+
+
+@pytest.mark.parametrize(("width", "height"), [(1280, 800), (390, 844)])
+def test_tab_reaches_the_search_and_the_maps_areas(  # type: ignore[no-untyped-def]
+    browser, server: str, width: int, height: int
+) -> None:
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.goto(server + "index.html")
+    reached: dict[str, int] = {}
+    for presses in range(1, 121):
+        page.keyboard.press("Tab")
+        where = page.evaluate(
+            "() => { const e = document.activeElement;"
+            " return e.id === 'q' ? 'search' : e.closest('svg.map') ? 'map' : ''; }"
+        )
+        if where:
+            reached.setdefault(where, presses)
+        if "map" in reached:
+            break
+    assert "search" in reached and "map" in reached, reached
+    assert reached["search"] < reached["map"]
+    # the focused area is a link with a name, and it is drawn so a sighted user sees it
+    label = page.evaluate("document.activeElement.getAttribute('aria-label')")
+    assert label and ":" in label
+    outline = page.evaluate("getComputedStyle(document.activeElement.querySelector('path')).stroke")
+    assert outline not in ("", "none", "rgb(255, 255, 255)"), outline
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/areas/*.html")
     page.close()

@@ -42,7 +42,7 @@ def load_profiles(
         out.setdefault(str(area), []).append(
             {
                 "measure": name,
-                "description": desc,
+                "description": desc if desc and desc != name else _readable(name),
                 "root_cause": cause,
                 "value": round(float(value), 3),
                 "unit": unit,
@@ -232,3 +232,10 @@ def _violence(con: duckdb.DuckDBPyConnection, month: str) -> dict[str, dict[str,
         }
         for area, n, pop, rate, rank, total in rows
     }
+
+
+def _readable(name: str) -> str:
+    """An indicator's name as words, for one loaded without a description
+    ("per_capita_income" → "Per capita income"; the unit is shown with the value)."""
+    words = name.removesuffix("_pct").replace("_", " ").strip()
+    return words[:1].upper() + words[1:]

@@ -195,6 +195,7 @@ def _charts(
             width=width,
             reference=city_rate,
             reference_label=f"{city} rate" if city else "",
+            series_label="this district" if level == "district" else "this area",
         )
     )
     yoy = pair(
