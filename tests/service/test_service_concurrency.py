@@ -51,6 +51,7 @@ def server(backend, engine: Engine, settings: Settings) -> Iterator[str]:  # typ
     thread.join(5)
 
 
+@pytest.mark.slow
 def test_twenty_clients_on_the_same_cases(
     server: str, world: World, sessions: sessionmaker[Session]
 ) -> None:
