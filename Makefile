@@ -3,7 +3,7 @@ PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test check lint types unit research bench clean
+.PHONY: demo test quick check lint types unit unit-quick research bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -19,6 +19,9 @@ demo: $(VENV)/.installed
 ## test: lint, types and the whole test suite (what CI runs)
 test: lint types unit
 
+## quick: lint, types and the tests not marked slow (about 2.5 minutes of CPU time)
+quick: lint types unit-quick
+
 check: test
 
 lint: $(VENV)/.installed
@@ -30,6 +33,9 @@ types: $(VENV)/.installed
 
 unit: $(VENV)/.installed
 	$(BIN)/python -m pytest
+
+unit-quick: $(VENV)/.installed
+	$(BIN)/python -m pytest -m "not slow"
 
 ## research: the research code's types and tests (research/districting: exact pricing);
 ## not part of `make test` or CI

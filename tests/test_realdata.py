@@ -15,6 +15,8 @@ from typer.testing import CliRunner
 
 from safer77.cli import app
 
+pytestmark = pytest.mark.slow  # every real file loaded
+
 runner = CliRunner()
 BOUNDARIES = {
     "community-areas": [

@@ -17,7 +17,7 @@ from safer77.metrics.coverage import ALL_TYPES, read_coverage
 from safer77.publish.site import build_site
 from safer77.warehouse import connect, load_boundaries, load_incidents
 
-pytestmark = pytest.mark.realdata
+pytestmark = [pytest.mark.realdata, pytest.mark.slow]
 
 CRIMES = (SLIM, HOMICIDES, "chicago_crimes_2015_h2o_10k.csv.gz", "chicago_carjackings_2020.geojson")
 BOUNDARIES = (

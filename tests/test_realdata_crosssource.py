@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 
 from safer77.cli import app
 
-pytestmark = pytest.mark.realdata
+pytestmark = [pytest.mark.realdata, pytest.mark.slow]
 
 SLIM = "chicago_crimes_2022_slim.csv.gz"
 HOMICIDES = "chicago_homicides_2001_present.csv.gz"

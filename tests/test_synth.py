@@ -72,6 +72,7 @@ def test_same_seed_same_bytes_and_different_seed_differs(city: SynthCity, tmp_pa
     assert gzip.decompress(gz) == make("a.csv", 5)
 
 
+@pytest.mark.slow
 def test_geography_is_deterministic_per_seed(city: SynthCity) -> None:
     again = synth_geography(77)
     assert np.array_equal(again.beat_number, city.beat_number)

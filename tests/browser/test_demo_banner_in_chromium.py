@@ -18,7 +18,7 @@ from safer77.cli.publish import build
 from safer77.config import get_settings
 from safer77.demo import demo_settings, run_demo
 
-pytestmark = needs_chromium
+pytestmark = [needs_chromium, pytest.mark.slow]
 
 PAGES = ("index.html", "areas/68-englewood.html", "districts/index.html", "about.html")
 

@@ -26,7 +26,7 @@ from safer77.metrics import arrest_stats
 from safer77.publish.site import build_site
 from safer77.warehouse import connect
 
-pytestmark = needs_chromium
+pytestmark = [needs_chromium, pytest.mark.slow]
 
 
 def with_every_page_filled(coordinated_db: Path, folder: Path) -> Path:

@@ -44,6 +44,7 @@ def test_demo_db_option_names_its_warehouse(tmp_path: Path) -> None:
     assert db.is_file() and not (tmp_path / "d" / "safer77.duckdb").exists()
 
 
+@pytest.mark.slow
 def test_demo_ends_by_serving_the_site(tmp_path: Path) -> None:
     """The README's main command, as a user runs it: it prints the URL and serves the site."""
     port = _free_port()

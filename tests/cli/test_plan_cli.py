@@ -6,6 +6,7 @@ import csv
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from safer77.cli import app
@@ -56,6 +57,7 @@ def test_a_bad_month_is_refused(synth_db: Path) -> None:
     assert result.exit_code == 2 and "YYYY-MM" in result.stderr
 
 
+@pytest.mark.slow
 def test_columns_method_with_a_split_cap(synth_db: Path) -> None:
     """--method columns under --max-splits: the proposal splits no more areas than the cap
     (today's count, read from a first run) and stays balanced and in one piece."""

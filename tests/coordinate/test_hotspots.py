@@ -72,6 +72,7 @@ def test_evaluation_finds_a_planted_hotspot_and_is_deterministic() -> None:
         evaluate(grid, monthly, holdout=10)
 
 
+@pytest.mark.slow
 @pytest.mark.realdata
 def test_real_carjackings_hold_out_six_months(
     con: duckdb.DuckDBPyConnection, shared_data: Path

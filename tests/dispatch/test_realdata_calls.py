@@ -17,6 +17,8 @@ from safer77.warehouse import connect, list_quarantine
 from safer77.warehouse.calls import load_calls
 from safer77.warehouse.incidents import LoadResult
 
+pytestmark = pytest.mark.slow  # the real calls file
+
 CALLS = "calls/decc_cad_2025-08-24_2025-11-29.csv.gz"
 
 

@@ -17,7 +17,10 @@ from safer77.metrics.registry import METRICS
 from safer77.warehouse import connect
 from safer77.warehouse.export import export_parquet, parquet_glob
 
-pytestmark = pytest.mark.skipif(shutil.which("java") is None, reason="Java is not installed")
+pytestmark = [
+    pytest.mark.skipif(shutil.which("java") is None, reason="Java is not installed"),
+    pytest.mark.slow,  # a Spark session
+]
 
 
 @pytest.fixture(scope="module")

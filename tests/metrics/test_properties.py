@@ -6,6 +6,7 @@ import math
 from collections import Counter
 
 import duckdb
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -64,6 +65,7 @@ def by_cell(rows: list[ArrestRow]) -> dict[tuple[str, str], Counter[str]]:
 Gen = list[tuple[int, int, int, int, int, bool | None]]
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(incident, min_size=1, max_size=120))
 def test_levels_add_up_and_rates_are_bounded(rows: Gen) -> None:

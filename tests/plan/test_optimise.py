@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import deque
 
 import numpy as np
+import pytest
 from grids import grid
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -84,6 +85,7 @@ def _pieces(graph: BeatGraph, members: set[int]) -> int:
     return pieces
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None)
 @given(
     rows=st.integers(2, 5),

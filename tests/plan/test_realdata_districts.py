@@ -19,7 +19,7 @@ from safer77.plan.outputs import comparison_rows
 from safer77.warehouse import connect, load_boundaries, load_incidents
 from safer77.warehouse.city311 import load_311
 
-pytestmark = pytest.mark.realdata
+pytestmark = [pytest.mark.realdata, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")

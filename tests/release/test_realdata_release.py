@@ -17,7 +17,7 @@ from safer77.release.config import ReleaseConfig
 from safer77.release.manifest import verify
 from safer77.release.steps import run_release
 
-pytestmark = pytest.mark.realdata
+pytestmark = [pytest.mark.realdata, pytest.mark.slow]
 
 MONTHS = ("2015-01", "2015-02")
 CATEGORIES = {"violent", "property", "index"}

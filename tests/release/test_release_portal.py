@@ -232,6 +232,7 @@ def test_same_month_again_without_new_data_changes_nothing(
     assert tree_digests(folder) == before and os.readlink(folder) == link
 
 
+@pytest.mark.slow
 def test_sigkill_during_the_site_build_keeps_release_one(tmp_path: Path) -> None:
     with running_portal() as portal:
         first = month1()

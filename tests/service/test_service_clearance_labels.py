@@ -192,6 +192,7 @@ def test_cli_names_columns_by_definition(tmp_path: Path) -> None:
     assert r.exit_code == 2
 
 
+@pytest.mark.slow
 @pytest.mark.realdata
 def test_real_file_victims_incidents_and_coverage(
     sessions: sessionmaker[Session], shared_data: Path

@@ -35,6 +35,7 @@ def server(backend, engine: Engine, settings: Settings) -> Iterator[str]:  # typ
         yield base
 
 
+@pytest.mark.slow
 def test_twenty_clients_on_the_same_cases(
     server: str, world: World, sessions: sessionmaker[Session]
 ) -> None:

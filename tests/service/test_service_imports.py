@@ -252,6 +252,7 @@ def test_export_has_no_case_numbers(
     assert cohort == [("2022-01", 3, 2, 1, 1)]
 
 
+@pytest.mark.slow
 @pytest.mark.realdata
 def test_real_cpd_homicide_file(sessions: sessionmaker[Session], shared_data: Path) -> None:
     path = shared_data / "clearance" / "cpd_homicide_clearance_status_P744333.csv"
@@ -270,6 +271,7 @@ def test_real_cpd_homicide_file(sessions: sessionmaker[Session], shared_data: Pa
     assert 400 < years["2021"].offenses < 1000
 
 
+@pytest.mark.slow
 @pytest.mark.realdata
 def test_real_use_of_force_files(sessions: sessionmaker[Session], shared_data: Path) -> None:
     police = shared_data / "police"

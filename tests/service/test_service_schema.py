@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 import schemathesis
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
@@ -20,6 +21,8 @@ from safer77.service.permissions import ROLE_PERMISSIONS, Role
 from safer77.service.routes import ROUTERS
 from service.support import World, seed_records
 from service.test_service_authz import declared
+
+pytestmark = pytest.mark.slow  # schemathesis over every operation
 
 ORDER = [
     "supervisor",

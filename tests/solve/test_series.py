@@ -46,6 +46,7 @@ def test_a_planted_spree_is_found_with_its_incidents() -> None:
     assert [s.llr for s in again.series] == [s.llr for s in result.series]
 
 
+@pytest.mark.slow
 def test_without_a_spree_series_stay_within_the_error_rate() -> None:
     hits = 0
     for seed in range(40):

@@ -285,6 +285,7 @@ def write_rows(path: Path, rows: list[dict[str, str]], header: list[str] | None 
     return path
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(incident, min_size=1, max_size=6))
 def test_either_load_order_keeps_the_same_incidents(

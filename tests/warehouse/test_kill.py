@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from conftest import WriteCsv, portal_row, table_rows
 from safer77.warehouse import connect, load_incidents
@@ -41,6 +42,7 @@ def write_big_csv(path: Path, rows: int) -> None:
     con.close()
 
 
+@pytest.mark.slow
 def test_sigkill_mid_load_leaves_previous_state(write_csv: WriteCsv, tmp_path: Path) -> None:
     db = tmp_path / "w.duckdb"
     con = connect(db)
