@@ -24,7 +24,8 @@ def coverage(
     ] = OutputFormat.table,
 ) -> None:
     """Per crime type x month: covered or not (and why), the levels recorded, and the loads."""
-    from safer77.metrics.coverage import coverage_ranges, coverage_table, read_coverage
+    from safer77.metrics.coverage import read_coverage
+    from safer77.metrics.coverage_table import coverage_ranges, coverage_table
 
     with reading(db) as con:
         rows = coverage_table(read_coverage(con, with_shares=False))

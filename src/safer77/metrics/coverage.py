@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
 import duckdb
 
@@ -94,7 +94,7 @@ def _month_start(month: str) -> datetime:
     return datetime(int(month[:4]), int(month[5:7]), 1)
 
 
-def _next_month(month: str) -> str:
+def next_month(month: str) -> str:
     y, m = int(month[:4]), int(month[5:7])
     return f"{y + m // 12:04d}-{m % 12 + 1:02d}"
 
@@ -104,7 +104,7 @@ def months_between(first: str, last: str) -> Iterator[str]:
     m = first
     while m <= last:
         yield m
-        m = _next_month(m)
+        m = next_month(m)
 
 
 def shift_months(month: str, delta: int) -> str:
@@ -155,7 +155,7 @@ class LoadSpan:
         floor = DENSE_SHARE * max(self.month_rows.values(), default=0) if self.general else 0
         out = {}
         for m in months_between(first, last):
-            start, stop = _month_start(m), _month_start(_next_month(m))
+            start, stop = _month_start(m), _month_start(next_month(m))
             dense = not self.month_rows or self.month_rows.get(m, 0) >= floor
             out[m] = self.first <= start + tol and self.last >= stop - tol and dense
         return out
@@ -164,10 +164,10 @@ class LoadSpan:
         """How the file covers a month it touches only in part, in words."""
         assert self.first is not None and self.last is not None
         start = max(self.first, _month_start(month))
-        stop = min(self.last, _month_start(_next_month(month)) - timedelta(seconds=1))
+        stop = min(self.last, _month_start(next_month(month)) - timedelta(seconds=1))
         if (
             start > _month_start(month) + self.tolerance
-            or stop < _month_start(_next_month(month)) - self.tolerance
+            or stop < _month_start(next_month(month)) - self.tolerance
         ):
             return f"{self.name} covers only {start.day} {start:%b} to {stop.day} {stop:%b %Y}"
         rows = self.month_rows.get(month, 0)
@@ -412,84 +412,6 @@ def _shares(
             for lv in LEVELS:
                 shares.setdefault((lv, c, m), 0.0)
     return shares, totals
-
-
-def coverage_table(cov: Coverage) -> list[dict[str, Any]]:
-    """Per crime type x month: the scope, the levels recorded (share of rows) and the loads,
-    from the coverage records (for ``safer77 coverage``)."""
-    out = []
-    for ptype in sorted({t for ld in cov.loads for t in ld.types}):
-        for month in cov.months():
-            scope = cov.scope(ptype, month)
-            loads = [
-                ld for ld in cov.loads if month in ld.spans and (ld.general or ptype in ld.types)
-            ]
-            if not loads:
-                continue
-            counts = cov.filled.get((ptype, month), {})
-            rows = counts.get("rows", 0)
-            out.append(
-                {
-                    "crime_type": ptype,
-                    "month": month,
-                    "covered": scope is not None,
-                    "scope": scope_label(scope),
-                    "rows": rows,
-                    **{
-                        f"{lv}_share": round(counts.get(lv, 0) / rows, 4) if rows else None
-                        for lv in ("district", "beat", "community_area", "ward", "point", "arrest")
-                    },
-                    "reason": None if scope else cov.uncovered_reason(ptype, month),
-                    "loads": [ld.load_id for ld in loads],
-                    "files": sorted({ld.name for ld in loads}),
-                }
-            )
-    return out
-
-
-_SHARE_LEVELS: Final = ("district", "beat", "community_area", "ward", "point")
-
-
-def levels_recorded(row: dict[str, Any]) -> list[str]:
-    """The levels a coverage row records for at least :data:`LEVEL_THRESHOLD` of its rows."""
-    return [lv for lv in _SHARE_LEVELS if (row.get(f"{lv}_share") or 0.0) >= LEVEL_THRESHOLD]
-
-
-def coverage_ranges(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Consecutive months of one crime type with the same scope, levels and files, merged
-    into one row ``from``-``to`` (for the table view of ``safer77 coverage``)."""
-    out: list[dict[str, Any]] = []
-    for r in rows:
-        sig = (
-            r["reason"],
-            r["crime_type"],
-            r["covered"],
-            r["scope"],
-            tuple(levels_recorded(r)),
-            tuple(r["files"]),
-        )
-        last = out[-1] if out else None
-        if last and last["_sig"] == sig and _next_month(last["to"]) == r["month"]:
-            last["to"] = r["month"]
-            last["rows"] += r["rows"]
-            continue
-        out.append(
-            {
-                "_sig": sig,
-                "crime_type": r["crime_type"],
-                "from": r["month"],
-                "to": r["month"],
-                "covered": r["covered"],
-                "scope": r["scope"],
-                "levels": ", ".join(levels_recorded(r)) or "none",
-                "rows": r["rows"],
-                "files": ", ".join(r["files"]),
-                "reason": r["reason"],
-            }
-        )
-    for r in out:
-        del r["_sig"]
-    return out
 
 
 #: The coverage rules in words, for the methodology (docs and the site's page).

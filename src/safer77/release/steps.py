@@ -25,7 +25,8 @@ import duckdb
 
 from safer77.config import get_settings
 from safer77.errors import InvalidInput, NotFound, Safer77Error
-from safer77.metrics.coverage import coverage_ranges, coverage_table, read_coverage
+from safer77.metrics.coverage import read_coverage
+from safer77.metrics.coverage_table import coverage_ranges, coverage_table
 from safer77.metrics.stats import compute_all, stats_are_current
 from safer77.release import archive, feed, figures, manifest, pages, revisions
 from safer77.release.archive import Layout
